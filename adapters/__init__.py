@@ -1,0 +1,1 @@
+"""hexmart adapters layer."""

@@ -1,0 +1,63 @@
+"""The payment provider (Stripe in production)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.money import Money
+from domain.payments import PaymentOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    """The provider's record of one attempt to collect an order's total."""
+
+    id: str
+    client_secret: str | None
+    amount: Money
+    outcome: PaymentOutcome
+    order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    id: str
+    amount: Money
+    succeeded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    """A verified webhook event. `intent` is None for event types we do not act on."""
+
+    id: str
+    type: str
+    created_at: datetime
+    intent: PaymentIntent | None
+
+
+class PaymentGateway(Protocol):
+    """Creates and follows payment intents. Every call that can charge takes an idempotency
+    key, so a retry after a timeout never charges twice. Network and provider failures
+    raise `PaymentProviderError`."""
+
+    @property
+    def provider(self) -> str:
+        """A short name stored with each payment ("stripe", "local", ...)."""
+
+    async def create_intent(
+        self, *, order_id: str, amount: Money, idempotency_key: str
+    ) -> PaymentIntent: ...
+
+    async def retrieve_intent(self, intent_id: str) -> PaymentIntent: ...
+
+    async def cancel_intent(self, intent_id: str) -> PaymentIntent: ...
+
+    async def refund(
+        self, *, intent_id: str, amount: Money, idempotency_key: str, reason: str | None = None
+    ) -> ProviderRefund: ...
+
+    def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
+        """Verify the signature over the raw body and parse it; raises `InvalidWebhook`."""

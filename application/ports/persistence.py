@@ -1,0 +1,224 @@
+"""Unit of work and repositories.
+
+A repository is small: add, get, save, plus the queries a use case really needs. It hands
+out domain objects and takes them back; how they are stored is the adapter's business.
+`get(..., for_update=True)` locks the row (or the whole store) until the unit of work ends,
+so that two transactions changing the same aggregate run one after the other.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from domain.cart import Cart
+from domain.catalog import Product
+from domain.events import DomainEvent, event_to_record
+from domain.orders import Order, OrderStatus
+from domain.payments import Payment
+from domain.users import ApiKey, Role, User
+from domain.values import Email
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class DuplicateRecord(Exception):
+    """An insert hit a unique constraint (another transaction got there first)."""
+
+
+class ConcurrencyConflict(Exception):
+    """The store aborted the transaction (serialization failure, deadlock); retry it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class ProductSort(enum.StrEnum):
+    NEWEST_LAST = "created_at"
+    NEWEST_FIRST = "-created_at"
+    PRICE_LOW_FIRST = "price"
+    PRICE_HIGH_FIRST = "-price"
+    NAME = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    text: str | None = None
+    category: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool | None = None
+    sort: ProductSort = ProductSort.NEWEST_FIRST
+    page: PageRequest = PageRequest()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    """Orders newest first; `user_id=None` means every user's orders."""
+
+    user_id: str | None = None
+    status: OrderStatus | None = None
+    page: PageRequest = PageRequest()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: str
+    name: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """Remembers which order an Idempotency-Key produced, and for which request."""
+
+    user_id: str
+    key: str
+    request_fingerprint: str
+    order_id: str
+    created_at: datetime
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises DuplicateRecord when the email is taken."""
+
+    async def get(self, user_id: str) -> User | None: ...
+    async def get_by_email(self, email: Email) -> User | None: ...
+    async def save(self, user: User) -> None: ...
+    async def list_page(self, page: PageRequest) -> Page[User]: ...
+    async def any_with_role(self, role: Role) -> bool: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+    async def get(self, key_id: str) -> ApiKey | None: ...
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def list_page(self, page: PageRequest) -> Page[ApiKey]: ...
+    async def delete(self, key_id: str) -> bool: ...
+
+
+class ProductRepository(Protocol):
+    async def add(self, product: Product) -> None: ...
+    async def get(self, product_id: str, *, for_update: bool = False) -> Product | None: ...
+    async def get_many(self, product_ids: list[str]) -> list[Product]: ...
+    async def save(self, product: Product) -> None: ...
+    async def list_page(self, query: ProductQuery) -> Page[Product]:
+        """Active products only, filtered and sorted, keyset-paginated."""
+
+    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
+        """Atomically take `quantity` units if at least that many are free; False if not.
+
+        One conditional update: concurrent callers can never take the same unit twice.
+        """
+
+    async def release_stock(self, product_id: str, quantity: int) -> None:
+        """Atomically give back `quantity` units."""
+
+
+class CartRepository(Protocol):
+    async def get(self, user_id: str) -> Cart | None: ...
+    async def save(self, cart: Cart) -> None: ...
+
+
+class OrderRepository(Protocol):
+    async def next_number(self) -> int:
+        """A unique, increasing, human-friendly order number."""
+
+    async def add(self, order: Order) -> None: ...
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+    async def save(self, order: Order) -> None: ...
+    async def list_page(self, query: OrderQuery) -> Page[Order]: ...
+    async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Ids of orders still pending that were placed before `cutoff`, oldest first."""
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> None:
+        """Raises DuplicateRecord if the order already has a payment."""
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+    async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None: ...
+
+    async def get_by_intent(
+        self, intent_id: str, *, for_update: bool = False
+    ) -> Payment | None: ...
+
+    async def save(self, payment: Payment) -> None: ...
+    async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+    async def list_unsent(self, limit: int) -> list[OutboxMessage]:
+        """Oldest first, locked (skipping rows other relays hold) until the unit of work ends."""
+
+    async def mark_sent(self, message_ids: list[str], at: datetime) -> None: ...
+    async def purge_sent_before(self, cutoff: datetime) -> int: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None: ...
+    async def add(self, record: IdempotencyRecord) -> None:
+        """Raises DuplicateRecord if (user_id, key) exists, once the other writer committed."""
+
+    async def purge_before(self, cutoff: datetime) -> int: ...
+
+
+class ProcessedEventRepository(Protocol):
+    async def add(self, provider: str, event_id: str, at: datetime) -> bool:
+        """Record the event; False (and nothing written) if it was already recorded."""
+
+    async def purge_before(self, cutoff: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the `async with` block without `commit()` rolls back."""
+
+    users: UserRepository
+    api_keys: ApiKeyRepository
+    products: ProductRepository
+    carts: CartRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+    outbox: OutboxRepository
+    idempotency: IdempotencyRepository
+    processed_events: ProcessedEventRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None:
+        """Make every change durable; raises ConcurrencyConflict if the store aborted it."""
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def outbox_message(event: DomainEvent, message_id: str, at: datetime) -> OutboxMessage:
+    name, payload = event_to_record(event)
+    return OutboxMessage(id=message_id, name=name, payload=payload, created_at=at)

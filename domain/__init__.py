@@ -1,0 +1,1 @@
+"""hexmart domain layer."""

@@ -1,0 +1,144 @@
+"""The catalog: products with their price and the stock on hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import Conflict, InvalidValue, InventoryWouldGoNegative, OutOfStock
+from domain.money import Money
+from domain.values import required_text
+
+MAX_INVENTORY = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class ProductImage:
+    id: str
+    storage_key: str
+    content_type: str
+    created_at: datetime
+
+
+def validate_price(price: Money) -> Money:
+    if price.amount < 0:
+        raise InvalidValue("price", "must not be negative")
+    return price
+
+
+def validate_inventory(count: int) -> int:
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InvalidValue("inventory_count", "must be a whole number")
+    if not 0 <= count <= MAX_INVENTORY:
+        raise InvalidValue("inventory_count", f"must be between 0 and {MAX_INVENTORY}")
+    return count
+
+
+def validate_category(category: str) -> str:
+    return required_text("category", category, 100).lower()
+
+
+@dataclass(kw_only=True, eq=False)
+class Product:
+    """A sellable item. `inventory_count` is the stock still free to reserve (never < 0).
+
+    An archived product leaves listings and carts, but old orders keep their copy of its
+    name and price.
+    """
+
+    id: str
+    name: str
+    description: str
+    price: Money
+    inventory_count: int
+    category: str
+    created_at: datetime
+    updated_at: datetime
+    is_archived: bool = False
+    images: list[ProductImage] = field(default_factory=list)
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        self.name = required_text("name", self.name, 200)
+        self.description = self.description.strip() if isinstance(self.description, str) else ""
+        if len(self.description) > 10_000:
+            raise InvalidValue("description", "must be at most 10000 characters")
+        validate_price(self.price)
+        validate_inventory(self.inventory_count)
+        self.category = validate_category(self.category)
+
+    @property
+    def is_available(self) -> bool:
+        return not self.is_archived
+
+    def reserve(self, quantity: int) -> None:
+        """Take `quantity` units out of free stock for an order."""
+        if quantity <= 0:
+            raise InvalidValue("quantity", "must be positive")
+        if quantity > self.inventory_count:
+            raise OutOfStock(self.id, quantity, self.inventory_count)
+        self.inventory_count -= quantity
+
+    def release(self, quantity: int) -> None:
+        """Give back units an order reserved (cancellation or expiry)."""
+        if quantity <= 0:
+            raise InvalidValue("quantity", "must be positive")
+        self.inventory_count += quantity
+
+    def adjust_inventory(self, delta: int, now: datetime) -> None:
+        """Restock (positive) or correct (negative); stock never goes below zero."""
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise InvalidValue("delta", "must be a non-zero whole number")
+        if self.inventory_count + delta < 0:
+            raise InventoryWouldGoNegative(
+                f"product {self.id} has {self.inventory_count} in stock; "
+                f"a change of {delta} would make it negative"
+            )
+        self.inventory_count = validate_inventory(self.inventory_count + delta)
+        self.touch(now)
+
+    def change_details(
+        self,
+        now: datetime,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        price: Money | None = None,
+        category: str | None = None,
+        inventory_count: int | None = None,
+    ) -> None:
+        if self.is_archived:
+            raise Conflict(f"product {self.id} is archived")
+        if name is not None:
+            self.name = required_text("name", name, 200)
+        if description is not None:
+            self.description = description.strip()
+        if price is not None:
+            self.price = validate_price(price)
+        if category is not None:
+            self.category = validate_category(category)
+        if inventory_count is not None:
+            self.inventory_count = validate_inventory(inventory_count)
+        self.touch(now)
+
+    def archive(self, now: datetime) -> None:
+        self.is_archived = True
+        self.touch(now)
+
+    def add_image(self, image: ProductImage, now: datetime) -> None:
+        if any(existing.id == image.id for existing in self.images):
+            return
+        self.images.append(image)
+        self.touch(now)
+
+    def remove_image(self, image_id: str, now: datetime) -> ProductImage | None:
+        for image in self.images:
+            if image.id == image_id:
+                self.images.remove(image)
+                self.touch(now)
+                return image
+        return None
+
+    def touch(self, now: datetime) -> None:
+        self.updated_at = now
+        self.version += 1

@@ -1,0 +1,143 @@
+"""Domain events: facts the shop records in the outbox in the same transaction as the change.
+
+Every event is a frozen dataclass of plain values (strings and integers) so that it can be
+stored and read back without knowing anything about a serialisation library:
+`event_to_record(e)` gives `(name, payload)` and `event_from_record(name, payload)` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    name: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRegistered(DomainEvent):
+    name: ClassVar[str] = "user_registered"
+    user_id: str
+    email: str
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordResetRequested(DomainEvent):
+    """Carries the one-time token so the email can include it; only its hash is stored."""
+
+    name: ClassVar[str] = "password_reset_requested"
+    user_id: str
+    email: str
+    token: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPlaced(DomainEvent):
+    name: ClassVar[str] = "order_placed"
+    order_id: str
+    order_number: int
+    user_id: str
+    total_amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPaid(DomainEvent):
+    name: ClassVar[str] = "order_paid"
+    order_id: str
+    order_number: int
+    user_id: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderShipped(DomainEvent):
+    name: ClassVar[str] = "order_shipped"
+    order_id: str
+    order_number: int
+    user_id: str
+    tracking_number: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderDelivered(DomainEvent):
+    name: ClassVar[str] = "order_delivered"
+    order_id: str
+    order_number: int
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(DomainEvent):
+    name: ClassVar[str] = "order_cancelled"
+    order_id: str
+    order_number: int
+    user_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRefunded(DomainEvent):
+    name: ClassVar[str] = "order_refunded"
+    order_id: str
+    order_number: int
+    user_id: str
+    refund_id: str
+    amount: int
+    currency: str
+    refunded_total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentFailed(DomainEvent):
+    name: ClassVar[str] = "payment_failed"
+    order_id: str
+    payment_id: str
+    user_id: str
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.name: cls
+    for cls in (
+        UserRegistered,
+        PasswordResetRequested,
+        OrderPlaced,
+        OrderPaid,
+        OrderShipped,
+        OrderDelivered,
+        OrderCancelled,
+        OrderRefunded,
+        PaymentFailed,
+    )
+}
+
+
+def event_to_record(event: DomainEvent) -> tuple[str, dict[str, Any]]:
+    return event.name, dataclasses.asdict(event)
+
+
+def event_from_record(name: str, payload: dict[str, Any]) -> DomainEvent:
+    try:
+        cls = EVENT_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown event type {name!r}") from None
+    return cls(**payload)
+
+
+class EventSource:
+    """Mixin for aggregates that collect events until the unit of work takes them."""
+
+    _events: list[DomainEvent]
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    def pull_events(self) -> list[DomainEvent]:
+        events, self._events = self._events, []
+        return events

@@ -1,0 +1,87 @@
+"""Small value objects that validate themselves on creation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.errors import InvalidValue
+
+MIN_QUANTITY = 1
+MAX_QUANTITY = 99
+
+# Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is proven by
+# the emails we send, not by a regex.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """How many units of one product a cart line or order line holds (1..99)."""
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise InvalidValue("quantity", "must be a whole number")
+        if not MIN_QUANTITY <= self.value <= MAX_QUANTITY:
+            raise InvalidValue("quantity", f"must be between {MIN_QUANTITY} and {MAX_QUANTITY}")
+
+    def __int__(self) -> int:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """An email address, compared case-insensitively (stored lower-cased)."""
+
+    value: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str):
+            raise InvalidValue("email", "must be a string")
+        normalized = self.value.strip().lower()
+        if len(normalized) > 254 or not _EMAIL.fullmatch(normalized):
+            raise InvalidValue("email", "is not a valid email address")
+        object.__setattr__(self, "value", normalized)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def required_text(field: str, value: str, max_length: int) -> str:
+    """Strip `value` and insist it is non-empty and at most `max_length` characters."""
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be a string")
+    text = value.strip()
+    if not text:
+        raise InvalidValue(field, "must not be empty")
+    if len(text) > max_length:
+        raise InvalidValue(field, f"must be at most {max_length} characters")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A shipping address; `country` is an ISO 3166-1 alpha-2 code."""
+
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", required_text("name", self.name, 200))
+        object.__setattr__(self, "line1", required_text("line1", self.line1, 200))
+        object.__setattr__(self, "city", required_text("city", self.city, 100))
+        object.__setattr__(self, "postal_code", required_text("postal_code", self.postal_code, 20))
+        if self.line2 is not None:
+            line2 = self.line2.strip() if isinstance(self.line2, str) else self.line2
+            object.__setattr__(self, "line2", required_text("line2", line2, 200) if line2 else None)
+        country = self.country.strip().upper() if isinstance(self.country, str) else ""
+        if not _COUNTRY.fullmatch(country):
+            raise InvalidValue("country", "must be a two-letter ISO 3166-1 code, e.g. US")
+        object.__setattr__(self, "country", country)

@@ -1,0 +1,1 @@
+"""hexmart entrypoints layer."""
