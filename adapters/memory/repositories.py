@@ -1,0 +1,319 @@
+"""In-memory repositories over a `Transaction` (see unit_of_work.py).
+
+Filtering, sorting and keyset pagination follow the same rules as the SQL adapter; the
+shared contract tests in tests/contract/ hold both to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from application.pagination import check_limit, decode_cursor, encode_cursor
+from application.ports.persistence import (
+    DuplicateRecord,
+    IdempotencyRecord,
+    OrderQuery,
+    OutboxMessage,
+    Page,
+    PageRequest,
+    ProductQuery,
+    ProductSort,
+)
+from domain.cart import Cart
+from domain.catalog import Product
+from domain.errors import InvalidValue
+from domain.orders import Order, OrderStatus
+from domain.payments import Payment, PaymentStatus
+from domain.users import ApiKey, Role, User
+from domain.values import Email
+
+if TYPE_CHECKING:
+    from adapters.memory.unit_of_work import Transaction
+
+T = TypeVar("T")
+
+
+def _paginate(
+    items: Iterable[T],
+    sort_key: Callable[[T], Any],
+    item_id: Callable[[T], str],
+    page: PageRequest,
+    *,
+    descending: bool,
+) -> Page[T]:
+    """Sort by (sort_key, id), start after the cursor, cut at the limit."""
+    limit = check_limit(page.limit)
+    ordered = sorted(items, key=lambda item: (sort_key(item), item_id(item)), reverse=descending)
+    if page.cursor is not None:
+        after = decode_cursor(page.cursor)
+        try:
+            if descending:
+                ordered = [i for i in ordered if (sort_key(i), item_id(i)) < after]
+            else:
+                ordered = [i for i in ordered if (sort_key(i), item_id(i)) > after]
+        except TypeError:
+            raise InvalidValue("cursor", "does not belong to this listing") from None
+    chunk = ordered[:limit]
+    next_cursor = None
+    if len(ordered) > limit:
+        last = chunk[-1]
+        next_cursor = encode_cursor(sort_key(last), item_id(last))
+    return Page(items=chunk, next_cursor=next_cursor)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class _Repository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+
+class InMemoryUsers(_Repository):
+    async def add(self, user: User) -> None:
+        if await self.get_by_email(user.email) is not None or self._tx.read("users", user.id):
+            raise DuplicateRecord("users.email")
+        self._tx.write("users", user.id, user)
+
+    async def get(self, user_id: str) -> User | None:
+        user: User | None = self._tx.read("users", user_id)
+        return user
+
+    async def get_by_email(self, email: Email) -> User | None:
+        return next((u for u in self._tx.rows("users") if u.email == email), None)
+
+    async def save(self, user: User) -> None:
+        self._tx.write("users", user.id, user)
+
+    async def list_page(self, page: PageRequest) -> Page[User]:
+        return _paginate(
+            self._tx.rows("users"),
+            lambda u: _iso(u.created_at),
+            lambda u: u.id,
+            page,
+            descending=False,
+        )
+
+    async def any_with_role(self, role: Role) -> bool:
+        return any(u.role is role for u in self._tx.rows("users"))
+
+
+class InMemoryApiKeys(_Repository):
+    async def add(self, key: ApiKey) -> None:
+        self._tx.write("api_keys", key.id, key)
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        key: ApiKey | None = self._tx.read("api_keys", key_id)
+        return key
+
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((k for k in self._tx.rows("api_keys") if k.key_hash == key_hash), None)
+
+    async def list_page(self, page: PageRequest) -> Page[ApiKey]:
+        return _paginate(
+            self._tx.rows("api_keys"),
+            lambda k: _iso(k.created_at),
+            lambda k: k.id,
+            page,
+            descending=False,
+        )
+
+    async def delete(self, key_id: str) -> bool:
+        if self._tx.read("api_keys", key_id) is None:
+            return False
+        self._tx.delete("api_keys", key_id)
+        return True
+
+
+_PRODUCT_SORTS: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
+    ProductSort.NEWEST_LAST: (lambda p: _iso(p.created_at), False),
+    ProductSort.NEWEST_FIRST: (lambda p: _iso(p.created_at), True),
+    ProductSort.PRICE_LOW_FIRST: (lambda p: p.price.amount, False),
+    ProductSort.PRICE_HIGH_FIRST: (lambda p: p.price.amount, True),
+    ProductSort.NAME: (lambda p: p.name, False),
+}
+
+
+def _matches(product: Product, query: ProductQuery) -> bool:
+    if product.is_archived:
+        return False
+    if query.text:
+        needle = query.text.lower()
+        if needle not in product.name.lower() and needle not in product.description.lower():
+            return False
+    if query.category is not None and product.category != query.category.strip().lower():
+        return False
+    if query.min_price is not None and product.price.amount < query.min_price:
+        return False
+    if query.max_price is not None and product.price.amount > query.max_price:
+        return False
+    return query.in_stock is None or (product.inventory_count > 0) == query.in_stock
+
+
+class InMemoryProducts(_Repository):
+    async def add(self, product: Product) -> None:
+        self._tx.write("products", product.id, product)
+
+    async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
+        product: Product | None = self._tx.read("products", product_id)
+        return product
+
+    async def get_many(self, product_ids: list[str]) -> list[Product]:
+        found = (self._tx.read("products", pid) for pid in dict.fromkeys(product_ids))
+        return [p for p in found if p is not None]
+
+    async def save(self, product: Product) -> None:
+        self._tx.write("products", product.id, product)
+
+    async def list_page(self, query: ProductQuery) -> Page[Product]:
+        sort_key, descending = _PRODUCT_SORTS[query.sort]
+        matching = (p for p in self._tx.rows("products") if _matches(p, query))
+        return _paginate(matching, sort_key, lambda p: p.id, query.page, descending=descending)
+
+    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
+        product = await self.get(product_id)
+        if product is None or product.is_archived or product.inventory_count < quantity:
+            return False
+        product.inventory_count -= quantity
+        self._tx.write("products", product_id, product)
+        return True
+
+    async def release_stock(self, product_id: str, quantity: int) -> None:
+        product = await self.get(product_id)
+        if product is not None:
+            product.inventory_count += quantity
+            self._tx.write("products", product_id, product)
+
+
+class InMemoryCarts(_Repository):
+    async def get(self, user_id: str) -> Cart | None:
+        cart: Cart | None = self._tx.read("carts", user_id)
+        return cart
+
+    async def save(self, cart: Cart) -> None:
+        self._tx.write("carts", cart.user_id, cart)
+
+
+class InMemoryOrders(_Repository):
+    async def next_number(self) -> int:
+        return self._tx.next_order_number()
+
+    async def add(self, order: Order) -> None:
+        self._tx.write("orders", order.id, order)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        order: Order | None = self._tx.read("orders", order_id)
+        return order
+
+    async def save(self, order: Order) -> None:
+        self._tx.write("orders", order.id, order)
+
+    async def list_page(self, query: OrderQuery) -> Page[Order]:
+        matching = (
+            o
+            for o in self._tx.rows("orders")
+            if (query.user_id is None or o.user_id == query.user_id)
+            and (query.status is None or o.status is query.status)
+        )
+        return _paginate(
+            matching, lambda o: _iso(o.created_at), lambda o: o.id, query.page, descending=True
+        )
+
+    async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
+        pending = sorted(
+            (
+                o
+                for o in self._tx.rows("orders")
+                if o.status is OrderStatus.PENDING and o.created_at < cutoff
+            ),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return [o.id for o in pending[:limit]]
+
+
+class InMemoryPayments(_Repository):
+    async def add(self, payment: Payment) -> None:
+        if await self.get_for_order(payment.order_id) is not None:
+            raise DuplicateRecord("payments.order_id")
+        self._tx.write("payments", payment.id, payment)
+
+    async def get(self, payment_id: str) -> Payment | None:
+        payment: Payment | None = self._tx.read("payments", payment_id)
+        return payment
+
+    async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
+        return next((p for p in self._tx.rows("payments") if p.order_id == order_id), None)
+
+    async def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Payment | None:
+        return next((p for p in self._tx.rows("payments") if p.intent_id == intent_id), None)
+
+    async def save(self, payment: Payment) -> None:
+        self._tx.write("payments", payment.id, payment)
+
+    async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]:
+        pending = sorted(
+            (
+                p
+                for p in self._tx.rows("payments")
+                if p.status is PaymentStatus.PENDING and p.created_at < cutoff
+            ),
+            key=lambda p: (p.created_at, p.id),
+        )
+        return pending[:limit]
+
+
+class InMemoryOutbox(_Repository):
+    async def add(self, message: OutboxMessage) -> None:
+        self._tx.write("outbox", message.id, (message, None))
+
+    async def list_unsent(self, limit: int) -> list[OutboxMessage]:
+        unsent = [m for (m, sent_at) in self._tx.rows("outbox") if sent_at is None]
+        unsent.sort(key=lambda m: (m.created_at, m.id))
+        return unsent[:limit]
+
+    async def mark_sent(self, message_ids: list[str], at: datetime) -> None:
+        for message_id in message_ids:
+            row = self._tx.read("outbox", message_id)
+            if row is not None:
+                self._tx.write("outbox", message_id, (row[0], at))
+
+    async def purge_sent_before(self, cutoff: datetime) -> int:
+        old = [m.id for (m, sent) in self._tx.rows("outbox") if sent is not None and sent < cutoff]
+        for message_id in old:
+            self._tx.delete("outbox", message_id)
+        return len(old)
+
+
+class InMemoryIdempotency(_Repository):
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        record: IdempotencyRecord | None = self._tx.read("idempotency", (user_id, key))
+        return record
+
+    async def add(self, record: IdempotencyRecord) -> None:
+        if self._tx.read("idempotency", (record.user_id, record.key)) is not None:
+            raise DuplicateRecord("idempotency_records")
+        self._tx.write("idempotency", (record.user_id, record.key), record)
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        old = [r for r in self._tx.rows("idempotency") if r.created_at < cutoff]
+        for record in old:
+            self._tx.delete("idempotency", (record.user_id, record.key))
+        return len(old)
+
+
+class InMemoryProcessedEvents(_Repository):
+    async def add(self, provider: str, event_id: str, at: datetime) -> bool:
+        if self._tx.read("processed_events", (provider, event_id)) is not None:
+            return False
+        self._tx.write("processed_events", (provider, event_id), at)
+        return True
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        table = "processed_events"
+        keys = [k for k in self._tx.keys(table) if (self._tx.read(table, k) or cutoff) < cutoff]
+        for key in keys:
+            self._tx.delete(table, key)
+        return len(keys)
