@@ -184,6 +184,18 @@ class Order(EventSource):
             )
         )
 
+    def accept_late_payment(self, amount: Money, now: datetime) -> None:
+        """Money arrived for an order that was cancelled before it was paid (an expired
+        order whose customer paid at the last second). It is recorded so that it can be
+        refunded; the order stays cancelled."""
+        if self.status is not OrderStatus.CANCELLED or self.paid_amount.is_positive:
+            raise IllegalTransition("order", self.status.value, "late payment")
+        if amount != self.total_amount:
+            raise InvalidValue("amount", f"paid {amount}, but the order totals {self.total_amount}")
+        self.paid_amount = amount
+        self.updated_at = now
+        self.version += 1
+
     def check_refund(self, amount: Money) -> None:
         """Raise unless `amount` may be refunded now (positive, within what is left)."""
         if self.status not in REFUNDABLE_STATUSES or not self.paid_amount.is_positive:

@@ -1,0 +1,56 @@
+"""Scoped API keys for third-party programs. The key is shown once; only its digest is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.credentials import API_KEY_PREFIX, digest, new_api_key
+from application.ports.persistence import Page, PageRequest, UnitOfWorkFactory
+from application.ports.runtime import Clock, IdGenerator
+from application.principal import ADMIN_ONLY, Principal
+from domain.errors import NotFound
+from domain.users import ApiKey, parse_scopes
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    key: str
+
+
+class ApiKeys:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._ids = ids
+
+    async def create(self, actor: Principal, *, name: str, scopes: list[str]) -> IssuedApiKey:
+        actor.require(ADMIN_ONLY)
+        key = new_api_key()
+        api_key = ApiKey(
+            id=self._ids.new_id(),
+            name=name,
+            scopes=parse_scopes(scopes),
+            key_hash=digest(key),
+            prefix=key[: len(API_KEY_PREFIX) + 6],
+            created_by=actor.user_id or "system",
+            created_at=self._clock.now(),
+        )
+        async with self._uow_factory() as uow:
+            await uow.api_keys.add(api_key)
+            await uow.commit()
+        return IssuedApiKey(api_key=api_key, key=key)
+
+    async def list_keys(self, actor: Principal, page: PageRequest) -> Page[ApiKey]:
+        actor.require(ADMIN_ONLY)
+        async with self._uow_factory() as uow:
+            return await uow.api_keys.list_page(page)
+
+    async def revoke(self, actor: Principal, key_id: str) -> None:
+        """Delete the key; it stops working at once."""
+        actor.require(ADMIN_ONLY)
+        async with self._uow_factory() as uow:
+            deleted = await uow.api_keys.delete(key_id)
+            await uow.commit()
+        if not deleted:
+            raise NotFound("api key", key_id)

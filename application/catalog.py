@@ -1,0 +1,137 @@
+"""The catalog: staff create and change products, anyone browses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.persistence import Page, ProductQuery, UnitOfWork, UnitOfWorkFactory
+from application.ports.runtime import Clock, IdGenerator
+from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
+from application.transactions import in_transaction
+from domain.catalog import Product
+from domain.errors import InvalidValue, NotFound
+from domain.money import Money
+from domain.users import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class NewProduct:
+    name: str
+    description: str
+    price: Money
+    inventory_count: int
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChanges:
+    """A partial update; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    price: Money | None = None
+    inventory_count: int | None = None
+    category: str | None = None
+
+
+def _check_query(query: ProductQuery) -> ProductQuery:
+    for field, value in (("min_price", query.min_price), ("max_price", query.max_price)):
+        if value is not None and value < 0:
+            raise InvalidValue(field, "must not be negative")
+    if (
+        query.min_price is not None
+        and query.max_price is not None
+        and query.min_price > query.max_price
+    ):
+        raise InvalidValue("min_price", "must not be greater than max_price")
+    if query.text is not None and len(query.text) > 200:
+        raise InvalidValue("q", "must be at most 200 characters")
+    return query
+
+
+class Catalog:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._ids = ids
+
+    async def create_product(self, actor: Principal, new: NewProduct) -> Product:
+        actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
+        now = self._clock.now()
+        product = Product(
+            id=self._ids.new_id(),
+            name=new.name,
+            description=new.description,
+            price=new.price,
+            inventory_count=new.inventory_count,
+            category=new.category,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._uow_factory() as uow:
+            await uow.products.add(product)
+            await uow.commit()
+        return product
+
+    async def get_product(self, product_id: str) -> Product:
+        """An active product; archived ones are gone for shoppers."""
+        async with self._uow_factory() as uow:
+            product = await uow.products.get(product_id)
+        if product is None or product.is_archived:
+            raise NotFound("product", product_id)
+        return product
+
+    async def list_products(self, query: ProductQuery) -> Page[Product]:
+        _check_query(query)
+        async with self._uow_factory() as uow:
+            return await uow.products.list_page(query)
+
+    async def change_product(
+        self, actor: Principal, product_id: str, changes: ProductChanges
+    ) -> Product:
+        actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
+
+        async def change(uow: UnitOfWork) -> Product:
+            product = await self._active(uow, product_id)
+            product.change_details(
+                self._clock.now(),
+                name=changes.name,
+                description=changes.description,
+                price=changes.price,
+                category=changes.category,
+                inventory_count=changes.inventory_count,
+            )
+            await uow.products.save(product)
+            return product
+
+        return await in_transaction(self._uow_factory, change)
+
+    async def archive_product(self, actor: Principal, product_id: str) -> None:
+        """Take a product out of listings and carts; orders keep their copy of it."""
+        actor.require(ADMIN_ONLY)
+
+        async def archive(uow: UnitOfWork) -> None:
+            product = await self._active(uow, product_id)
+            product.archive(self._clock.now())
+            await uow.products.save(product)
+
+        await in_transaction(self._uow_factory, archive)
+
+    async def adjust_inventory(self, actor: Principal, product_id: str, delta: int) -> Product:
+        """Restock (positive delta) or correct (negative); never below zero."""
+        actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
+
+        async def adjust(uow: UnitOfWork) -> Product:
+            product = await self._active(uow, product_id)
+            product.adjust_inventory(delta, self._clock.now())
+            await uow.products.save(product)
+            return product
+
+        return await in_transaction(self._uow_factory, adjust)
+
+    @staticmethod
+    async def _active(uow: UnitOfWork, product_id: str) -> Product:
+        product = await uow.products.get(product_id, for_update=True)
+        if product is None or product.is_archived:
+            raise NotFound("product", product_id)
+        return product

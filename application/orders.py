@@ -1,0 +1,270 @@
+"""Placing orders from carts, and everything that happens to them afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from application.outbox import record_events
+from application.payment_flow import PaymentFlow
+from application.ports.persistence import (
+    DuplicateRecord,
+    IdempotencyRecord,
+    OrderQuery,
+    Page,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from application.ports.runtime import Clock, IdGenerator
+from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
+from application.transactions import in_transaction
+from domain.errors import (
+    Conflict,
+    EmptyCart,
+    IdempotencyKeyReused,
+    InvalidValue,
+    NotFound,
+    OutOfStock,
+)
+from domain.money import Money
+from domain.orders import Order, OrderLine
+from domain.payments import Payment
+from domain.users import Scope
+from domain.values import Address
+
+log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: Order
+    payment: Payment
+
+
+def _fingerprint(address: Address) -> str:
+    canonical = json.dumps(asdict(address), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidValue("Idempotency-Key", "is required")
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise InvalidValue(
+            "Idempotency-Key", f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
+        )
+    return key
+
+
+class Orders:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        payments: PaymentFlow,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._payments = payments
+        self._clock = clock
+        self._ids = ids
+
+    async def place_order(
+        self, actor: Principal, *, idempotency_key: str, shipping_address: Address
+    ) -> PlacedOrder:
+        """Turn the caller's cart into a pending order and start its payment.
+
+        One transaction records the idempotency key, reserves every line's stock with a
+        conditional update (never overselling), writes the order and its payment, empties
+        the cart and records `OrderPlaced`. The payment intent is created after commit with
+        the idempotency key `order:<id>`. The same key with the same address returns the
+        same order again (and finishes starting its payment if that failed before); with a
+        different address it raises IdempotencyKeyReused.
+        """
+        user_id = actor.require_user()
+        key = _check_idempotency_key(idempotency_key)
+        fingerprint = _fingerprint(shipping_address)
+
+        async def place(uow: UnitOfWork) -> str:
+            record = await uow.idempotency.get(user_id, key)
+            if record is not None:
+                if record.request_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                return record.order_id
+            order_id = self._ids.new_id()
+            # Written first: a parallel request with the same key now waits on this row
+            # and then fails with DuplicateRecord instead of placing a second order.
+            await uow.idempotency.add(
+                IdempotencyRecord(
+                    user_id=user_id,
+                    key=key,
+                    request_fingerprint=fingerprint,
+                    order_id=order_id,
+                    created_at=self._clock.now(),
+                )
+            )
+            await self._create_order(uow, order_id, user_id, shipping_address)
+            return order_id
+
+        while True:
+            try:
+                order_id = await in_transaction(self._uow_factory, place)
+                break
+            except DuplicateRecord:
+                continue  # the other request committed; the next round finds its record
+        payment = await self._payments.start_payment(order_id)
+        order = await self._load(order_id)
+        return PlacedOrder(order=order, payment=payment)
+
+    async def _create_order(
+        self, uow: UnitOfWork, order_id: str, user_id: str, address: Address
+    ) -> None:
+        cart = await uow.carts.get(user_id)
+        if cart is None or cart.is_empty:
+            raise EmptyCart()
+        products = {p.id: p for p in await uow.products.get_many(list(cart.lines))}
+        lines: list[OrderLine] = []
+        # A fixed order of updates: two carts sharing products cannot deadlock.
+        for product_id in sorted(cart.lines):
+            quantity = cart.lines[product_id]
+            product = products.get(product_id)
+            if product is None or not product.is_available:
+                raise Conflict(f"product {product_id} is no longer available; remove it")
+            if not await uow.products.reserve_stock(product_id, quantity.value):
+                raise OutOfStock(product_id, quantity.value)
+            lines.append(OrderLine(product_id, product.name, product.price, quantity))
+        now = self._clock.now()
+        order = Order.place(
+            order_id=order_id,
+            number=await uow.orders.next_number(),
+            user_id=user_id,
+            lines=lines,
+            shipping_address=address,
+            now=now,
+        )
+        await uow.orders.add(order)
+        await uow.payments.add(
+            Payment.start(
+                payment_id=self._ids.new_id(),
+                order_id=order.id,
+                user_id=user_id,
+                provider=self._payments.provider,
+                amount=order.total_amount,
+                now=now,
+            )
+        )
+        cart.clear(now)
+        await uow.carts.save(cart)
+        await record_events(uow, self._ids, self._clock, order.pull_events())
+
+    async def get_order(self, actor: Principal, order_id: str) -> Order:
+        """The order, if the caller owns it or may read every order; else NotFound."""
+        order = await self._load(order_id)
+        if not self._may_read(actor, order):
+            raise NotFound("order", order_id)
+        return order
+
+    async def list_orders(self, actor: Principal, query: OrderQuery) -> Page[Order]:
+        """Staff, admins and `orders:read` keys see every order; users see their own."""
+        if actor.may(STAFF_ROLES, Scope.ORDERS_READ):
+            effective = query
+        else:
+            effective = OrderQuery(
+                user_id=actor.require_user(), status=query.status, page=query.page
+            )
+        async with self._uow_factory() as uow:
+            return await uow.orders.list_page(effective)
+
+    async def list_payments(self, actor: Principal, order_id: str) -> list[Payment]:
+        order = await self._load(order_id)
+        if not (actor.is_staff or (actor.user_id is not None and actor.user_id == order.user_id)):
+            raise NotFound("order", order_id)
+        async with self._uow_factory() as uow:
+            payment = await uow.payments.get_for_order(order_id)
+        return [payment] if payment is not None else []
+
+    async def cancel_order(self, actor: Principal, order_id: str) -> Order:
+        """The owner, staff or an admin cancels a pending or paid order: its stock is
+        released and, if it was paid, the whole payment is refunded."""
+
+        def allowed(order: Order) -> bool:
+            return actor.is_staff or (actor.user_id is not None and actor.user_id == order.user_id)
+
+        reason = "cancelled by staff" if actor.is_staff else "cancelled by customer"
+        return await self._payments.cancel(order_id, reason=reason, allowed=allowed)
+
+    async def ship_order(
+        self, actor: Principal, order_id: str, tracking_number: str | None = None
+    ) -> Order:
+        actor.require(STAFF_ROLES, Scope.ORDERS_WRITE)
+        if tracking_number is not None and not 0 < len(tracking_number.strip()) <= 100:
+            raise InvalidValue("tracking_number", "must be 1 to 100 characters")
+
+        async def ship(uow: UnitOfWork) -> Order:
+            order = await self._locked(uow, order_id)
+            order.ship(tracking_number.strip() if tracking_number else None, self._clock.now())
+            await uow.orders.save(order)
+            await record_events(uow, self._ids, self._clock, order.pull_events())
+            return order
+
+        return await in_transaction(self._uow_factory, ship)
+
+    async def deliver_order(self, actor: Principal, order_id: str) -> Order:
+        actor.require(STAFF_ROLES, Scope.ORDERS_WRITE)
+
+        async def deliver(uow: UnitOfWork) -> Order:
+            order = await self._locked(uow, order_id)
+            order.deliver(self._clock.now())
+            await uow.orders.save(order)
+            await record_events(uow, self._ids, self._clock, order.pull_events())
+            return order
+
+        return await in_transaction(self._uow_factory, deliver)
+
+    async def refund_order(
+        self,
+        actor: Principal,
+        order_id: str,
+        amount: Money | None = None,
+        reason: str | None = None,
+    ) -> Order:
+        """An admin refunds all that is left (no amount) or part of a paid order."""
+        actor.require(ADMIN_ONLY)
+        if reason is not None and len(reason) > 500:
+            raise InvalidValue("reason", "must be at most 500 characters")
+        return await self._payments.refund(order_id, amount=amount, reason=reason)
+
+    async def expire_unpaid_orders(self, older_than: timedelta, limit: int = 100) -> int:
+        """Cancel pending orders placed more than `older_than` ago; returns how many."""
+        cutoff = self._clock.now() - older_than
+        async with self._uow_factory() as uow:
+            order_ids = await uow.orders.list_pending_placed_before(cutoff, limit)
+        expired = 0
+        for order_id in order_ids:
+            if await self._payments.expire(order_id):
+                expired += 1
+        return expired
+
+    def _may_read(self, actor: Principal, order: Order) -> bool:
+        if actor.may(STAFF_ROLES, Scope.ORDERS_READ):
+            return True
+        return actor.user_id is not None and actor.user_id == order.user_id
+
+    async def _load(self, order_id: str) -> Order:
+        async with self._uow_factory() as uow:
+            order = await uow.orders.get(order_id)
+        if order is None:
+            raise NotFound("order", order_id)
+        return order
+
+    @staticmethod
+    async def _locked(uow: UnitOfWork, order_id: str) -> Order:
+        order = await uow.orders.get(order_id, for_update=True)
+        if order is None:
+            raise NotFound("order", order_id)
+        return order

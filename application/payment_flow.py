@@ -1,0 +1,185 @@
+"""The money side of an order: starting its payment, cancelling, refunding.
+
+Every provider call that can move money carries an idempotency key derived from the order
+(`order:<id>` for the intent, `refund:<order id>:<n>` for the n-th refund), and runs while
+the payment row is locked, so retries and races never charge or refund twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from application.outbox import record_events
+from application.ports.payments import PaymentGateway
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from application.ports.runtime import Clock, IdGenerator
+from application.transactions import in_transaction
+from domain.errors import NotFound, PaymentProviderError
+from domain.money import Money
+from domain.orders import Order, OrderStatus
+from domain.payments import Payment, PaymentOutcome, PaymentStatus, Refund
+
+log = logging.getLogger(__name__)
+
+
+def intent_idempotency_key(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+class PaymentFlow:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        gateway: PaymentGateway,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._gateway = gateway
+        self._clock = clock
+        self._ids = ids
+
+    @property
+    def provider(self) -> str:
+        return self._gateway.provider
+
+    async def start_payment(self, order_id: str) -> Payment:
+        """Make sure a pending order's payment has its intent at the provider (once).
+
+        Raises PaymentProviderError if the provider is down; the order stays pending and
+        a later call (a client retry, or the reconciliation job) creates the intent.
+        """
+
+        async def start(uow: UnitOfWork) -> Payment:
+            payment = await uow.payments.get_for_order(order_id, for_update=True)
+            if payment is None:
+                raise NotFound("payment for order", order_id)
+            if payment.intent_id is not None or payment.status is not PaymentStatus.PENDING:
+                return payment
+            order = await uow.orders.get(order_id)
+            if order is None or order.status is not OrderStatus.PENDING:
+                return payment
+            intent = await self._gateway.create_intent(
+                order_id=order_id,
+                amount=payment.amount,
+                idempotency_key=intent_idempotency_key(order_id),
+            )
+            payment.attach_intent(intent.id, intent.client_secret, self._clock.now())
+            await uow.payments.save(payment)
+            return payment
+
+        return await in_transaction(self._uow_factory, start)
+
+    async def cancel(
+        self, order_id: str, *, reason: str, allowed: Callable[[Order], bool]
+    ) -> Order:
+        """Cancel a pending or paid order: release its stock, refund what was paid, and
+        cancel its open intent. Raises NotFound when `allowed(order)` is False."""
+
+        async def cancel(uow: UnitOfWork) -> Order:
+            order = await uow.orders.get(order_id, for_update=True)
+            if order is None or not allowed(order):
+                raise NotFound("order", order_id)
+            await self._cancel_locked(uow, order, reason)
+            return order
+
+        order = await in_transaction(self._uow_factory, cancel)
+        await self._cancel_open_intent(order_id)
+        return order
+
+    async def expire(self, order_id: str) -> bool:
+        """Cancel the order if it is still pending (unpaid in time); False otherwise."""
+
+        async def expire(uow: UnitOfWork) -> bool:
+            order = await uow.orders.get(order_id, for_update=True)
+            if order is None or order.status is not OrderStatus.PENDING:
+                return False
+            await self._cancel_locked(uow, order, "payment not received in time")
+            return True
+
+        expired = await in_transaction(self._uow_factory, expire)
+        if expired:
+            await self._cancel_open_intent(order_id)
+        return expired
+
+    async def refund(self, order_id: str, *, amount: Money | None, reason: str | None) -> Order:
+        """Refund `amount` (default: everything left) of a paid, shipped, delivered or
+        cancelled order. Raises RefundExceedsPayment past what was paid."""
+
+        async def refund(uow: UnitOfWork) -> Order:
+            order = await uow.orders.get(order_id, for_update=True)
+            if order is None:
+                raise NotFound("order", order_id)
+            wanted = amount if amount is not None else order.refundable_amount
+            order.check_refund(wanted)
+            await self._refund_locked(uow, order, wanted, reason)
+            return order
+
+        return await in_transaction(self._uow_factory, refund)
+
+    async def refund_late_payment(self, uow: UnitOfWork, order: Order, amount: Money) -> None:
+        """Inside the caller's transaction, with the order locked: give back a payment
+        that succeeded after its order was cancelled."""
+        order.accept_late_payment(amount, self._clock.now())
+        await self._refund_locked(
+            uow, order, amount, "payment arrived after the order was cancelled"
+        )
+
+    async def _cancel_locked(self, uow: UnitOfWork, order: Order, reason: str) -> None:
+        order.cancel(reason, self._clock.now())
+        for line in sorted(order.lines, key=lambda line: line.product_id):
+            await uow.products.release_stock(line.product_id, line.quantity.value)
+        if order.refundable_amount.is_positive:
+            await self._refund_locked(uow, order, order.refundable_amount, reason)
+        await uow.orders.save(order)
+        await record_events(uow, self._ids, self._clock, order.pull_events())
+
+    async def _refund_locked(
+        self, uow: UnitOfWork, order: Order, amount: Money, reason: str | None
+    ) -> None:
+        """With the order row locked: refund at the provider, then record it on the payment
+        and the order (the caller commits)."""
+        payment = await uow.payments.get_for_order(order.id, for_update=True)
+        if payment is None or payment.intent_id is None:
+            raise NotFound("payment for order", order.id)
+        provider_refund = await self._gateway.refund(
+            intent_id=payment.intent_id,
+            amount=amount,
+            idempotency_key=f"refund:{order.id}:{len(payment.refunds) + 1}",
+            reason=reason,
+        )
+        now = self._clock.now()
+        refund = Refund(
+            id=self._ids.new_id(),
+            amount=amount,
+            reason=reason,
+            provider_refund_id=provider_refund.id,
+            created_at=now,
+        )
+        payment.add_refund(refund, now)
+        order.record_refund(refund.id, amount, now)
+        await uow.payments.save(payment)
+        await uow.orders.save(order)
+        await record_events(uow, self._ids, self._clock, order.pull_events())
+
+    async def _cancel_open_intent(self, order_id: str) -> None:
+        """Best effort: an intent left open after cancelling is harmless, because a late
+        success for a cancelled order is refunded when its event arrives."""
+
+        async def cancel_intent(uow: UnitOfWork) -> None:
+            payment = await uow.payments.get_for_order(order_id, for_update=True)
+            if payment is None or payment.status not in (
+                PaymentStatus.PENDING,
+                PaymentStatus.FAILED,
+            ):
+                return
+            if payment.intent_id is not None:
+                await self._gateway.cancel_intent(payment.intent_id)
+            payment.apply_outcome(PaymentOutcome.CANCELLED, self._clock.now())
+            await uow.payments.save(payment)
+
+        try:
+            await in_transaction(self._uow_factory, cancel_intent)
+        except PaymentProviderError:
+            log.warning("could not cancel the payment intent of order %s; left open", order_id)
