@@ -1,0 +1,75 @@
+"""Turning relayed outbox events into emails, each sent at most once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from application import email_templates as templates
+from application.email_templates import ShopIdentity
+from application.ports.messaging import EmailMessage, Mailer
+from application.ports.persistence import UnitOfWorkFactory
+from application.ports.runtime import Clock
+
+log = logging.getLogger(__name__)
+
+Template = Callable[[str, dict[str, Any], ShopIdentity], EmailMessage]
+
+# event name -> (email kind, template). Events not listed send no email.
+EMAILS: dict[str, tuple[str, Template]] = {
+    "user_registered": ("welcome", templates.welcome),
+    "password_reset_requested": ("password_reset", templates.password_reset),
+    "order_placed": ("order_confirmation", templates.order_confirmation),
+    "order_paid": ("payment_received", templates.payment_received),
+    "order_shipped": ("order_shipped", templates.order_shipped),
+    "order_cancelled": ("order_cancelled", templates.order_cancelled),
+    "order_refunded": ("order_refunded", templates.order_refunded),
+}
+
+# The sent-ledger lives in processed_events under this provider name, keyed by
+# "<outbox message id>:<email kind>".
+EMAIL_LEDGER = "email"
+
+
+class Notifications:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        mailer: Mailer,
+        clock: Clock,
+        shop: ShopIdentity | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._mailer = mailer
+        self._clock = clock
+        self._shop = shop or ShopIdentity()
+
+    async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
+        """Send the email an event calls for; True if one was sent now.
+
+        The ledger entry and the send share a transaction: if sending fails, the entry is
+        rolled back and a retry sends again; once it committed, a re-run sends nothing.
+        Raises ServiceUnavailable when the mail system is down (the job is retried).
+        """
+        email = EMAILS.get(name)
+        if email is None:
+            return False
+        kind, template = email
+        async with self._uow_factory() as uow:
+            if not await uow.processed_events.add(
+                EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
+            ):
+                return False
+            recipient = payload.get("email")
+            if recipient is None:
+                user = await uow.users.get(payload["user_id"])
+                if user is None:
+                    log.warning("no user %s for %s email; skipped", payload["user_id"], kind)
+                    await uow.commit()
+                    return False
+                recipient = user.email.value
+            await self._mailer.send(template(recipient, payload, self._shop))
+            await uow.commit()
+        log.info("sent %s email for event %s", kind, message_id)
+        return True
