@@ -25,6 +25,7 @@ from adapters.memory.repositories import (
     InMemoryProducts,
     InMemoryUsers,
 )
+from domain.events import EventSource
 
 _DELETED = object()
 
@@ -70,7 +71,12 @@ class Transaction:
                 yield row
 
     def write(self, table: str, key: Any, row: Any) -> None:
-        self._writes[(table, key)] = copy.deepcopy(row)
+        stored = copy.deepcopy(row)
+        if isinstance(stored, EventSource):
+            # Like a database row, a stored aggregate keeps no pending events: those went
+            # to the outbox (or were dropped) in the transaction that raised them.
+            stored.pull_events()
+        self._writes[(table, key)] = stored
 
     def delete(self, table: str, key: Any) -> None:
         self._writes[(table, key)] = _DELETED

@@ -1,0 +1,272 @@
+"""Configuration: one `Settings` object read from `HEXMART_*` environment variables (and an
+optional `.env` file), validated with one clear message per bad value.
+
+Nothing is read at import time: call `Settings.from_env()` (or build `Settings(...)` directly
+in tests). With nothing set, hexmart runs on the embedded default: a SQLite file, in-process
+cache and queue, a local payment gateway, local file storage and emails written to a folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+PREFIX = "HEXMART_"
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message lists each, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    public_base_url: str = "http://127.0.0.1:8000"
+    shop_name: str = "hexmart"
+    currency: str = "USD"
+
+    database_url: str = "sqlite+aiosqlite:///hexmart.db"
+    database_replica_url: str | None = None
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
+    database_pool_timeout: float = 10.0
+
+    redis_url: str | None = None
+
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_tolerance_seconds: int = 300
+
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+
+    smtp_url: str | None = None
+    email_from: str = "hexmart <no-reply@hexmart.local>"
+
+    jwt_secret: str | None = None
+    jwt_private_key_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "hexmart"
+    jwt_audience: str = "hexmart-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    password_reset_ttl_minutes: int = 60
+    password_hashing: Literal["argon2id", "fast-insecure-for-tests"] = "argon2id"
+
+    order_payment_timeout_minutes: int = 30
+    payment_reconcile_after_minutes: int = 5
+
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    max_request_body_bytes: int = 1024 * 1024
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_content_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Set in tests only: the local payment gateway then waits for an explicit completion.
+    local_payments_auto_complete: bool = True
+
+    def __post_init__(self) -> None:
+        problems = _check(self)
+        if problems:
+            raise SettingsError(problems)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read `HEXMART_*` variables from `environ` (default: os.environ), over the values
+        in `env_file` if it exists. Unknown `HEXMART_*` names are an error (a typo would
+        otherwise silently fall back to a default)."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(_read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping({k: v for k, v in values.items() if k.startswith(PREFIX)})
+
+    @classmethod
+    def from_mapping(cls, variables: Mapping[str, str]) -> Settings:
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        problems: list[str] = []
+        kwargs: dict[str, Any] = {}
+        for name, raw in variables.items():
+            attribute = name.removeprefix(PREFIX).lower()
+            if attribute not in known:
+                problems.append(f"{name}: unknown setting")
+                continue
+            try:
+                kwargs[attribute] = _parse(hints[attribute], raw.strip())
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+        if problems:
+            raise SettingsError(problems)
+        return cls(**kwargs)
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_stripe(self) -> bool:
+        return self.stripe_api_key is not None
+
+    def describe_adapters(self) -> dict[str, str]:
+        """Which adapter serves each port, for start-up logs (no secrets)."""
+        return {
+            "database": _redact(self.database_url),
+            "cache, rate limits, tokens, queue": "redis" if self.redis_url else "in-process",
+            "payments": "stripe" if self.uses_stripe else "local gateway",
+            "files": f"s3://{self.s3_bucket}" if self.s3_bucket else f"folder {self.files_dir}",
+            "email": "smtp" if self.smtp_url else f"folder {self.mail_dir}",
+        }
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, eq, value = text.removeprefix("export ").partition("=")
+        if not eq:
+            raise SettingsError([f"{path}:{number}: expected NAME=value"])
+        values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(hint: Any, raw: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw == "":
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _parse(inner[0], raw)
+    if origin is Literal:
+        if raw not in args:
+            raise ValueError(f"must be one of {', '.join(map(str, args))} (got {raw!r})")
+        return raw
+    if origin is tuple:
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if hint is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError(f"must be true or false (got {raw!r})")
+    if hint is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number (got {raw!r})") from None
+    if hint is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"must be a number (got {raw!r})") from None
+    if hint is Path:
+        return Path(raw)
+    return raw
+
+
+def _check(s: Settings) -> list[str]:
+    problems: list[str] = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(f"{PREFIX}{name.upper()}: {message}")
+
+    scheme = s.database_url.split("://", 1)[0]
+    if scheme not in ("sqlite+aiosqlite", "postgresql+psycopg", "postgresql"):
+        bad("database_url", "must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+    if s.database_replica_url and not s.database_replica_url.startswith("postgresql"):
+        bad("database_replica_url", "must be a postgresql+psycopg:// URL")
+    for name in (
+        "database_pool_size",
+        "access_token_ttl_seconds",
+        "refresh_token_ttl_days",
+        "password_reset_ttl_minutes",
+        "order_payment_timeout_minutes",
+        "payment_reconcile_after_minutes",
+        "max_request_body_bytes",
+        "upload_max_bytes",
+        "stripe_webhook_tolerance_seconds",
+    ):
+        if getattr(s, name) <= 0:
+            bad(name, "must be positive")
+    if s.database_max_overflow < 0:
+        bad("database_max_overflow", "must not be negative")
+    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix"):
+        bad("redis_url", "must be a redis://, rediss:// or unix:// URL")
+    if bool(s.stripe_api_key) != bool(s.stripe_webhook_secret):
+        bad(
+            "stripe_webhook_secret",
+            "HEXMART_STRIPE_API_KEY and HEXMART_STRIPE_WEBHOOK_SECRET must be set together",
+        )
+    if s.smtp_url and urlsplit(s.smtp_url).scheme not in ("smtp", "smtps"):
+        bad("smtp_url", "must be smtp://[user:password@]host[:port] or smtps://...")
+    if s.jwt_secret is not None and len(s.jwt_secret.encode()) < 32:
+        bad(
+            "jwt_secret",
+            "must be at least 32 bytes (use: python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))')",
+        )
+    if bool(s.jwt_private_key_file) != bool(s.jwt_public_key_file):
+        bad("jwt_public_key_file", "private and public key files go together")
+    if s.jwt_secret and s.jwt_private_key_file:
+        bad("jwt_secret", "set either a secret (HS256) or a key pair (RS256/EdDSA), not both")
+    if (
+        not s.uses_sqlite
+        and s.environment == "production"
+        and not (s.jwt_secret or s.jwt_private_key_file)
+    ):
+        bad("jwt_secret", "is required in production (every app process must share it)")
+    if s.environment == "production" and s.password_hashing != "argon2id":
+        bad("password_hashing", "must be argon2id in production")
+    if (s.admin_email is None) != (s.admin_password is None):
+        bad("admin_password", "HEXMART_ADMIN_EMAIL and HEXMART_ADMIN_PASSWORD go together")
+    if len(s.currency) != 3 or not s.currency.isalpha() or not s.currency.isupper():
+        bad("currency", "must be a three-letter ISO 4217 code such as USD")
+    if "*" in s.cors_origins:
+        bad("cors_origins", "list the allowed origins; '*' is not allowed with credentials")
+    if not s.public_base_url.startswith(("http://", "https://")):
+        bad("public_base_url", "must start with http:// or https://")
+    return problems
