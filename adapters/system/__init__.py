@@ -1,0 +1,1 @@
+"""Time and identifiers: the system's for running, controllable ones for tests."""
