@@ -1,0 +1,108 @@
+"""A mailer that writes each email as an .eml file into a folder, for local runs."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import itertools
+import logging
+import os
+import tempfile
+import uuid
+from email.message import EmailMessage as MimeMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from application.ports.messaging import EmailMessage
+from application.ports.runtime import Clock
+from domain.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SENDER = "hexmart <noreply@hexmart.localhost>"
+
+
+class FolderMailer:
+    """Saves every message as `<UTC time>-<count>-<random>.eml` in `folder` and logs one
+    line per message.
+
+    The files are complete MIME messages (plain text, plus an HTML alternative when
+    there is one), so any mail client opens them; names sort in sending order (the
+    count orders messages sent within the same microsecond by one mailer). Each file
+    appears whole or not at all (written aside, then renamed). The folder is created on
+    the first send. If it cannot be written, `send` raises `ServiceUnavailable`.
+    """
+
+    def __init__(self, folder: Path | str, clock: Clock, *, sender: str = DEFAULT_SENDER) -> None:
+        self._folder = Path(folder)
+        self._clock = clock
+        self._sender = sender
+        self._count = itertools.count(1)
+
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    async def send(self, message: EmailMessage) -> None:
+        mime = self._to_mime(message)
+        stamp = f"{self._clock.now():%Y%m%dT%H%M%S%fZ}-{next(self._count):06d}"
+        name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        try:
+            path = await asyncio.to_thread(self._save, name, bytes(mime))
+        except OSError as exc:
+            raise ServiceUnavailable(f"cannot write emails to {self._folder}: {exc}") from exc
+        logger.info("email to %s, subject %r, saved as %s", message.to, message.subject, path)
+
+    def saved_messages(self) -> list[EmailMessage]:
+        """Every message in the folder, oldest first, read back from its .eml file."""
+        if not self._folder.is_dir():
+            return []
+        return [read_eml(path) for path in sorted(self._folder.glob("*.eml"))]
+
+    def _to_mime(self, message: EmailMessage) -> MimeMessage:
+        mime = MimeMessage(policy=email.policy.default)
+        mime["From"] = self._sender
+        mime["To"] = message.to
+        mime["Subject"] = message.subject
+        mime["Date"] = format_datetime(self._clock.now())
+        mime["Message-ID"] = make_msgid(domain="hexmart.localhost")
+        mime.set_content(message.text_body)
+        if message.html_body is not None:
+            mime.add_alternative(message.html_body, subtype="html")
+        return mime
+
+    def _save(self, name: str, data: bytes) -> Path:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        target = self._folder / name
+        # Hidden temporary name, so readers globbing *.eml never see a partial file.
+        fd, temporary = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def read_eml(path: Path) -> EmailMessage:
+    """Read an .eml file written by `FolderMailer` back into the port's message."""
+    mime = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(mime, MimeMessage)
+    text_part = mime.get_body(preferencelist=("plain",))
+    html_part = mime.get_body(preferencelist=("html",))
+    return EmailMessage(
+        to=str(mime["To"]),
+        subject=str(mime["Subject"]),
+        text_body=_content(text_part),
+        html_body=None if html_part is None else _content(html_part),
+    )
+
+
+def _content(part: object) -> str:
+    if not isinstance(part, MimeMessage):
+        return ""
+    content = part.get_content()
+    return content if isinstance(content, str) else content.decode("utf-8", "replace")
