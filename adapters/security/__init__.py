@@ -1,0 +1,1 @@
+"""Password hashing (argon2id, legacy bcrypt) and signed access tokens (JWT)."""
