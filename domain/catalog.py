@@ -10,6 +10,7 @@ from domain.money import Money
 from domain.values import required_text
 
 MAX_INVENTORY = 10**9
+MAX_DESCRIPTION_LENGTH = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,22 @@ def validate_category(category: str) -> str:
     return required_text("category", category, 100).lower()
 
 
+def validate_description(description: str) -> str:
+    if not isinstance(description, str):
+        raise InvalidValue("description", "must be a string")
+    text = description.strip()
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidValue("description", f"must be at most {MAX_DESCRIPTION_LENGTH} characters")
+    return text
+
+
+def _units(quantity: int) -> int:
+    # A float or bool would otherwise slip into inventory_count (3 - 1.5, 3 - True).
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidValue("quantity", "must be positive")
+    return quantity
+
+
 @dataclass(kw_only=True, eq=False)
 class Product:
     """A sellable item. `inventory_count` is the stock still free to reserve (never < 0).
@@ -60,9 +77,9 @@ class Product:
 
     def __post_init__(self) -> None:
         self.name = required_text("name", self.name, 200)
-        self.description = self.description.strip() if isinstance(self.description, str) else ""
-        if len(self.description) > 10_000:
-            raise InvalidValue("description", "must be at most 10000 characters")
+        self.description = validate_description(
+            self.description if isinstance(self.description, str) else ""
+        )
         validate_price(self.price)
         validate_inventory(self.inventory_count)
         self.category = validate_category(self.category)
@@ -73,17 +90,14 @@ class Product:
 
     def reserve(self, quantity: int) -> None:
         """Take `quantity` units out of free stock for an order."""
-        if quantity <= 0:
-            raise InvalidValue("quantity", "must be positive")
+        _units(quantity)
         if quantity > self.inventory_count:
             raise OutOfStock(self.id, quantity, self.inventory_count)
         self.inventory_count -= quantity
 
     def release(self, quantity: int) -> None:
         """Give back units an order reserved (cancellation or expiry)."""
-        if quantity <= 0:
-            raise InvalidValue("quantity", "must be positive")
-        self.inventory_count += quantity
+        self.inventory_count += _units(quantity)
 
     def adjust_inventory(self, delta: int, now: datetime) -> None:
         """Restock (positive) or correct (negative); stock never goes below zero."""
@@ -109,16 +123,23 @@ class Product:
     ) -> None:
         if self.is_archived:
             raise Conflict(f"product {self.id} is archived")
-        if name is not None:
-            self.name = required_text("name", name, 200)
-        if description is not None:
-            self.description = description.strip()
-        if price is not None:
-            self.price = validate_price(price)
-        if category is not None:
-            self.category = validate_category(category)
-        if inventory_count is not None:
-            self.inventory_count = validate_inventory(inventory_count)
+        # Validate every field before assigning any, so a rejected change changes nothing.
+        new_name = required_text("name", name, 200) if name is not None else self.name
+        new_description = (
+            validate_description(description) if description is not None else self.description
+        )
+        new_price = validate_price(price) if price is not None else self.price
+        new_category = validate_category(category) if category is not None else self.category
+        new_inventory = (
+            validate_inventory(inventory_count)
+            if inventory_count is not None
+            else self.inventory_count
+        )
+        self.name = new_name
+        self.description = new_description
+        self.price = new_price
+        self.category = new_category
+        self.inventory_count = new_inventory
         self.touch(now)
 
     def archive(self, now: datetime) -> None:

@@ -13,7 +13,8 @@ MAX_QUANTITY = 99
 # Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is proven by
 # the emails we send, not by a regex.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_COUNTRY = re.compile(r"[A-Z]{2}")
+# Matched before upper-casing: "ß".upper() is "SS", which would otherwise pass as a code.
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Address:
         if self.line2 is not None:
             line2 = self.line2.strip() if isinstance(self.line2, str) else self.line2
             object.__setattr__(self, "line2", required_text("line2", line2, 200) if line2 else None)
-        country = self.country.strip().upper() if isinstance(self.country, str) else ""
+        country = self.country.strip() if isinstance(self.country, str) else ""
         if not _COUNTRY.fullmatch(country):
             raise InvalidValue("country", "must be a two-letter ISO 3166-1 code, e.g. US")
-        object.__setattr__(self, "country", country)
+        object.__setattr__(self, "country", country.upper())
