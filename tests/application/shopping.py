@@ -125,3 +125,7 @@ async def deliver_jobs(shop: Container) -> int:
         payload = job.payload
         await notifications.handle_event(payload["message_id"], payload["name"], payload["payload"])
     return relayed
+
+
+async def stock_of(shop: Container, product: Product) -> int:
+    return (await shop.catalog().get_product(product.id)).inventory_count
