@@ -112,7 +112,14 @@ class PaymentEvents:
             )
             return EventResult.REJECTED
         now = self._clock.now()
+        attached = payment.intent_id is None
+        if attached:
+            # The provider created this intent but its answer to us was lost (a timeout):
+            # without the id, a payment that succeeds could never be refunded.
+            payment.attach_intent(intent.id, intent.client_secret, now)
         if not payment.apply_outcome(intent.outcome, now):
+            if attached:
+                await uow.payments.save(payment)
             return EventResult.NO_CHANGE
         await uow.payments.save(payment)
         order = await uow.orders.get(payment.order_id, for_update=True)
