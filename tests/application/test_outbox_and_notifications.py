@@ -1,0 +1,241 @@
+"""The outbox relay and the emails it leads to: every committed event once, never twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from application.orders import PlacedOrder
+from application.outbox import HANDLE_EVENT_JOB
+from domain.catalog import Product
+from domain.errors import ServiceUnavailable
+from entrypoints.container import Container
+from tests.application.shopping import (
+    Account,
+    CartFiller,
+    OrderPlacer,
+    clock,
+    deliver_jobs,
+    mailer,
+    pay,
+    task_queue,
+    unsent_outbox,
+)
+
+# --- the relay -----------------------------------------------------------------------------
+
+
+async def test_relay_hands_every_outbox_message_to_the_queue_once(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    waiting = await unsent_outbox(shop)
+    # Three registrations (admin, staff, customer), then the order.
+    assert [m.name for m in waiting] == ["user_registered"] * 3 + ["order_placed"]
+
+    relayed = await shop.outbox_relay().relay_all()
+    again = await shop.outbox_relay().relay_all()
+
+    assert (relayed, again) == (4, 0)
+    jobs = task_queue(shop).jobs
+    assert {job.name for job in jobs} == {HANDLE_EVENT_JOB}
+    assert [job.job_id for job in jobs] == [m.id for m in waiting]
+    assert [job.payload["name"] for job in jobs] == [m.name for m in waiting]
+    assert jobs[-1].payload["payload"]["order_id"] == placed_order.order.id
+    assert await unsent_outbox(shop) == []
+
+
+async def test_relay_sends_only_what_is_new(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    await shop.outbox_relay().relay_all()
+    before = len(task_queue(shop).jobs)
+
+    await pay(shop, placed_order)
+    relayed = await shop.outbox_relay().relay_all()
+
+    assert relayed == 1
+    new_jobs = task_queue(shop).jobs[before:]
+    assert [job.payload["name"] for job in new_jobs] == ["order_paid"]
+
+
+async def test_relay_works_through_a_backlog_in_batches(
+    shop: Container, customer: Account, mug: Product, cart_with: CartFiller, place: OrderPlacer
+) -> None:
+    for _ in range(4):
+        await cart_with((mug, 1))
+        await place()
+    waiting = len(await unsent_outbox(shop))
+
+    relayed = await shop.outbox_relay().relay_all(batch=2)
+
+    assert relayed == waiting == 3 + 4
+    assert len(task_queue(shop).jobs) == waiting
+    assert await unsent_outbox(shop) == []
+
+
+async def test_nothing_is_marked_sent_while_the_queue_is_down(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    queue = task_queue(shop)
+    waiting = await unsent_outbox(shop)
+    queue.go_down()
+
+    assert await shop.outbox_relay().relay_all() == 0
+
+    assert await unsent_outbox(shop) == waiting
+    assert queue.jobs == []
+    queue.come_back()
+    assert await shop.outbox_relay().relay_all() == len(waiting)
+    assert [job.job_id for job in queue.jobs] == [m.id for m in waiting]
+
+
+async def test_purge_drops_only_old_sent_messages(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    sent = await shop.outbox_relay().relay_all()
+    clock(shop).advance(timedelta(days=8))
+    await pay(shop, placed_order)  # a new, unsent message
+
+    purged = await shop.outbox_relay().purge_sent(timedelta(days=7))
+
+    assert purged == sent
+    assert [m.name for m in await unsent_outbox(shop)] == ["order_paid"]
+    assert await shop.outbox_relay().purge_sent(timedelta(days=7)) == 0
+
+
+# --- emails --------------------------------------------------------------------------------
+
+
+async def _job(shop: Container, event_name: str) -> tuple[str, str, dict[str, Any]]:
+    await shop.outbox_relay().relay_all()
+    [job] = [j for j in task_queue(shop).jobs if j.payload["name"] == event_name]
+    return job.payload["message_id"], job.payload["name"], job.payload["payload"]
+
+
+async def test_order_placed_sends_one_confirmation_to_the_buyer(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    job = await _job(shop, "order_placed")
+
+    first = await shop.notifications().handle_event(*job)
+    second = await shop.notifications().handle_event(*job)
+
+    assert (first, second) == (True, False)
+    [email] = mailer(shop).sent
+    number = placed_order.order.number
+    assert email.to == "ann@example.com"
+    assert email.subject == f"Order #{number} received"
+    assert "24.00 USD" in email.text_body
+    assert email.html_body is not None
+    assert "24.00 USD" in email.html_body
+
+
+async def test_welcome_email_goes_to_the_new_user(shop: Container, customer: Account) -> None:
+    assert await shop.notifications().handle_event(*await _job(shop, "user_registered"))
+
+    [email] = mailer(shop).sent
+    assert email.to == "ann@example.com"
+    assert "Ann Archer" in email.text_body
+
+
+async def test_password_reset_email_carries_the_token(shop: Container, customer: Account) -> None:
+    await shop.authentication().request_password_reset(customer.email)
+    message_id, name, payload = await _job(shop, "password_reset_requested")
+
+    await shop.notifications().handle_event(message_id, name, payload)
+
+    [email] = mailer(shop).sent
+    assert email.to == customer.email
+    assert payload["token"] in email.text_body
+
+
+async def test_payment_and_shipping_emails_go_to_the_buyer(
+    shop: Container, customer: Account, staff: Account, paid_order: PlacedOrder
+) -> None:
+    await shop.orders().ship_order(staff.principal, paid_order.order.id, "1Z999")
+
+    await deliver_jobs(shop)
+
+    number = paid_order.order.number
+    subjects = [email.subject for email in mailer(shop).sent_to(customer.email)]
+    assert subjects == [
+        "Welcome to hexmart",
+        f"Order #{number} received",
+        f"Payment received for order #{number}",
+        f"Order #{number} shipped",
+    ]
+    assert "1Z999" in mailer(shop).sent[-1].text_body
+
+
+async def test_events_without_an_email_send_none(
+    shop: Container, customer: Account, staff: Account, paid_order: PlacedOrder
+) -> None:
+    await shop.orders().ship_order(staff.principal, paid_order.order.id)
+    await shop.orders().deliver_order(staff.principal, paid_order.order.id)
+
+    delivered = await shop.notifications().handle_event(*await _job(shop, "order_delivered"))
+
+    assert delivered is False
+    assert mailer(shop).sent == []
+
+
+async def test_mail_outage_fails_the_job_and_a_retry_sends_exactly_one(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    job = await _job(shop, "order_placed")
+    mail = mailer(shop)
+    mail.go_down()
+
+    with pytest.raises(ServiceUnavailable):
+        await shop.notifications().handle_event(*job)
+    assert mail.sent == []
+
+    mail.come_back()
+    assert await shop.notifications().handle_event(*job) is True
+    assert await shop.notifications().handle_event(*job) is False
+    assert [email.subject for email in mail.sent] == [
+        f"Order #{placed_order.order.number} received"
+    ]
+
+
+async def test_email_for_a_user_who_no_longer_exists_is_skipped(shop: Container) -> None:
+    sent = await shop.notifications().handle_event(
+        "msg-1",
+        "order_paid",
+        {"order_id": "o", "order_number": 1, "user_id": "gone", "amount": 1, "currency": "USD"},
+    )
+
+    assert sent is False
+    assert mailer(shop).sent == []
+
+
+async def test_every_order_gets_exactly_one_confirmation_end_to_end(
+    shop: Container,
+    customer: Account,
+    mug: Product,
+    cart_with: CartFiller,
+    place: OrderPlacer,
+) -> None:
+    await cart_with((mug, 1))
+    first = await place()
+    queue = task_queue(shop)
+    queue.go_down()
+    await cart_with((mug, 1))
+    second = await place()
+    await shop.outbox_relay().relay_all()  # nothing goes while the queue is down
+    queue.come_back()
+
+    # The worker relays and runs every job, then does it all again (a crash and restart).
+    await deliver_jobs(shop)
+    await deliver_jobs(shop)
+
+    confirmations = [
+        email.subject
+        for email in mailer(shop).sent_to(customer.email)
+        if email.subject.endswith("received") and email.subject.startswith("Order")
+    ]
+    assert sorted(confirmations) == sorted(
+        [f"Order #{first.order.number} received", f"Order #{second.order.number} received"]
+    )
