@@ -7,13 +7,15 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
 from domain.errors import InvalidValue, InvalidWebhook, PaymentProviderError
 from domain.money import Money
 from domain.payments import PaymentOutcome
+
+T = TypeVar("T")
 
 PROVIDER = "fake"
 # A fake provider's well-known secret, so that tests can sign webhooks; not a credential.
@@ -224,7 +226,7 @@ class FakePaymentGateway:
         if self._down:
             raise PaymentProviderError("the payment provider is unreachable")
 
-    def _respond(self, response: Any) -> Any:
+    def _respond(self, response: T) -> T:
         if self._lose_next_response:
             self._lose_next_response = False
             raise PaymentProviderError("the payment provider timed out")
