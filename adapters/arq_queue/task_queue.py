@@ -1,0 +1,91 @@
+"""The `TaskQueue` port on arq."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from arq.connections import ArqRedis
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from adapters.arq_queue.serialization import deserialize, serialize
+from domain.errors import ServiceUnavailable
+
+# The queue hexmart's worker reads; hexmart's job ids carry this prefix as well, so that
+# another application's arq jobs in the same Redis never collide with ours.
+DEFAULT_QUEUE_NAME = "hexmart:queue"
+DEFAULT_JOB_ID_PREFIX = "hexmart:"
+
+# A queued job that no worker has started within this time expires (arq's default is a
+# day). Long enough to outlast a weekend outage of the workers; the outbox has already
+# marked the event sent, so an expired job would be an email lost.
+JOB_EXPIRY = timedelta(days=7)
+
+
+def create_arq_redis(
+    url: str,
+    *,
+    queue_name: str = DEFAULT_QUEUE_NAME,
+    connect_timeout_seconds: float = 2.0,
+    timeout_seconds: float = 5.0,
+) -> ArqRedis:
+    """An arq connection for `url` with JSON job serialization, for `ArqTaskQueue` and the
+    worker. Nothing connects until the first command (unlike `arq.create_pool`, which
+    pings), so building it never fails because Redis is down. Close it with
+    `await redis.aclose()`."""
+    pool = ConnectionPool.from_url(
+        url,
+        socket_connect_timeout=connect_timeout_seconds,
+        socket_timeout=timeout_seconds,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
+        retry_on_error=[RedisConnectionError],
+    )
+    return ArqRedis(
+        pool,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        default_queue_name=queue_name,
+        expires_extra_ms=int(JOB_EXPIRY / timedelta(milliseconds=1)),
+    )
+
+
+class ArqTaskQueue:
+    """Enqueues `job_name(payload)` for an arq worker, as job `<job_id_prefix><job_id>`.
+
+    A second enqueue of a job id is a no-op for as long as arq knows the job: while it
+    is queued or running, and after it finished for as long as the worker keeps its
+    result (`keep_result`; hexmart's worker keeps event jobs for a day, see
+    entrypoints/worker.py). Past that window a re-enqueue runs the job again, and the
+    job's own idempotency (the email sent-ledger) keeps it from acting twice.
+
+    Redis being unreachable (or failing) raises `ServiceUnavailable`; the outbox keeps
+    the event and relays it later.
+    """
+
+    def __init__(
+        self,
+        redis: ArqRedis,
+        *,
+        queue_name: str = DEFAULT_QUEUE_NAME,
+        job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
+    ) -> None:
+        if redis.job_serializer is not serialize:
+            raise ValueError("build the ArqRedis with create_arq_redis (JSON job serialization)")
+        self._redis = redis
+        self._queue_name = queue_name
+        self._job_id_prefix = job_id_prefix
+
+    async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._redis.enqueue_job(
+                job_name,
+                payload,
+                _job_id=self._job_id_prefix + job_id,
+                _queue_name=self._queue_name,
+            )
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable(f"the task queue (Redis) is unavailable: {error}") from error
