@@ -1,0 +1,11 @@
+"""SQL persistence: the unit of work and repositories on PostgreSQL or SQLite.
+
+One code base serves PostgreSQL through psycopg 3 (production) and SQLite through
+aiosqlite (the embedded default). What the composition root needs:
+
+- `adapters.sql.engine.create_engine(url, ...)` builds the async engine (dispose it at
+  shutdown);
+- `adapters.sql.unit_of_work.sql_unit_of_work_factory(engine, read_engine=None)` is the
+  use cases' `UnitOfWorkFactory`;
+- `adapters.sql.migrate.ensure_database(url)` creates and migrates the database at start-up.
+"""

@@ -1,0 +1,125 @@
+"""The outbox, and the records that make requests and provider events count only once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from adapters.sql.tables import idempotency_records, outbox, processed_events
+from adapters.sql.transaction import SqlTransaction
+from application.ports.persistence import DuplicateRecord, IdempotencyRecord, OutboxMessage
+
+
+class SqlOutboxRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+
+    async def add(self, message: OutboxMessage) -> None:
+        statement = (
+            self._tx.insert(outbox)
+            .values(
+                id=message.id,
+                name=message.name,
+                payload=message.payload,
+                created_at=message.created_at,
+                attempts=message.attempts,
+                sent_at=None,
+            )
+            .on_conflict_do_nothing()
+        )
+        if (await self._tx.execute(statement)).rowcount != 1:
+            raise DuplicateRecord("outbox.id")
+
+    async def list_unsent(self, limit: int) -> list[OutboxMessage]:
+        """Oldest first. On PostgreSQL the rows stay locked until the unit of work ends and
+        rows another relay holds are skipped (FOR UPDATE SKIP LOCKED), so relays running
+        side by side never hand out the same message; SQLite runs one at a time anyway."""
+        query = (
+            select(outbox)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.created_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            OutboxMessage(
+                id=row.id,
+                name=row.name,
+                payload=row.payload,
+                created_at=row.created_at,
+                attempts=row.attempts,
+            )
+            for row in (await self._tx.execute(query)).all()
+        ]
+
+    async def mark_sent(self, message_ids: list[str], at: datetime) -> None:
+        if message_ids:
+            await self._tx.execute(
+                update(outbox).where(outbox.c.id.in_(message_ids)).values(sent_at=at)
+            )
+
+    async def purge_sent_before(self, cutoff: datetime) -> int:
+        statement = delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+        return (await self._tx.execute(statement)).rowcount
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        query = select(idempotency_records).where(
+            idempotency_records.c.user_id == user_id, idempotency_records.c.key == key
+        )
+        row = (await self._tx.execute(query)).first()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            user_id=row.user_id,
+            key=row.key,
+            request_fingerprint=row.request_fingerprint,
+            order_id=row.order_id,
+            created_at=row.created_at,
+        )
+
+    async def add(self, record: IdempotencyRecord) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING: a concurrent writer of the same key makes
+        this wait until it commits (PostgreSQL) and then raise DuplicateRecord, and the
+        transaction stays usable either way."""
+        statement = (
+            self._tx.insert(idempotency_records)
+            .values(
+                user_id=record.user_id,
+                key=record.key,
+                request_fingerprint=record.request_fingerprint,
+                order_id=record.order_id,
+                created_at=record.created_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        if (await self._tx.execute(statement)).rowcount != 1:
+            raise DuplicateRecord("idempotency_records")
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        statement = delete(idempotency_records).where(idempotency_records.c.created_at < cutoff)
+        return (await self._tx.execute(statement)).rowcount
+
+
+class SqlProcessedEventRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+
+    async def add(self, provider: str, event_id: str, at: datetime) -> bool:
+        """True if recorded now; False if it was recorded before (or by a concurrent
+        transaction that committed: the insert waits for it on PostgreSQL)."""
+        statement = (
+            self._tx.insert(processed_events)
+            .values(provider=provider, event_id=event_id, processed_at=at)
+            .on_conflict_do_nothing()
+        )
+        return (await self._tx.execute(statement)).rowcount == 1
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        statement = delete(processed_events).where(processed_events.c.processed_at < cutoff)
+        return (await self._tx.execute(statement)).rowcount

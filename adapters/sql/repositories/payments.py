@@ -1,0 +1,151 @@
+"""Payments (one per order) and their refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select
+
+from adapters.sql.tables import payments, refunds
+from adapters.sql.transaction import SqlTransaction
+from application.ports.persistence import DuplicateRecord
+from domain.money import Money
+from domain.payments import Payment, PaymentStatus, Refund
+
+
+def _payment_values(payment: Payment) -> dict[str, Any]:
+    return {
+        "order_id": payment.order_id,
+        "user_id": payment.user_id,
+        "provider": payment.provider,
+        "amount_amount": payment.amount.amount,
+        "amount_currency": payment.amount.currency,
+        "status": payment.status.value,
+        "intent_id": payment.intent_id,
+        "client_secret": payment.client_secret,
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+        "version": payment.version,
+    }
+
+
+def _refund_rows(payment: Payment) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": refund.id,
+            "payment_id": payment.id,
+            "position": position,
+            "amount_amount": refund.amount.amount,
+            "amount_currency": refund.amount.currency,
+            "reason": refund.reason,
+            "provider_refund_id": refund.provider_refund_id,
+            "created_at": refund.created_at,
+        }
+        for position, refund in enumerate(payment.refunds)
+    ]
+
+
+def _payment(row: Row[Any], refund_list: list[Refund]) -> Payment:
+    return Payment(
+        id=row.id,
+        order_id=row.order_id,
+        user_id=row.user_id,
+        provider=row.provider,
+        amount=Money(row.amount_amount, row.amount_currency),
+        status=PaymentStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        intent_id=row.intent_id,
+        client_secret=row.client_secret,
+        refunds=refund_list,
+        version=row.version,
+    )
+
+
+class SqlPaymentRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+        self._refunds_read: dict[str, list[Refund]] = {}
+
+    async def add(self, payment: Payment) -> None:
+        """Raises DuplicateRecord if the order already has a payment (or the id or intent
+        is taken). The insert is ON CONFLICT DO NOTHING, so the transaction stays usable;
+        a concurrent insert for the same order makes this wait for that transaction."""
+        statement = (
+            self._tx.insert(payments)
+            .values(id=payment.id, **_payment_values(payment))
+            .on_conflict_do_nothing()
+        )
+        if (await self._tx.execute(statement)).rowcount != 1:
+            raise DuplicateRecord("payments.order_id")
+        if payment.refunds:
+            await self._tx.execute(refunds.insert(), _refund_rows(payment))
+        self._remember(payment)
+
+    async def get(self, payment_id: str) -> Payment | None:
+        return await self._one(select(payments).where(payments.c.id == payment_id), False)
+
+    async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
+        return await self._one(select(payments).where(payments.c.order_id == order_id), for_update)
+
+    async def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Payment | None:
+        query = select(payments).where(payments.c.intent_id == intent_id)
+        return await self._one(query, for_update)
+
+    async def save(self, payment: Payment) -> None:
+        await self._tx.update_aggregate(payments, "payment", payment.id, _payment_values(payment))
+        read = self._refunds_read.get(payment.id)
+        if read != payment.refunds:
+            rows = _refund_rows(payment)
+            if read is not None and payment.refunds[: len(read)] == read:
+                rows = rows[len(read) :]  # refunds only ever get added: insert the new ones
+            else:
+                await self._tx.execute(delete(refunds).where(refunds.c.payment_id == payment.id))
+            if rows:
+                await self._tx.execute(refunds.insert(), rows)
+        self._refunds_read[payment.id] = list(payment.refunds)
+
+    async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]:
+        query = (
+            select(payments)
+            .where(payments.c.status == PaymentStatus.PENDING.value, payments.c.created_at < cutoff)
+            .order_by(payments.c.created_at, payments.c.id)
+            .limit(limit)
+        )
+        return await self._with_refunds((await self._tx.execute(query)).all())
+
+    async def _one(self, query: Any, for_update: bool) -> Payment | None:
+        if for_update:
+            query = query.with_for_update()
+        found = await self._with_refunds((await self._tx.execute(query)).all())
+        if not found:
+            return None
+        self._remember(found[0])
+        return found[0]
+
+    async def _with_refunds(self, rows: Sequence[Row[Any]]) -> list[Payment]:
+        if not rows:
+            return []
+        query = (
+            select(refunds)
+            .where(refunds.c.payment_id.in_([row.id for row in rows]))
+            .order_by(refunds.c.payment_id, refunds.c.position)
+        )
+        by_payment: dict[str, list[Refund]] = {row.id: [] for row in rows}
+        for refund in (await self._tx.execute(query)).all():
+            by_payment[refund.payment_id].append(
+                Refund(
+                    id=refund.id,
+                    amount=Money(refund.amount_amount, refund.amount_currency),
+                    reason=refund.reason,
+                    provider_refund_id=refund.provider_refund_id,
+                    created_at=refund.created_at,
+                )
+            )
+        return [_payment(row, by_payment[row.id]) for row in rows]
+
+    def _remember(self, payment: Payment) -> None:
+        self._tx.remember("payment", payment.id, payment.version)
+        self._refunds_read[payment.id] = list(payment.refunds)

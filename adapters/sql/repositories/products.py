@@ -1,0 +1,230 @@
+"""The catalog: products, their images, and the stock they have left."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, delete, not_, or_, select, update
+
+from adapters.sql.keyset import Keyset, SortValue
+from adapters.sql.tables import product_images, products
+from adapters.sql.transaction import Executor, SqlTransaction
+from application.ports.persistence import DuplicateRecord, Page, ProductQuery, ProductSort
+from domain.catalog import Product, ProductImage
+from domain.errors import InvalidValue
+from domain.money import Money
+
+_SORTS = {
+    ProductSort.NEWEST_LAST: Keyset(products.c.created_at, products.c.id, SortValue.TIMESTAMP),
+    ProductSort.NEWEST_FIRST: Keyset(
+        products.c.created_at, products.c.id, SortValue.TIMESTAMP, descending=True
+    ),
+    ProductSort.PRICE_LOW_FIRST: Keyset(products.c.price_amount, products.c.id, SortValue.INTEGER),
+    ProductSort.PRICE_HIGH_FIRST: Keyset(
+        products.c.price_amount, products.c.id, SortValue.INTEGER, descending=True
+    ),
+    ProductSort.NAME: Keyset(products.c.name, products.c.id, SortValue.TEXT),
+}
+
+
+def _product_values(product: Product) -> dict[str, Any]:
+    return {
+        "name": product.name,
+        "description": product.description,
+        "search_name": product.name.lower(),
+        "search_description": product.description.lower(),
+        "price_amount": product.price.amount,
+        "price_currency": product.price.currency,
+        "inventory_count": product.inventory_count,
+        "category": product.category,
+        "is_archived": product.is_archived,
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+        "version": product.version,
+    }
+
+
+def _image_rows(product: Product) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": image.id,
+            "product_id": product.id,
+            "position": position,
+            "storage_key": image.storage_key,
+            "content_type": image.content_type,
+            "created_at": image.created_at,
+        }
+        for position, image in enumerate(product.images)
+    ]
+
+
+def _product(row: Row[Any], images: list[ProductImage]) -> Product:
+    return Product(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        price=Money(row.price_amount, row.price_currency),
+        inventory_count=row.inventory_count,
+        category=row.category,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        is_archived=row.is_archived,
+        images=images,
+        version=row.version,
+    )
+
+
+async def _with_images(execute: Executor, rows: Sequence[Row[Any]]) -> list[Product]:
+    """Products for `rows`, with their images fetched in one more query."""
+    if not rows:
+        return []
+    query = (
+        select(product_images)
+        .where(product_images.c.product_id.in_([row.id for row in rows]))
+        .order_by(product_images.c.product_id, product_images.c.position)
+    )
+    images: dict[str, list[ProductImage]] = {row.id: [] for row in rows}
+    for image in (await execute(query)).all():
+        images[image.product_id].append(
+            ProductImage(
+                id=image.id,
+                storage_key=image.storage_key,
+                content_type=image.content_type,
+                created_at=image.created_at,
+            )
+        )
+    return [_product(row, images[row.id]) for row in rows]
+
+
+def _filters(query: ProductQuery) -> list[Any]:
+    """The in-memory adapter's rules: archived products never listed; text is a
+    case-insensitive substring of the name or the description; category lower-cased."""
+    conditions: list[Any] = [not_(products.c.is_archived)]
+    if query.text:
+        needle = query.text.lower()
+        conditions.append(
+            or_(
+                products.c.search_name.contains(needle, autoescape=True),
+                products.c.search_description.contains(needle, autoescape=True),
+            )
+        )
+    if query.category is not None:
+        conditions.append(products.c.category == query.category.strip().lower())
+    if query.min_price is not None:
+        conditions.append(products.c.price_amount >= query.min_price)
+    if query.max_price is not None:
+        conditions.append(products.c.price_amount <= query.max_price)
+    if query.in_stock is True:
+        conditions.append(products.c.inventory_count > 0)
+    elif query.in_stock is False:
+        conditions.append(products.c.inventory_count == 0)
+    return conditions
+
+
+def _positive(quantity: int) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidValue("quantity", "must be positive")
+    return quantity
+
+
+class SqlProductRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+        # The images as read, so that save() rewrites them only when they changed.
+        self._images_read: dict[str, list[ProductImage]] = {}
+
+    async def add(self, product: Product) -> None:
+        """Raises DuplicateRecord if the id exists already."""
+        statement = (
+            self._tx.insert(products)
+            .values(id=product.id, **_product_values(product))
+            .on_conflict_do_nothing()
+        )
+        if (await self._tx.execute(statement)).rowcount != 1:
+            raise DuplicateRecord("products.id")
+        if product.images:
+            await self._tx.execute(product_images.insert(), _image_rows(product))
+        self._remember(product)
+
+    async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
+        query = select(products).where(products.c.id == product_id)
+        if for_update:
+            query = query.with_for_update()
+        found = await self._load(query)
+        return found[0] if found else None
+
+    async def get_many(self, product_ids: list[str]) -> list[Product]:
+        """The products that exist among `product_ids`, in the order asked for."""
+        wanted = list(dict.fromkeys(product_ids))
+        if not wanted:
+            return []
+        found = {
+            p.id: p for p in await self._load(select(products).where(products.c.id.in_(wanted)))
+        }
+        return [found[product_id] for product_id in wanted if product_id in found]
+
+    async def save(self, product: Product) -> None:
+        await self._tx.update_aggregate(products, "product", product.id, _product_values(product))
+        if self._images_read.get(product.id) != product.images:
+            await self._tx.execute(
+                delete(product_images).where(product_images.c.product_id == product.id)
+            )
+            if product.images:
+                await self._tx.execute(product_images.insert(), _image_rows(product))
+        self._images_read[product.id] = list(product.images)
+
+    async def list_page(self, query: ProductQuery) -> Page[Product]:
+        """Active products only, filtered and sorted, keyset-paginated. Reads from the
+        read replica when the unit of work has one."""
+        keyset = _SORTS[query.sort]
+        statement, limit = keyset.paginate(select(products).where(*_filters(query)), query.page)
+
+        async def read(execute: Executor) -> Page[Product]:
+            rows, next_cursor = keyset.cut((await execute(statement)).all(), limit)
+            return Page(items=await _with_images(execute, rows), next_cursor=next_cursor)
+
+        return await self._tx.on_replica(read)
+
+    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
+        """One conditional UPDATE: it takes the units only if they are all there, so
+        concurrent reservations can never take the same unit twice."""
+        statement = (
+            update(products)
+            .where(
+                products.c.id == product_id,
+                products.c.inventory_count >= _positive(quantity),
+                not_(products.c.is_archived),
+            )
+            .values(
+                inventory_count=products.c.inventory_count - quantity,
+                version=products.c.version + 1,
+            )
+        )
+        reserved = (await self._tx.execute(statement)).rowcount == 1
+        if reserved:
+            self._tx.bump_if_seen("product", product_id)
+        return reserved
+
+    async def release_stock(self, product_id: str, quantity: int) -> None:
+        statement = (
+            update(products)
+            .where(products.c.id == product_id)
+            .values(
+                inventory_count=products.c.inventory_count + _positive(quantity),
+                version=products.c.version + 1,
+            )
+        )
+        if (await self._tx.execute(statement)).rowcount == 1:
+            self._tx.bump_if_seen("product", product_id)
+
+    async def _load(self, query: Any) -> list[Product]:
+        rows = (await self._tx.execute(query)).all()
+        found = await _with_images(self._tx.execute, rows)
+        for product in found:
+            self._remember(product)
+        return found
+
+    def _remember(self, product: Product) -> None:
+        self._tx.remember("product", product.id, product.version)
+        self._images_read[product.id] = list(product.images)

@@ -1,0 +1,308 @@
+"""The relational schema, as SQLAlchemy Core tables.
+
+Rows are translated to and from domain objects by hand in the repositories: the domain
+knows nothing of this module. Money is two columns (amount in minor units, currency).
+Every timestamp is a `UtcDateTime`. Ids compare by code point on every dialect, so keyset
+pagination orders ties exactly like the in-memory adapter.
+
+A few objects exist on one dialect only (marked with `only_on`): the trigram indexes for
+the catalog text filter need PostgreSQL's pg_trgm, and SQLite, having no sequences, draws
+order numbers from a one-row counter table. The migrations create them on their dialect
+only, and `include_in_schema()` keeps the autogenerate comparison honest about that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from adapters.sql.column_types import UtcDateTime, code_point_string
+
+ONLY_ON = "hexmart_only_on"
+
+# The first order number handed out (the in-memory adapter starts at the same place).
+FIRST_ORDER_NUMBER = 1001
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id(name: str, *args: Any, **kwargs: Any) -> Column[str]:
+    return Column(name, code_point_string(64), *args, **kwargs)
+
+
+def _money(prefix: str) -> tuple[Column[int], Column[str]]:
+    return (
+        Column(f"{prefix}_amount", BigInteger, nullable=False),
+        Column(f"{prefix}_currency", CHAR(3), nullable=False),
+    )
+
+
+def _timestamp(name: str, *, nullable: bool = False) -> Column[Any]:
+    return Column(name, UtcDateTime(), nullable=nullable)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id("id", primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    Column("version", Integer, nullable=False),
+    Index(None, "created_at", "id"),
+    Index(None, "role"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id("id", primary_key=True),
+    Column("name", String(100), nullable=False),
+    # Sorted scope values separated by spaces, e.g. "orders:read products:read".
+    Column("scopes", Text, nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("prefix", String(64), nullable=False),
+    _id("created_by", nullable=False),
+    _timestamp("created_at"),
+    Index(None, "created_at", "id"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    _id("id", primary_key=True),
+    Column("name", code_point_string(200), nullable=False),
+    Column("description", Text, nullable=False),
+    # Lower-cased copies (Python's str.lower) for the case-insensitive text filter, so that
+    # it matches exactly what the in-memory adapter matches, on every database.
+    Column("search_name", Text, nullable=False),
+    Column("search_description", Text, nullable=False),
+    *_money("price"),
+    Column("inventory_count", Integer, nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("is_archived", Boolean, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("inventory_count >= 0", name="inventory_not_negative"),
+    CheckConstraint("price_amount >= 0", name="price_not_negative"),
+    Index(None, "created_at", "id"),
+    Index(None, "price_amount", "id"),
+    Index(None, "name", "id"),
+    Index(None, "category"),
+    Index(
+        "ix_products_search_name_trgm",
+        "search_name",
+        postgresql_using="gin",
+        postgresql_ops={"search_name": "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    ).ddl_if(dialect="postgresql"),
+    Index(
+        "ix_products_search_description_trgm",
+        "search_description",
+        postgresql_using="gin",
+        postgresql_ops={"search_description": "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    ).ddl_if(dialect="postgresql"),
+)
+
+product_images = Table(
+    "product_images",
+    metadata,
+    _id("id", primary_key=True),
+    _id("product_id", ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("storage_key", Text, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    _timestamp("created_at"),
+    Index(None, "product_id"),
+)
+
+carts = Table(
+    "carts",
+    metadata,
+    _id("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _timestamp("updated_at"),
+    Column("version", Integer, nullable=False),
+)
+
+cart_lines = Table(
+    "cart_lines",
+    metadata,
+    _id("user_id", ForeignKey("carts.user_id", ondelete="CASCADE"), primary_key=True),
+    _id("product_id", ForeignKey("products.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _id("id", primary_key=True),
+    Column("number", BigInteger, nullable=False, unique=True),
+    _id("user_id", ForeignKey("users.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    # One currency for the whole order: its lines, total, paid and refunded amounts.
+    Column("currency", CHAR(3), nullable=False),
+    Column("total_amount", BigInteger, nullable=False),
+    Column("paid_amount", BigInteger, nullable=False),
+    Column("refunded_amount", BigInteger, nullable=False),
+    Column("ship_name", String(200), nullable=False),
+    Column("ship_line1", String(200), nullable=False),
+    Column("ship_line2", String(200), nullable=True),
+    Column("ship_city", String(100), nullable=False),
+    Column("ship_postal_code", String(20), nullable=False),
+    Column("ship_country", CHAR(2), nullable=False),
+    Column("tracking_number", String(100), nullable=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    Column("version", Integer, nullable=False),
+    Index(None, "user_id", "created_at", "id"),
+    Index(None, "status", "created_at"),
+    Index(None, "created_at", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    _id("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    _id("product_id", ForeignKey("products.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    *_money("unit_price"),
+    Column("quantity", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    _id("id", primary_key=True),
+    _id("order_id", ForeignKey("orders.id"), nullable=False, unique=True),
+    _id("user_id", nullable=False),
+    Column("provider", String(50), nullable=False),
+    *_money("amount"),
+    Column("status", String(30), nullable=False),
+    Column("intent_id", String(255), nullable=True, unique=True),
+    Column("client_secret", Text, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    Column("version", Integer, nullable=False),
+    Index(None, "status", "created_at"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    _id("id", primary_key=True),
+    _id("payment_id", ForeignKey("payments.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    *_money("amount"),
+    Column("reason", Text, nullable=True),
+    Column("provider_refund_id", String(255), nullable=True),
+    _timestamp("created_at"),
+    Index(None, "payment_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id("id", primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("payload", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    _timestamp("created_at"),
+    Column("attempts", Integer, nullable=False),
+    _timestamp("sent_at", nullable=True),
+    # The relay's query: unsent messages, oldest first. Partial, so it stays small.
+    Index(
+        "ix_outbox_unsent",
+        "created_at",
+        "id",
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    ),
+    Index(None, "sent_at"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    _id("user_id", primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_fingerprint", String(128), nullable=False),
+    _id("order_id", nullable=False),
+    _timestamp("created_at"),
+    Index(None, "created_at"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("provider", String(50), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    _timestamp("processed_at"),
+    Index(None, "processed_at"),
+)
+
+# For a SQL-backed TokenStore (refresh-token rotation with reuse detection); not used yet.
+refresh_token_families = Table(
+    "refresh_token_families",
+    metadata,
+    _id("family_id", primary_key=True),
+    _id("user_id", nullable=False),
+    Column("current_hash", String(128), nullable=False),
+    _timestamp("expires_at"),
+    _timestamp("revoked_at", nullable=True),
+    Index(None, "user_id"),
+)
+
+# PostgreSQL draws order numbers from this sequence (never rolled back, so gaps are
+# possible); SQLite, which has none, from `order_number_counter`.
+order_number_sequence = Sequence("order_number_seq", start=FIRST_ORDER_NUMBER, metadata=metadata)
+
+order_number_counter = Table(
+    "order_number_counter",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", BigInteger, nullable=False),
+    info={ONLY_ON: "sqlite"},
+)
+
+
+def include_in_schema(obj: Any, dialect_name: str) -> bool:
+    """False for a schema object that only exists on another dialect."""
+    only_on = getattr(obj, "info", {}).get(ONLY_ON)
+    if only_on is None and getattr(obj, "table", None) is not None:
+        only_on = obj.table.info.get(ONLY_ON)
+    return only_on is None or only_on == dialect_name

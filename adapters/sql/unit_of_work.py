@@ -1,0 +1,124 @@
+"""The SQL unit of work: one connection and one transaction per `async with`.
+
+The transaction begins with the first statement (on SQLite, with BEGIN IMMEDIATE; see
+engine.py) and ends at `commit()`, `rollback()` or the end of the block, which rolls back
+whatever was not committed. After `commit()` the unit of work stays usable: the next
+statement begins a new transaction.
+
+Errors: a serialization failure, deadlock or busy database raises `ConcurrencyConflict`
+(from the statement that hit it, or from `commit()`); run the work again in a new unit of
+work (`application.transactions.in_transaction` does). Every `add` that can meet a
+duplicate is an `INSERT ... ON CONFLICT DO NOTHING` that raises `DuplicateRecord` when
+nothing was inserted, so the transaction stays usable afterwards; any other statement that
+fails leaves a PostgreSQL transaction aborted, and the caller must leave the block (which
+rolls back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sql.errors import translate
+from adapters.sql.repositories.carts import SqlCartRepository
+from adapters.sql.repositories.messages import (
+    SqlIdempotencyRepository,
+    SqlOutboxRepository,
+    SqlProcessedEventRepository,
+)
+from adapters.sql.repositories.orders import SqlOrderRepository
+from adapters.sql.repositories.payments import SqlPaymentRepository
+from adapters.sql.repositories.products import SqlProductRepository
+from adapters.sql.repositories.users import SqlApiKeyRepository, SqlUserRepository
+from adapters.sql.transaction import SqlTransaction
+
+
+class SqlUnitOfWork:
+    """`read_engine`, when given, serves `products.list_page` only (catalog listings that
+    tolerate replica lag); everything else, `products.get` included, reads the primary so
+    that a use case always sees its own writes and never saves a stale copy."""
+
+    users: SqlUserRepository
+    api_keys: SqlApiKeyRepository
+    products: SqlProductRepository
+    carts: SqlCartRepository
+    orders: SqlOrderRepository
+    payments: SqlPaymentRepository
+    outbox: SqlOutboxRepository
+    idempotency: SqlIdempotencyRepository
+    processed_events: SqlProcessedEventRepository
+
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
+        self._engine = engine
+        self._read_engine = read_engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already in use; create a new one")
+        self._connection = await self._engine.connect()
+        self._open_repositories(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        """Make every change durable; raises ConcurrencyConflict if the store aborted it."""
+        connection = self._require_connection()
+        if not connection.in_transaction():
+            return
+        try:
+            await connection.commit()
+        except DBAPIError as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+    async def rollback(self) -> None:
+        connection = self._require_connection()
+        if connection.in_transaction():
+            await connection.rollback()
+        # What the repositories remember of the rolled-back transaction no longer holds.
+        self._open_repositories(connection)
+
+    def _open_repositories(self, connection: AsyncConnection) -> None:
+        tx = SqlTransaction(connection, self._read_engine)
+        self.users = SqlUserRepository(tx)
+        self.api_keys = SqlApiKeyRepository(tx)
+        self.products = SqlProductRepository(tx)
+        self.carts = SqlCartRepository(tx)
+        self.orders = SqlOrderRepository(tx)
+        self.payments = SqlPaymentRepository(tx)
+        self.outbox = SqlOutboxRepository(tx)
+        self.idempotency = SqlIdempotencyRepository(tx)
+        self.processed_events = SqlProcessedEventRepository(tx)
+
+    def _require_connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._connection
+
+
+def sql_unit_of_work_factory(
+    engine: AsyncEngine, read_engine: AsyncEngine | None = None
+) -> Callable[[], SqlUnitOfWork]:
+    """What the use cases get as their `UnitOfWorkFactory`."""
+    return lambda: SqlUnitOfWork(engine, read_engine)
