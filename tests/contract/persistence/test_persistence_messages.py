@@ -1,0 +1,193 @@
+"""Outbox, idempotency-record and processed-event contracts."""
+
+from __future__ import annotations
+
+import pytest
+from persistence_builders import at
+from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
+
+from application.ports.persistence import (
+    DuplicateRecord,
+    IdempotencyRecord,
+    OutboxMessage,
+    UnitOfWorkFactory,
+    outbox_message,
+)
+from domain.events import OrderShipped, event_from_record
+
+
+def a_message(n: int, *, seconds: float | None = None) -> OutboxMessage:
+    return OutboxMessage(
+        id=f"msg-{n:03d}",
+        name="order_shipped",
+        payload={
+            "order_id": f"order-{n}",
+            "order_number": 1000 + n,
+            "user_id": "user-0001",
+            "tracking_number": None if n % 2 else f"T{n}",
+        },
+        created_at=at(n if seconds is None else seconds),
+    )
+
+
+def a_record(key: str, *, user_id: str = "user-0001", seconds: float = 0) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        request_fingerprint=f"sha256:{key}",
+        order_id=f"order-for-{key}",
+        created_at=at(seconds),
+    )
+
+
+class OutboxRepositoryContract:
+    async def test_messages_wait_oldest_first_until_sent(self, uow: UnitOfWorkFactory) -> None:
+        messages = [a_message(n, seconds=n // 2) for n in range(1, 6)]
+        async with uow() as tx:
+            for message in reversed(messages):
+                await tx.outbox.add(message)
+            await tx.commit()
+        async with uow() as tx:
+            unsent = await tx.outbox.list_unsent(limit=10)
+            assert unsent == sorted(messages, key=lambda m: (m.created_at, m.id))
+            assert await tx.outbox.list_unsent(limit=2) == unsent[:2]
+            await tx.outbox.mark_sent([unsent[0].id, unsent[2].id], at(60))
+            await tx.commit()
+        async with uow() as tx:
+            left = await tx.outbox.list_unsent(limit=10)
+        assert [m.id for m in left] == [unsent[1].id, unsent[3].id, unsent[4].id]
+
+    async def test_a_message_payload_rebuilds_its_event(self, uow: UnitOfWorkFactory) -> None:
+        event = OrderShipped(order_id="o-1", order_number=1001, user_id="u-1", tracking_number=None)
+        async with uow() as tx:
+            await tx.outbox.add(outbox_message(event, "msg-1", at(1)))
+            await tx.commit()
+        async with uow() as tx:
+            (message,) = await tx.outbox.list_unsent(limit=1)
+        assert message.attempts == 0
+        assert event_from_record(message.name, message.payload) == event
+
+    async def test_purging_removes_only_messages_sent_before_the_cutoff(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        async with uow() as tx:
+            for n in range(1, 5):
+                await tx.outbox.add(a_message(n))
+            await tx.outbox.mark_sent(["msg-001"], at(10))
+            await tx.outbox.mark_sent(["msg-002"], at(20))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.purge_sent_before(at(15)) == 1
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.purge_sent_before(at(15)) == 0
+            assert await tx.outbox.purge_sent_before(at(25)) == 1
+            await tx.commit()
+        async with uow() as tx:
+            assert [m.id for m in await tx.outbox.list_unsent(limit=10)] == ["msg-003", "msg-004"]
+
+
+class IdempotencyRepositoryContract:
+    async def test_a_record_round_trips(self, uow: UnitOfWorkFactory) -> None:
+        record = a_record("key-1", seconds=3)
+        async with uow() as tx:
+            assert await tx.idempotency.get("user-0001", "key-1") is None
+            await tx.idempotency.add(record)
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.idempotency.get("user-0001", "key-1") == record
+            assert await tx.idempotency.get("user-0002", "key-1") is None
+
+    async def test_a_key_is_used_once_per_user(self, uow: UnitOfWorkFactory) -> None:
+        async with uow() as tx:
+            await tx.idempotency.add(a_record("key-1"))
+            await tx.commit()
+        async with uow() as tx:
+            with pytest.raises(DuplicateRecord):
+                await tx.idempotency.add(a_record("key-1"))
+            await tx.idempotency.add(a_record("key-1", user_id="user-0002"))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.idempotency.get("user-0002", "key-1") is not None
+
+    async def test_purging_removes_records_older_than_the_cutoff(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        async with uow() as tx:
+            for n in range(4):
+                await tx.idempotency.add(a_record(f"key-{n}", seconds=n * 10))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.idempotency.purge_before(at(15)) == 2
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.idempotency.get("user-0001", "key-1") is None
+            assert await tx.idempotency.get("user-0001", "key-2") is not None
+            await tx.idempotency.add(a_record("key-1", seconds=99))
+            await tx.commit()
+
+
+class ProcessedEventRepositoryContract:
+    async def test_an_event_is_recorded_once(self, uow: UnitOfWorkFactory) -> None:
+        async with uow() as tx:
+            assert await tx.processed_events.add("stripe", "evt_1", at(1))
+            assert not await tx.processed_events.add("stripe", "evt_1", at(2))
+            await tx.commit()
+        async with uow() as tx:
+            assert not await tx.processed_events.add("stripe", "evt_1", at(3))
+            assert await tx.processed_events.add("local", "evt_1", at(3))
+            assert await tx.processed_events.add("stripe", "evt_2", at(3))
+
+    async def test_an_uncommitted_event_was_not_processed(self, uow: UnitOfWorkFactory) -> None:
+        async with uow() as tx:
+            assert await tx.processed_events.add("stripe", "evt_1", at(1))
+        async with uow() as tx:
+            assert await tx.processed_events.add("stripe", "evt_1", at(1))
+
+    async def test_purging_forgets_old_events(self, uow: UnitOfWorkFactory) -> None:
+        async with uow() as tx:
+            for n in range(4):
+                await tx.processed_events.add("stripe", f"evt_{n}", at(n * 10))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.processed_events.purge_before(at(25)) == 3
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.processed_events.add("stripe", "evt_0", at(40))
+            assert not await tx.processed_events.add("stripe", "evt_3", at(40))
+
+
+class TestOutboxInMemory(InMemoryStore, OutboxRepositoryContract):
+    pass
+
+
+class TestOutboxSqlite(SqliteStore, OutboxRepositoryContract):
+    pass
+
+
+class TestOutboxPostgres(PostgresStore, OutboxRepositoryContract):
+    pass
+
+
+class TestIdempotencyInMemory(InMemoryStore, IdempotencyRepositoryContract):
+    pass
+
+
+class TestIdempotencySqlite(SqliteStore, IdempotencyRepositoryContract):
+    pass
+
+
+class TestIdempotencyPostgres(PostgresStore, IdempotencyRepositoryContract):
+    pass
+
+
+class TestProcessedEventsInMemory(InMemoryStore, ProcessedEventRepositoryContract):
+    pass
+
+
+class TestProcessedEventsSqlite(SqliteStore, ProcessedEventRepositoryContract):
+    pass
+
+
+class TestProcessedEventsPostgres(PostgresStore, ProcessedEventRepositoryContract):
+    pass
