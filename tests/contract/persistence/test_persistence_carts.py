@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from persistence_builders import a_cart, a_product, a_user, at, snapshot, store
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
-
 from application.ports.persistence import UnitOfWorkFactory
 from domain.cart import Cart
 from domain.values import Quantity
+from tests.contract.persistence.persistence_builders import (
+    a_cart,
+    a_product,
+    a_user,
+    at,
+    snapshot,
+    store,
+)
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 class CartRepositoryContract:

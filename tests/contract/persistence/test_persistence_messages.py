@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from persistence_builders import at
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 from application.ports.persistence import (
     DuplicateRecord,
@@ -14,6 +12,8 @@ from application.ports.persistence import (
     outbox_message,
 )
 from domain.events import OrderShipped, event_from_record
+from tests.contract.persistence.persistence_builders import at
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 def a_message(n: int, *, seconds: float | None = None) -> OutboxMessage:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from persistence_builders import a_product, a_user, an_address, an_order, at, snapshot, store
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 from application.pagination import encode_cursor
 from application.ports.persistence import OrderQuery, PageRequest, UnitOfWorkFactory
@@ -12,6 +10,16 @@ from domain.errors import InvalidValue
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.values import Quantity
+from tests.contract.persistence.persistence_builders import (
+    a_product,
+    a_user,
+    an_address,
+    an_order,
+    at,
+    snapshot,
+    store,
+)
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 class OrderRepositoryContract:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from persistence_builders import a_payment, a_product, a_user, an_order, at, snapshot, store
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 from application.ports.persistence import DuplicateRecord, UnitOfWorkFactory
 from domain.money import Money
 from domain.orders import Order
 from domain.payments import PaymentOutcome, PaymentStatus, Refund
+from tests.contract.persistence.persistence_builders import (
+    a_payment,
+    a_product,
+    a_user,
+    an_order,
+    at,
+    snapshot,
+    store,
+)
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 async def placed_orders(uow: UnitOfWorkFactory, count: int) -> list[Order]:

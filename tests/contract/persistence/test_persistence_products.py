@@ -14,8 +14,6 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from persistence_builders import T0, a_product, an_image, at, snapshot, store
-from persistence_stores import EmptyStore, InMemoryStore, PostgresStore, SqliteStore
 
 from application.pagination import encode_cursor
 from application.ports.persistence import (
@@ -27,6 +25,20 @@ from application.ports.persistence import (
 from domain.catalog import Product
 from domain.errors import InvalidValue
 from domain.money import Money
+from tests.contract.persistence.persistence_builders import (
+    T0,
+    a_product,
+    an_image,
+    at,
+    snapshot,
+    store,
+)
+from tests.contract.persistence.persistence_stores import (
+    EmptyStore,
+    InMemoryStore,
+    PostgresStore,
+    SqliteStore,
+)
 
 
 def expected_listing(products: list[Product], query: ProductQuery) -> list[str]:

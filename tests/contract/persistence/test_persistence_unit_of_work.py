@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from persistence_builders import a_product, a_user, snapshot, store
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 from application.ports.persistence import DuplicateRecord, UnitOfWorkFactory
+from tests.contract.persistence.persistence_builders import a_product, a_user, snapshot, store
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 class UnitOfWorkContract:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from persistence_builders import T0, a_user, an_api_key, at, snapshot, store
-from persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 from application.pagination import encode_cursor
 from application.ports.persistence import DuplicateRecord, PageRequest, UnitOfWorkFactory
 from domain.errors import InvalidValue
 from domain.users import Role, Scope
 from domain.values import Email
+from tests.contract.persistence.persistence_builders import (
+    T0,
+    a_user,
+    an_api_key,
+    at,
+    snapshot,
+    store,
+)
+from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
 
 class UserRepositoryContract:

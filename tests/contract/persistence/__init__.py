@@ -1,0 +1,1 @@
+"""Persistence contract: every UnitOfWork/repository adapter against the same suites."""
