@@ -82,7 +82,10 @@ class LocalPaymentGateway:
         self, *, intent_id: str, amount: Money, idempotency_key: str, reason: str | None = None
     ) -> ProviderRefund:
         if idempotency_key in self._refunds:
-            return self._refunds[idempotency_key]
+            earlier = self._refunds[idempotency_key]
+            if earlier.amount != amount:
+                raise PaymentProviderError("idempotency key reused with a different amount")
+            return earlier
         intent = self._get(intent_id)
         already = self._refunded.get(intent_id, 0)
         if intent.outcome is not PaymentOutcome.SUCCEEDED or (

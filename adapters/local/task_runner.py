@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,7 +51,8 @@ class InProcessTaskQueue:
         self._seen[job_id] = None
         if len(self._seen) > self._remember:
             self._seen.popitem(last=False)
-        task = asyncio.create_task(self._run(job_name, job_id, payload))
+        # A copy: what runs is what was enqueued, whatever the caller does to its dict later.
+        task = asyncio.create_task(self._run(job_name, job_id, copy.deepcopy(payload)))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 

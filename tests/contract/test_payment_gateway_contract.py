@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.memory.payment_gateway import FakePaymentGateway
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
@@ -44,12 +42,3 @@ class TestLocalPaymentGateway(PaymentGatewayContract):
     async def customer_pays(self, gateway: PaymentGateway, intent: PaymentIntent) -> None:
         assert isinstance(gateway, LocalPaymentGateway)
         await gateway.complete(intent.id)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="LocalPaymentGateway returns the first refund for a reused key, whatever the amount",
-    )
-    async def test_reusing_a_refund_key_for_another_amount_is_refused(
-        self, gateway: PaymentGateway
-    ) -> None:
-        await super().test_reusing_a_refund_key_for_another_amount_is_refused(gateway)
