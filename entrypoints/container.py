@@ -14,11 +14,11 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.local.folder_mailer import FolderMailer
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.cache import InMemoryCache
 from adapters.memory.file_storage import InMemoryFileStorage
-from adapters.memory.mailer import InMemoryMailer
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.memory.unit_of_work import in_memory_unit_of_work_factory
@@ -93,7 +93,12 @@ class Container(containers.DeclarativeContainer):
     token_store = providers.Singleton(InMemoryTokenStore)
     cache = providers.Singleton(InMemoryCache, clock)
     rate_limiter = providers.Singleton(InMemoryRateLimiter, clock)
-    mailer = providers.Singleton(InMemoryMailer)
+    mailer = providers.Singleton(
+        FolderMailer,
+        providers.Callable(lambda s: s.mail_dir, settings),
+        clock,
+        sender=providers.Callable(lambda s: s.email_from, settings),
+    )
     file_storage = providers.Singleton(InMemoryFileStorage, clock)
     payment_gateway = providers.Singleton(
         LocalPaymentGateway,
