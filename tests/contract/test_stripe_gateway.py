@@ -307,7 +307,10 @@ async def receiver(localstripe: LocalStripe) -> AsyncIterator[WebhookReceiver]:
     await receiver.start()
     webhook_id = f"contract_{uuid.uuid4().hex[:8]}"
     localstripe.register_webhook(
-        webhook_id, receiver.url, WEBHOOK_SECRET, events=["payment_intent.succeeded"]
+        webhook_id,
+        receiver.url,
+        WEBHOOK_SECRET,
+        events=["payment_intent.succeeded", "payment_intent.payment_failed"],
     )
     yield receiver
     localstripe.unregister_webhook(webhook_id)
@@ -321,21 +324,34 @@ class TestStripeWebhooksFromLocalstripe:
         yield gateway
         await gateway.aclose()
 
-    async def test_a_payment_intent_succeeded_webhook_from_the_server_is_accepted(
-        self, gateway: StripePaymentGateway, customer: Customer, receiver: WebhookReceiver
+    @pytest.mark.parametrize(
+        ("card", "event_type", "outcome"),
+        [
+            (GOOD_CARD, "payment_intent.succeeded", PaymentOutcome.SUCCEEDED),
+            (DECLINED_CARD, "payment_intent.payment_failed", PaymentOutcome.FAILED),
+        ],
+    )
+    async def test_a_webhook_the_server_sends_is_verified_and_read(
+        self,
+        gateway: StripePaymentGateway,
+        customer: Customer,
+        receiver: WebhookReceiver,
+        card: str,
+        event_type: str,
+        outcome: PaymentOutcome,
     ) -> None:
         order_id = f"ord_{uuid.uuid4().hex[:12]}"
         intent = await gateway.create_intent(
             order_id=order_id, amount=EUR_25, idempotency_key=f"order:{order_id}"
         )
-        await customer.pay(intent.id)
+        await customer.pay(intent.id, card=card)
         event = await asyncio.wait_for(self._event_about(intent, gateway, receiver), timeout=10)
-        assert event.type == "payment_intent.succeeded"
+        assert event.type == event_type
         assert event.id.startswith("evt_")
         assert abs(event.created_at.timestamp() - time.time()) < 60
         assert event.intent is not None
         assert event.intent.id == intent.id
-        assert event.intent.outcome is PaymentOutcome.SUCCEEDED
+        assert event.intent.outcome is outcome
         assert event.intent.amount == EUR_25
         assert event.intent.order_id == order_id
 
