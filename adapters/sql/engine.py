@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 DEFAULT_POOL_SIZE = 5
 DEFAULT_MAX_OVERFLOW = 10
 DEFAULT_POOL_TIMEOUT = 30.0
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
 
 # The URL schemes people write, mapped to the async driver we use for each.
 _ASYNC_DRIVERS = {
@@ -79,12 +79,14 @@ def create_engine(
     max_overflow: int = DEFAULT_MAX_OVERFLOW,
     pool_timeout: float = DEFAULT_POOL_TIMEOUT,
     echo: bool = False,
+    sqlite_busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT,
 ) -> AsyncEngine:
     """An async engine for `url` (PostgreSQL or SQLite; see `async_url`).
 
-    The pool settings apply to both (SQLite file databases are pooled too). For SQLite the
-    file's folder is created if missing; the schema itself is `migrate.ensure_database`'s
-    job.
+    The pool settings apply to both (SQLite file databases are pooled too). On SQLite a
+    unit of work waits up to `sqlite_busy_timeout` seconds for the write lock before
+    giving up with ConcurrencyConflict. For SQLite the file's folder is created if
+    missing; the schema itself is `migrate.ensure_database`'s job.
     """
     parsed = async_url(url)
     options: dict[str, Any] = {
@@ -101,11 +103,16 @@ def create_engine(
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(parsed, **options)
-    configure_sqlite(engine.sync_engine)
+    configure_sqlite(engine.sync_engine, busy_timeout=sqlite_busy_timeout)
     return engine
 
 
-def configure_sqlite(sync_engine: Any, *, foreign_keys: bool = True) -> None:
+def configure_sqlite(
+    sync_engine: Any,
+    *,
+    foreign_keys: bool = True,
+    busy_timeout: float = DEFAULT_SQLITE_BUSY_TIMEOUT,
+) -> None:
     """Install the SQLite connection settings and the BEGIN IMMEDIATE hook on an engine
     (the async engine's `sync_engine`, or a plain synchronous engine). Migrations turn
     `foreign_keys` off: rebuilding a table in batch mode would otherwise cascade."""
@@ -116,7 +123,7 @@ def configure_sqlite(sync_engine: Any, *, foreign_keys: bool = True) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")

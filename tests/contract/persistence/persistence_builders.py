@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from application.ports.persistence import UnitOfWorkFactory
+from application.ports.persistence import IdempotencyRecord, OutboxMessage, UnitOfWorkFactory
 from domain.cart import Cart
 from domain.catalog import Product, ProductImage
 from domain.money import Money
@@ -153,6 +153,30 @@ def a_cart(user: User, lines: list[tuple[Product, int]], *, now: datetime = T0) 
     for product, quantity in lines:
         cart.set_item(product, Quantity(quantity), now)
     return cart
+
+
+def a_message(n: int, *, seconds: float | None = None) -> OutboxMessage:
+    return OutboxMessage(
+        id=f"msg-{n:03d}",
+        name="order_shipped",
+        payload={
+            "order_id": f"order-{n}",
+            "order_number": 1000 + n,
+            "user_id": "user-0001",
+            "tracking_number": None if n % 2 else f"T{n}",
+        },
+        created_at=at(n if seconds is None else seconds),
+    )
+
+
+def a_record(key: str, *, user_id: str = "user-0001", seconds: float = 0) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        request_fingerprint=f"sha256:{key}",
+        order_id=f"order-for-{key}",
+        created_at=at(seconds),
+    )
 
 
 async def store(uow_factory: UnitOfWorkFactory, *aggregates: Any) -> None:

@@ -6,38 +6,12 @@ import pytest
 
 from application.ports.persistence import (
     DuplicateRecord,
-    IdempotencyRecord,
-    OutboxMessage,
     UnitOfWorkFactory,
     outbox_message,
 )
 from domain.events import OrderShipped, event_from_record
-from tests.contract.persistence.persistence_builders import at
+from tests.contract.persistence.persistence_builders import a_message, a_record, at
 from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
-
-
-def a_message(n: int, *, seconds: float | None = None) -> OutboxMessage:
-    return OutboxMessage(
-        id=f"msg-{n:03d}",
-        name="order_shipped",
-        payload={
-            "order_id": f"order-{n}",
-            "order_number": 1000 + n,
-            "user_id": "user-0001",
-            "tracking_number": None if n % 2 else f"T{n}",
-        },
-        created_at=at(n if seconds is None else seconds),
-    )
-
-
-def a_record(key: str, *, user_id: str = "user-0001", seconds: float = 0) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        request_fingerprint=f"sha256:{key}",
-        order_id=f"order-for-{key}",
-        created_at=at(seconds),
-    )
 
 
 class OutboxRepositoryContract:

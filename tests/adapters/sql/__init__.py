@@ -1,0 +1,1 @@
+"""Tests of the SQL adapter that go beyond the persistence contract."""

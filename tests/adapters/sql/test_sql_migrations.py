@@ -1,0 +1,165 @@
+"""Migrations: every step up and down works on both databases, and the result is exactly
+what adapters/sql/tables.py describes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy.engine import make_url
+
+from adapters.sql.engine import sync_url
+from adapters.sql.migrate import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    downgrade,
+    ensure_database,
+    head_revision,
+    upgrade_to_head,
+)
+from adapters.sql.tables import include_in_schema, metadata
+from tests.sql_fixtures import POSTGRES_SERVER_URL, postgres_dsn
+
+
+def revisions_oldest_first() -> list[str]:
+    walk = ScriptDirectory(str(MIGRATIONS)).walk_revisions("base", "heads")
+    return [script.revision for script in reversed(list(walk))]
+
+
+def schema_differences(url: str) -> list[object]:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            dialect = connection.dialect.name
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, *_: include_in_schema(obj, dialect),
+                },
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'stairs.db'}"
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A database of this test's own, with nothing in it."""
+    name = f"hexmart_test_{secrets.token_hex(6)}_stairs"
+    url = make_database_url(name)
+    with psycopg.connect(postgres_dsn(POSTGRES_SERVER_URL), autocommit=True) as server:
+        server.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield url
+        finally:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_database_url(name: str) -> str:
+    return make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    fixture = "empty_sqlite_url" if request.param == "sqlite" else "empty_postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+def test_every_revision_upgrades_and_downgrades_one_step_at_a_time(
+    empty_database_url: str,
+) -> None:
+    """The stairway: up one, down one, up again, for every revision in turn."""
+    previous = "base"
+    for revision in revisions_oldest_first():
+        upgrade_one(empty_database_url, revision)
+        assert current_revision(empty_database_url) == revision
+        downgrade(empty_database_url, previous)
+        assert current_revision(empty_database_url) == (None if previous == "base" else previous)
+        upgrade_one(empty_database_url, revision)
+        previous = revision
+    assert previous == head_revision()
+    downgrade(empty_database_url, "base")
+    assert table_names(empty_database_url) == set()
+
+
+def upgrade_one(url: str, revision: str) -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def test_the_migrated_schema_matches_the_tables_module(empty_database_url: str) -> None:
+    upgrade_to_head(empty_database_url)
+    assert schema_differences(empty_database_url) == []
+
+
+def test_upgrading_twice_changes_nothing(empty_sqlite_url: str) -> None:
+    upgrade_to_head(empty_sqlite_url)
+    upgrade_to_head(empty_sqlite_url)
+    assert current_revision(empty_sqlite_url) == head_revision()
+
+
+def test_the_embedded_database_creates_its_file_on_first_start(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "data" / "hexmart.db"
+    url = f"sqlite:///{path}"
+    ensure_database(url)
+    assert path.is_file()
+    assert current_revision(url) == head_revision()
+    ensure_database(url)  # the second start finds it ready
+    assert "orders" in table_names(url)
+
+
+def test_ids_and_names_compare_by_code_point_on_postgres(postgres_url: str) -> None:
+    """Alembic does not compare collations, so this pins the ones keyset pagination needs."""
+    engine = create_engine(sync_url(postgres_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            collations = dict(
+                connection.execute(
+                    text(
+                        "SELECT table_name || '.' || column_name, collation_name"
+                        " FROM information_schema.columns"
+                        " WHERE table_schema = 'public' AND table_name IN ('products', 'orders')"
+                        " AND column_name IN ('id', 'name', 'user_id')"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert collations == {
+        "products.id": "C",
+        "products.name": "C",
+        "orders.id": "C",
+        "orders.user_id": "C",
+    }
+
+
+def test_postgres_gets_trigram_indexes_for_the_text_filter(postgres_url: str) -> None:
+    engine = create_engine(sync_url(postgres_url), poolclass=pool.NullPool)
+    try:
+        indexes = {index["name"] for index in inspect(engine).get_indexes("products")}
+    finally:
+        engine.dispose()
+    assert {"ix_products_search_name_trgm", "ix_products_search_description_trgm"} <= indexes
