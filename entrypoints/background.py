@@ -1,0 +1,108 @@
+"""Background work: the jobs a worker runs on a schedule, and the in-process loop that runs
+them inside the app on the embedded default (no Redis, no separate worker).
+
+The job functions take the container and do one round each, so the worker entrypoint can
+schedule the same functions with arq cron later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from entrypoints.container import Container
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Container], Awaitable[int]]
+
+RELAY_INTERVAL_SECONDS = 1.0
+MAINTENANCE_INTERVAL_SECONDS = 60.0
+
+
+async def relay_outbox(container: Container) -> int:
+    """Hand every unsent outbox event to the task queue; returns how many went."""
+    return await container.outbox_relay().relay_all()
+
+
+async def expire_unpaid_orders(container: Container) -> int:
+    """Cancel pending orders whose payment did not arrive in time, releasing their stock."""
+    minutes = container.settings().order_payment_timeout_minutes
+    return await container.orders().expire_unpaid_orders(timedelta(minutes=minutes))
+
+
+async def reconcile_pending_payments(container: Container) -> int:
+    """Ask the provider about payments pending for too long (a lost webhook), and start
+    the intents that never got created."""
+    minutes = container.settings().payment_reconcile_after_minutes
+    return await container.payment_events().reconcile_pending(timedelta(minutes=minutes))
+
+
+FREQUENT_JOBS: tuple[Job, ...] = (relay_outbox,)
+# Reconciliation first: a payment that did arrive must mark its order paid before the
+# expiry job would cancel that order.
+PERIODIC_JOBS: tuple[Job, ...] = (reconcile_pending_payments, expire_unpaid_orders)
+
+
+class BackgroundLoop:
+    """Runs the frequent jobs every `relay_interval` seconds and the periodic ones every
+    `maintenance_interval` seconds (and once at start), in one asyncio task.
+
+    A failing job is logged and tried again on its next turn; it never stops the loop.
+    """
+
+    def __init__(
+        self,
+        container: Container,
+        *,
+        relay_interval: float = RELAY_INTERVAL_SECONDS,
+        maintenance_interval: float = MAINTENANCE_INTERVAL_SECONDS,
+    ) -> None:
+        self._container = container
+        self._relay_interval = relay_interval
+        self._maintenance_interval = maintenance_interval
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="hexmart-background-jobs")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def run_once(self, jobs: tuple[Job, ...] = FREQUENT_JOBS + PERIODIC_JOBS) -> None:
+        for job in jobs:
+            await self._run_job(job)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_maintenance = loop.time()
+        while True:
+            if loop.time() >= next_maintenance:
+                await self.run_once(PERIODIC_JOBS)
+                next_maintenance = loop.time() + self._maintenance_interval
+            await self.run_once(FREQUENT_JOBS)
+            await asyncio.sleep(self._relay_interval)
+
+    async def _run_job(self, job: Job) -> None:
+        try:
+            done = await job(self._container)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # logged with its traceback; the next turn retries it
+            log.exception("background job %s failed", job.__name__)
+            return
+        if done:
+            log.info("background job %s: %d done", job.__name__, done)

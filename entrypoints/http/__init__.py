@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): `create_app(container)` in `entrypoints.http.app`."""

@@ -1,0 +1,91 @@
+"""`create_app(container)`: the Litestar app of API.md, built from a container.
+
+Nothing happens at import time; every call builds a new app around the container it is
+given, so tests (and programs embedding hexmart) choose every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+
+from entrypoints.container import Container
+from entrypoints.http.controllers.api_keys import ApiKeysController
+from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.cart import CartController
+from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.orders import OrdersController
+from entrypoints.http.controllers.products import ProductsController
+from entrypoints.http.controllers.users import UsersController
+from entrypoints.http.dependencies import dependencies
+from entrypoints.http.errors import exception_handlers
+from entrypoints.http.lifespan import StartupTask, app_lifespan
+from entrypoints.http.openapi import openapi_config, swagger_ui_assets
+from entrypoints.http.response_headers import add_response_headers
+from entrypoints.http.state import CONTAINER_KEY
+from entrypoints.settings import Settings
+
+CONTROLLERS = (
+    AuthController,
+    UsersController,
+    ApiKeysController,
+    ProductsController,
+    CartController,
+    OrdersController,
+    HealthController,
+)
+
+
+def create_app(
+    container: Container,
+    *,
+    background_jobs: bool = True,
+    startup_tasks: Sequence[StartupTask] = (),
+) -> Litestar:
+    """The HTTP API over `container`.
+
+    `background_jobs`: run the outbox relay, order expiry and payment reconciliation in
+    this process (the embedded default; a deployment with workers turns it off).
+    `startup_tasks`: extra coroutines run at start-up, after the first admin exists
+    (`hexmart serve --demo` seeds the demo shop this way).
+    """
+    settings: Settings = container.settings()
+    return Litestar(
+        route_handlers=[*CONTROLLERS, swagger_ui_assets()],
+        dependencies=dependencies(),
+        exception_handlers=exception_handlers(),
+        before_send=[add_response_headers],
+        cors_config=_cors(settings),
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_request_body_bytes,
+        state=State({CONTAINER_KEY: container}),
+        lifespan=[
+            app_lifespan(container, background_jobs=background_jobs, startup_tasks=startup_tasks)
+        ],
+        # hexmart logs through the standard library; the CLI configures it.
+        logging_config=None,
+        debug=False,
+    )
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-API-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["Retry-After", "WWW-Authenticate", "X-Request-ID"],
+        # Credentials travel in headers, never in cookies: no need to allow them.
+        allow_credentials=False,
+        max_age=600,
+    )

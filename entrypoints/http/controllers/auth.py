@@ -1,0 +1,96 @@
+"""/auth: sign-up, sign-in, refresh with rotation, sign-out, password reset."""
+
+from __future__ import annotations
+
+from litestar import Controller, post
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from application.auth import Authentication
+from application.credentials import refresh_token_family
+from application.principal import Principal
+from domain.errors import InvalidToken, InvalidValue
+from entrypoints.http.openapi_responses import problems
+from entrypoints.http.schemas.auth import (
+    Login,
+    PasswordResetConfirmation,
+    PasswordResetRequest,
+    RefreshRequest,
+    Registration,
+    Tokens,
+    tokens_out,
+)
+from entrypoints.http.security import USER_ONLY, signed_in_user
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+    # Token responses must never be cached (RFC 6749, section 5.1).
+    response_headers = [ResponseHeader(name="Cache-Control", value="no-store")]
+
+    @post("/register", status_code=201, responses=problems(409))
+    async def register(
+        self, data: JSONBody[Registration], authentication: NamedDependency[Authentication]
+    ) -> Tokens:
+        """Anyone: create a customer account and sign it in."""
+        pair = await authentication.register(
+            email=data.email, password=data.password, full_name=data.full_name
+        )
+        return tokens_out(pair)
+
+    @post("/login", status_code=200, responses=problems(401))
+    async def login(
+        self, data: JSONBody[Login], authentication: NamedDependency[Authentication]
+    ) -> Tokens:
+        """Anyone: sign in with email and password."""
+        return tokens_out(await authentication.login(email=data.email, password=data.password))
+
+    @post("/refresh", status_code=200, responses=problems(401))
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], authentication: NamedDependency[Authentication]
+    ) -> Tokens:
+        """Anyone: spend a refresh token for a new pair. Spending one twice revokes every
+        token descended from the same sign-in."""
+        return tokens_out(await authentication.refresh(data.refresh_token))
+
+    @post(
+        "/logout",
+        status_code=204,
+        guards=[signed_in_user],
+        security=USER_ONLY,
+        responses=problems(401, 403),
+    )
+    async def logout(
+        self,
+        data: JSONBody[RefreshRequest],
+        authentication: NamedDependency[Authentication],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        """A signed-in user: the refresh token (and its family) stops working."""
+        try:
+            refresh_token_family(data.refresh_token)
+        except InvalidToken:
+            # A 401 here would read as "your access token is bad"; it is the body.
+            raise InvalidValue("refresh_token", "is not a refresh token") from None
+        await authentication.logout(principal, data.refresh_token)
+
+    @post("/password-reset", status_code=202)
+    async def request_password_reset(
+        self, data: JSONBody[PasswordResetRequest], authentication: NamedDependency[Authentication]
+    ) -> None:
+        """Anyone: email a one-time reset token. The answer is the same whether or not the
+        email has an account."""
+        await authentication.request_password_reset(data.email)
+
+    @post("/password-reset/confirm", status_code=204, responses=problems(401))
+    async def confirm_password_reset(
+        self,
+        data: JSONBody[PasswordResetConfirmation],
+        authentication: NamedDependency[Authentication],
+    ) -> None:
+        """Anyone with a reset token: set a new password; every session is signed out."""
+        await authentication.confirm_password_reset(
+            token=data.token, new_password=data.new_password
+        )

@@ -1,0 +1,89 @@
+"""/health: liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+
+from domain.users import Role
+from entrypoints.container import Container
+from entrypoints.http.errors import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
+from entrypoints.http.state import container_of
+
+log = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+class Health(msgspec.Struct):
+    status: str
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class NotReady(msgspec.Struct, kw_only=True):
+    """A problem-details body that also names each check and its outcome."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    checks: dict[str, str]
+
+
+async def _database(container: Container) -> None:
+    async with container.unit_of_work()() as uow:
+        await uow.users.any_with_role(Role.ADMIN)
+
+
+CHECKS = {"database": _database}
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["operations"]
+
+    @get("/live")
+    async def live(self) -> Health:
+        """200 while the process runs."""
+        return Health(status="ok")
+
+    @get(
+        "/ready",
+        responses={
+            503: ResponseSpec(
+                data_container=NotReady,
+                media_type=PROBLEM_JSON,
+                description="A backing service does not answer; `checks` names it",
+                generate_examples=False,
+            )
+        },
+    )
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[Health]:
+        """200 when every backing service answers; 503 naming the ones that do not."""
+        container = container_of(request.app)
+        checks: dict[str, str] = {}
+        for name, check in CHECKS.items():
+            try:
+                await asyncio.wait_for(check(container), CHECK_TIMEOUT_SECONDS)
+                checks[name] = "ok"
+            except Exception:  # any failure means "not ready"; the cause goes to the log
+                log.exception("readiness check %s failed", name)
+                checks[name] = "failed"
+        failing = [name for name, outcome in checks.items() if outcome != "ok"]
+        if not failing:
+            return Response(Health(status="ok", checks=checks))
+        body = NotReady(
+            type=PROBLEM_TYPE_PREFIX + "not-ready",
+            title="Service unavailable",
+            status=503,
+            detail=f"not ready: {', '.join(failing)} failed",
+            instance=request.url.path,
+            checks=checks,
+        )
+        return Response(body, status_code=503, media_type=PROBLEM_JSON)  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""/products: anyone browses the catalog; staff (or `products:write` keys) maintain it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from application.catalog import Catalog
+from application.ports.persistence import ProductQuery, ProductSort
+from application.principal import Principal
+from domain.users import Scope
+from entrypoints.http.openapi_responses import problems
+from entrypoints.http.schemas.common import Cursor, Limit, page_request
+from entrypoints.http.schemas.products import (
+    InventoryAdjustment,
+    NewProduct,
+    Product,
+    ProductChanges,
+    ProductPage,
+    product_out,
+)
+from entrypoints.http.security import STAFF, USER_ONLY, USER_OR_API_KEY, admin_only, allow
+
+catalog_staff = allow(STAFF, Scope.PRODUCTS_WRITE)
+
+Text = Annotated[
+    str | None, QueryParameter(description="words in the name or description", max_length=200)
+]
+Category = Annotated[str | None, QueryParameter(max_length=100)]
+Price = Annotated[int | None, QueryParameter(ge=0, description="in minor units")]
+InStock = Annotated[bool | None, QueryParameter(description="only products in stock (or not)")]
+Sort = Annotated[ProductSort, QueryParameter(description="`-` means descending")]
+
+
+class ProductsController(Controller):
+    path = "/products"
+    tags = ["catalog"]
+
+    @get("/", responses=problems())
+    async def list_products(
+        self,
+        catalog: NamedDependency[Catalog],
+        q: Text = None,
+        category: Category = None,
+        min_price: Price = None,
+        max_price: Price = None,
+        in_stock: InStock = None,
+        sort: Sort = ProductSort.NEWEST_FIRST,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ProductPage:
+        """Anyone: active products, filtered, sorted and paginated."""
+        page = await catalog.list_products(
+            ProductQuery(
+                text=q or None,
+                category=category or None,
+                min_price=min_price,
+                max_price=max_price,
+                in_stock=in_stock,
+                sort=sort,
+                page=page_request(limit, cursor),
+            )
+        )
+        return ProductPage(items=[product_out(p) for p in page.items], next_cursor=page.next_cursor)
+
+    @get("/{product_id:str}", responses=problems(404))
+    async def get_product(
+        self, product_id: FromPath[str], catalog: NamedDependency[Catalog]
+    ) -> Product:
+        """Anyone: one active product."""
+        return product_out(await catalog.get_product(product_id))
+
+    @post(
+        "/",
+        status_code=201,
+        guards=[catalog_staff],
+        security=USER_OR_API_KEY,
+        responses=problems(401, 403),
+    )
+    async def create_product(
+        self,
+        data: JSONBody[NewProduct],
+        catalog: NamedDependency[Catalog],
+        principal: NamedDependency[Principal],
+    ) -> Product:
+        """Staff, admins and `products:write` keys: add a product."""
+        return product_out(await catalog.create_product(principal, data.command()))
+
+    @patch(
+        "/{product_id:str}",
+        guards=[catalog_staff],
+        security=USER_OR_API_KEY,
+        responses=problems(401, 403, 404, 409),
+    )
+    async def change_product(
+        self,
+        product_id: FromPath[str],
+        data: JSONBody[ProductChanges],
+        catalog: NamedDependency[Catalog],
+        principal: NamedDependency[Principal],
+    ) -> Product:
+        """Staff, admins and `products:write` keys: change any of the product's fields."""
+        product = await catalog.change_product(principal, product_id, data.command())
+        return product_out(product)
+
+    @delete(
+        "/{product_id:str}",
+        status_code=204,
+        guards=[admin_only],
+        security=USER_ONLY,
+        responses=problems(401, 403, 404),
+    )
+    async def archive_product(
+        self,
+        product_id: FromPath[str],
+        catalog: NamedDependency[Catalog],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        """Admins: archive a product. It leaves listings and carts; old orders keep it."""
+        await catalog.archive_product(principal, product_id)
+
+    @post(
+        "/{product_id:str}/inventory",
+        status_code=200,
+        guards=[catalog_staff],
+        security=USER_OR_API_KEY,
+        responses=problems(401, 403, 404, 409),
+    )
+    async def adjust_inventory(
+        self,
+        product_id: FromPath[str],
+        data: JSONBody[InventoryAdjustment],
+        catalog: NamedDependency[Catalog],
+        principal: NamedDependency[Principal],
+    ) -> Product:
+        """Staff, admins and `products:write` keys: restock or correct; never below 0."""
+        return product_out(await catalog.adjust_inventory(principal, product_id, data.delta))

@@ -1,0 +1,61 @@
+"""Litestar `Provide` functions: controllers get their use cases and the caller's principal
+from the container the app was built with (no globals, no `wire()`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from application.api_keys import ApiKeys
+from application.auth import Authentication
+from application.cart import Carts
+from application.catalog import Catalog
+from application.orders import Orders
+from application.principal import Principal
+from application.users import UserAccounts
+from entrypoints.http.security import authenticate
+from entrypoints.http.state import container_in as _container
+
+
+def provide_authentication(state: State) -> Authentication:
+    return _container(state).authentication()
+
+
+def provide_user_accounts(state: State) -> UserAccounts:
+    return _container(state).user_accounts()
+
+
+def provide_api_keys(state: State) -> ApiKeys:
+    return _container(state).api_keys()
+
+
+def provide_catalog(state: State) -> Catalog:
+    return _container(state).catalog()
+
+
+def provide_carts(state: State) -> Carts:
+    return _container(state).carts()
+
+
+def provide_orders(state: State) -> Orders:
+    return _container(state).orders()
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated caller (the route's guard has usually resolved it already)."""
+    return await authenticate(request)
+
+
+def dependencies() -> dict[str, Provide]:
+    return {
+        "authentication": Provide(provide_authentication, sync_to_thread=False),
+        "user_accounts": Provide(provide_user_accounts, sync_to_thread=False),
+        "api_keys": Provide(provide_api_keys, sync_to_thread=False),
+        "catalog": Provide(provide_catalog, sync_to_thread=False),
+        "carts": Provide(provide_carts, sync_to_thread=False),
+        "orders": Provide(provide_orders, sync_to_thread=False),
+        "principal": Provide(provide_principal),
+    }

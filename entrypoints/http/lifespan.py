@@ -1,0 +1,82 @@
+"""What the app does when it starts and stops: connect the local payment gateway to the
+payment-event use case, create the first admin, run the background loop (embedded
+default), and on the way out stop the loop, finish queued jobs and close what is open."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from litestar import Litestar
+
+from adapters.local.payment_gateway import LocalPaymentGateway
+from domain.errors import EmailAlreadyRegistered
+from entrypoints.background import BackgroundLoop
+from entrypoints.container import Container
+
+log = logging.getLogger(__name__)
+
+StartupTask = Callable[[Container], Awaitable[object]]
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+def app_lifespan(
+    container: Container, *, background_jobs: bool, startup_tasks: Sequence[StartupTask]
+) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await _maybe_await(container.init_resources())
+        _connect_local_payments(container)
+        await ensure_first_admin(container)
+        for task in startup_tasks:
+            await task(container)
+        loop = BackgroundLoop(container) if background_jobs else None
+        if loop is not None:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                await loop.stop()
+            await close_services(container)
+
+    return lifespan
+
+
+def _connect_local_payments(container: Container) -> None:
+    """The local gateway "delivers webhooks" by calling the payment-event use case."""
+    gateway = container.payment_gateway()
+    if isinstance(gateway, LocalPaymentGateway):
+        gateway.subscribe(container.payment_events().apply_event)
+
+
+async def ensure_first_admin(container: Container) -> None:
+    settings = container.settings()
+    if settings.admin_email is None or settings.admin_password is None:
+        return
+    try:
+        admin = await container.user_accounts().ensure_first_admin(
+            email=settings.admin_email, password=settings.admin_password
+        )
+    except EmailAlreadyRegistered:
+        return  # another app process created it at the same moment
+    if admin is not None:
+        log.info("first administrator %s is ready", admin.email)
+
+
+async def close_services(container: Container) -> None:
+    gateway = container.payment_gateway()
+    if isinstance(gateway, LocalPaymentGateway):
+        await gateway.close()
+    queue = container.task_queue()
+    drain = getattr(queue, "drain", None)
+    if drain is not None:
+        await drain()
+    await _maybe_await(container.shutdown_resources())
+
+
+async def _maybe_await(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result

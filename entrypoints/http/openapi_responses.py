@@ -1,0 +1,33 @@
+"""OpenAPI descriptions of the problem responses a route can give."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from entrypoints.http.errors import PROBLEM_JSON
+from entrypoints.http.schemas.common import Problem
+
+_DESCRIPTIONS = {
+    400: "Malformed or invalid input (`errors` names each field)",
+    401: "No or bad credentials (`WWW-Authenticate: Bearer`)",
+    403: "Authenticated, but not allowed",
+    404: "Not found (also another user's resource)",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Well-formed, but breaks a business rule",
+    429: "Rate limited (`Retry-After`)",
+    503: "A required backing service is down",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """Problem-details responses for `statuses` (400 is always possible)."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_DESCRIPTIONS[status],
+            generate_examples=False,
+        )
+        for status in sorted({400, *statuses})
+    }
