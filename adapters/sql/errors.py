@@ -30,7 +30,8 @@ def translate(error: DBAPIError) -> Exception | None:
         if sqlstate in _RETRYABLE_SQLSTATES:
             return ConcurrencyConflict(str(original).strip())
         if sqlstate == _UNIQUE_SQLSTATE:
-            return DuplicateRecord(getattr(original.diag, "constraint_name", None) or "unique")
+            diagnostic = getattr(original, "diag", None)
+            return DuplicateRecord(getattr(diagnostic, "constraint_name", None) or "unique")
         return None
     sqlite_name = getattr(original, "sqlite_errorname", None)
     if isinstance(sqlite_name, str):

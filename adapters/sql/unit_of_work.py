@@ -35,6 +35,17 @@ from adapters.sql.repositories.payments import SqlPaymentRepository
 from adapters.sql.repositories.products import SqlProductRepository
 from adapters.sql.repositories.users import SqlApiKeyRepository, SqlUserRepository
 from adapters.sql.transaction import SqlTransaction
+from application.ports.persistence import (
+    ApiKeyRepository,
+    CartRepository,
+    IdempotencyRepository,
+    OrderRepository,
+    OutboxRepository,
+    PaymentRepository,
+    ProcessedEventRepository,
+    ProductRepository,
+    UserRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -42,15 +53,16 @@ class SqlUnitOfWork:
     tolerate replica lag); everything else, `products.get` included, reads the primary so
     that a use case always sees its own writes and never saves a stale copy."""
 
-    users: SqlUserRepository
-    api_keys: SqlApiKeyRepository
-    products: SqlProductRepository
-    carts: SqlCartRepository
-    orders: SqlOrderRepository
-    payments: SqlPaymentRepository
-    outbox: SqlOutboxRepository
-    idempotency: SqlIdempotencyRepository
-    processed_events: SqlProcessedEventRepository
+    # Typed as the ports: the protocol's attributes are mutable, hence invariant.
+    users: UserRepository
+    api_keys: ApiKeyRepository
+    products: ProductRepository
+    carts: CartRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+    outbox: OutboxRepository
+    idempotency: IdempotencyRepository
+    processed_events: ProcessedEventRepository
 
     def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine

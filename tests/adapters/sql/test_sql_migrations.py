@@ -136,7 +136,7 @@ def test_ids_and_names_compare_by_code_point_on_postgres(postgres_url: str) -> N
     engine = create_engine(sync_url(postgres_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            collations = dict(
+            collations: dict[str, str | None] = dict(
                 connection.execute(
                     text(
                         "SELECT table_name || '.' || column_name, collation_name"
@@ -144,7 +144,7 @@ def test_ids_and_names_compare_by_code_point_on_postgres(postgres_url: str) -> N
                         " WHERE table_schema = 'public' AND table_name IN ('products', 'orders')"
                         " AND column_name IN ('id', 'name', 'user_id')"
                     )
-                ).all()
+                ).tuples()
             )
     finally:
         engine.dispose()

@@ -9,6 +9,7 @@ mixes one of these in.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import psycopg
 import pytest
@@ -31,7 +32,9 @@ class InMemoryStore:
 
     @pytest.fixture
     def uow(self, memory_database: InMemoryDatabase) -> UnitOfWorkFactory:
-        return in_memory_unit_of_work_factory(memory_database)
+        # A cast, not a fix: InMemoryUnitOfWork types its repositories as the concrete
+        # classes, which the protocol's mutable (invariant) attributes do not accept.
+        return cast(UnitOfWorkFactory, in_memory_unit_of_work_factory(memory_database))
 
     @pytest.fixture
     def empty_store(self, memory_database: InMemoryDatabase) -> EmptyStore:

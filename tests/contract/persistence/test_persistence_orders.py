@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from application.pagination import encode_cursor
@@ -77,13 +79,14 @@ class OrderRepositoryContract:
         user, mug = a_user(1), a_product(1, price=1000)
         order = an_order(user, [(mug, 2)], number=1001)
         await store(uow, user, mug, order)
-        steps = [
+        steps: list[Callable[[Order], object]] = [
             lambda o: o.mark_paid(Money(2000, "USD"), at(10)),
             lambda o: o.ship("TRACK-123", at(11)),
             lambda o: o.record_refund("refund-1", Money(500, "USD"), at(12)),
             lambda o: o.deliver(at(13)),
         ]
         expected: Order | None = None
+        found: Order | None = None
         for step in steps:
             async with uow() as tx:
                 current = await tx.orders.get(order.id, for_update=True)
@@ -97,6 +100,7 @@ class OrderRepositoryContract:
             assert found is not None
             assert expected is not None
             assert snapshot(found) == snapshot(expected)
+        assert found is not None
         assert found.status is OrderStatus.DELIVERED
         assert found.refunded_amount == Money(500, "USD")
         assert found.tracking_number == "TRACK-123"

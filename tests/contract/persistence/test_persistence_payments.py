@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from application.ports.persistence import DuplicateRecord, UnitOfWorkFactory
 from domain.money import Money
 from domain.orders import Order
-from domain.payments import PaymentOutcome, PaymentStatus, Refund
+from domain.payments import Payment, PaymentOutcome, PaymentStatus, Refund
 from tests.contract.persistence.persistence_builders import (
     a_payment,
     a_product,
@@ -80,11 +82,12 @@ class PaymentRepositoryContract:
     async def test_outcomes_and_refunds_round_trip(self, uow: UnitOfWorkFactory) -> None:
         (order,) = await placed_orders(uow, 1)
         await store(uow, a_payment(order))
-        changes = [
+        changes: list[Callable[[Payment], object]] = [
             lambda p: p.apply_outcome(PaymentOutcome.SUCCEEDED, at(10)),
             lambda p: p.add_refund(a_refund(1, 1000), at(11)),
             lambda p: p.add_refund(a_refund(2, 4000), at(12)),
         ]
+        found: Payment | None = None
         for change in changes:
             async with uow() as tx:
                 payment = await tx.payments.get_for_order(order.id, for_update=True)
@@ -96,6 +99,7 @@ class PaymentRepositoryContract:
                 found = await tx.payments.get(payment.id)
             assert found is not None
             assert snapshot(found) == snapshot(payment)
+        assert found is not None
         assert found.status is PaymentStatus.REFUNDED
         assert [r.id for r in found.refunds] == ["refund-1", "refund-2"]
 

@@ -10,6 +10,8 @@ tables module, which keeps changing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -35,11 +37,11 @@ def _id(name: str, *args: object, **kwargs: object) -> sa.Column[str]:
     return sa.Column(name, _text(64), *args, nullable=False, **kwargs)  # type: ignore[arg-type]
 
 
-def _at(name: str, *, nullable: bool = False) -> sa.Column[object]:
+def _at(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _money(prefix: str) -> list[sa.Column[object]]:
+def _money(prefix: str) -> list[sa.Column[Any]]:
     return [
         sa.Column(f"{prefix}_amount", sa.BigInteger(), nullable=False),
         sa.Column(f"{prefix}_currency", sa.CHAR(3), nullable=False),
