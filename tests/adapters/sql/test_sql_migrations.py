@@ -144,7 +144,9 @@ def test_ids_and_names_compare_by_code_point_on_postgres(postgres_url: str) -> N
                         " WHERE table_schema = 'public' AND table_name IN ('products', 'orders')"
                         " AND column_name IN ('id', 'name', 'user_id')"
                     )
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
     finally:
         engine.dispose()
