@@ -16,7 +16,7 @@ from application.transactions import in_transaction
 from domain.errors import PaymentProviderError
 from domain.events import PaymentFailed
 from domain.orders import OrderStatus
-from domain.payments import Payment, PaymentOutcome
+from domain.payments import Payment, PaymentOutcome, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,19 @@ class PaymentEvents:
         return await in_transaction(self._uow_factory, apply)
 
     async def reconcile_pending(self, older_than: timedelta, limit: int = 100) -> int:
-        """Ask the provider about payments still pending after `older_than`, and apply
-        what it says; start the intents that never got created. Returns how many changed."""
+        """Ask the provider about payments still pending after `older_than` (and declined
+        ones of orders still unpaid), and apply what it says; start the intents that never
+        got created. Returns how many changed."""
         cutoff = self._clock.now() - older_than
         async with self._uow_factory() as uow:
             pending = await uow.payments.list_pending_created_before(cutoff, limit)
+            # A declined payment may still succeed (the customer retries the same intent),
+            # and that success's webhook can be lost too: without this, the order would
+            # expire and the customer's money would stay with us until a webhook retry.
+            for order_id in await uow.orders.list_pending_placed_before(cutoff, limit):
+                payment = await uow.payments.get_for_order(order_id)
+                if payment is not None and payment.status is PaymentStatus.FAILED:
+                    pending.append(payment)
         changed = 0
         for payment in pending:
             try:
