@@ -316,6 +316,24 @@ async def test_reconciliation_repairs_a_lost_webhook(
     assert len(await outbox_events(shop, "order_paid")) == 1
 
 
+async def test_reconciliation_finds_a_retried_payment_whose_success_webhook_was_lost(
+    shop: Container, customer: Account, placed_order: PlacedOrder, mug: Product
+) -> None:
+    fake = gateway(shop)
+    intent_id = placed_order.payment.intent_id
+    assert intent_id is not None
+    await shop.payment_events().apply_event(fake.fail(intent_id))  # the card is declined
+    fake.succeed(intent_id)  # the customer retries with another card; the webhook is lost
+    clock(shop).advance(RECONCILE_AFTER + timedelta(seconds=1))
+
+    assert await shop.payment_events().reconcile_pending(RECONCILE_AFTER) == 1
+
+    assert await _order_status(shop, customer, placed_order) is OrderStatus.PAID
+    clock(shop).advance(PAYMENT_TIMEOUT)
+    assert await shop.orders().expire_unpaid_orders(PAYMENT_TIMEOUT) == 0
+    assert await stock_of(shop, mug) == 3
+
+
 async def test_reconciliation_leaves_recent_payments_to_their_webhooks(
     shop: Container, customer: Account, placed_order: PlacedOrder
 ) -> None:

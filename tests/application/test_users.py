@@ -228,7 +228,7 @@ async def test_deactivating_a_user_signs_them_out_everywhere(
         await shop.authentication().authenticate_access_token(customer.tokens.access_token)
 
 
-async def test_reactivated_user_can_sign_in_again(
+async def test_reactivated_user_signs_in_afresh_and_old_sessions_stay_ended(
     shop: Container, admin: Account, customer: Account
 ) -> None:
     accounts = shop.user_accounts()
@@ -236,6 +236,8 @@ async def test_reactivated_user_can_sign_in_again(
 
     await accounts.change_user(admin.principal, customer.id, UserChanges(is_active=True))
 
+    with pytest.raises(InvalidToken):
+        await shop.authentication().refresh(customer.tokens.refresh_token)
     again = await sign_in(shop, customer.email)
     assert again.principal.user_id == customer.id
 
