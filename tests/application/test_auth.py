@@ -24,7 +24,14 @@ from domain.errors import (
 from domain.users import Role, User
 from domain.values import Email
 from entrypoints.container import Container
-from tests.application.shopping import PASSWORD, Account, clock, outbox_events, sign_in
+from tests.application.shopping import (
+    PASSWORD,
+    Account,
+    KeyIssuer,
+    clock,
+    outbox_events,
+    sign_in,
+)
 
 FIRST_PAGE = PageRequest(limit=100)
 
@@ -290,6 +297,21 @@ async def test_logout_ends_only_the_session_it_names(shop: Container, customer: 
     await shop.authentication().logout(customer.principal, customer.tokens.refresh_token)
 
     assert (await shop.authentication().refresh(laptop.refresh_token)).user.id == customer.id
+
+
+async def test_logout_needs_a_signed_in_user_and_a_well_formed_token(
+    shop: Container, customer: Account, api_key: KeyIssuer
+) -> None:
+    key = await api_key("orders:read")
+
+    with pytest.raises(PermissionDenied):
+        await shop.authentication().logout(key, customer.tokens.refresh_token)
+    with pytest.raises(InvalidToken):
+        await shop.authentication().logout(customer.principal, "not-a-refresh-token")
+
+    assert (await shop.authentication().refresh(customer.tokens.refresh_token)).user.id == (
+        customer.id
+    )
 
 
 # --- password reset ------------------------------------------------------------------------
