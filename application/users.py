@@ -163,14 +163,17 @@ class UserAccounts:
         """Create the first administrator if there is none yet (start-up bootstrap).
 
         Returns the new admin, or None when an admin already exists. If the email belongs
-        to an existing account, that account is promoted (its password is kept).
+        to an existing account, that account is promoted and reactivated (its password
+        is kept): a start-up must never end with no usable administrator.
         """
         async with self._uow_factory() as uow:
             if await uow.users.any_with_role(Role.ADMIN):
                 return None
             existing = await uow.users.get_by_email(Email(email))
         if existing is not None:
-            return await self.change_user(Principal.system(), existing.id, UserChanges(Role.ADMIN))
+            return await self.change_user(
+                Principal.system(), existing.id, UserChanges(role=Role.ADMIN, is_active=True)
+            )
         return await self.create_user(
             Principal.system(),
             email=email,

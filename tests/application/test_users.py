@@ -325,6 +325,23 @@ async def test_first_admin_promotes_an_existing_account_and_keeps_its_password(
     assert again.principal.is_admin
 
 
+async def test_first_admin_reactivates_a_deactivated_account_it_promotes(
+    shop: Container, customer: Account
+) -> None:
+    await shop.user_accounts().change_user(
+        Principal.system(), customer.id, UserChanges(is_active=False)
+    )
+
+    promoted = await shop.user_accounts().ensure_first_admin(
+        email=customer.email, password="ignored password here"
+    )
+
+    assert promoted is not None
+    assert promoted.is_active
+    again = await sign_in(shop, customer.email, PASSWORD)
+    assert again.principal.is_admin
+
+
 async def test_first_admin_refuses_a_weak_password(shop: Container) -> None:
     with pytest.raises(WeakPassword):
         await shop.user_accounts().ensure_first_admin(
