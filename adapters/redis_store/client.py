@@ -25,10 +25,11 @@ def create_redis_client(
     one, so a restart costs no request an error; nothing else is retried. Close it with
     `await client.aclose()`.
     """
-    return Redis.from_url(
+    client: Redis = Redis.from_url(
         url,
         socket_connect_timeout=connect_timeout_seconds,
         socket_timeout=timeout_seconds,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
         retry_on_error=[RedisConnectionError],
     )
+    return client

@@ -168,12 +168,13 @@ class RedisTokenStore:
         return Rotation(result, user_id)
 
     async def family_owner(self, family_id: str, now: datetime) -> str | None:
-        user_id, expires_at = await _unless_down(
-            self._redis.hmget(self._family_key(family_id), ["user_id", "expires_at"])
+        read: Awaitable[list[bytes | None]] = self._redis.hmget(  # type: ignore[assignment]
+            self._family_key(family_id), ["user_id", "expires_at"]
         )
-        if user_id is None or int(expires_at) <= _micros(now):
+        user_id, expires_at = await _unless_down(read)
+        if user_id is None or expires_at is None or int(expires_at) <= _micros(now):
             return None
-        return str(user_id.decode())
+        return user_id.decode()
 
     async def revoke_family(self, family_id: str) -> None:
         await _unless_down(
@@ -195,7 +196,9 @@ class RedisTokenStore:
         )
 
     async def take_one_time(self, purpose: str, token_hash: str, now: datetime) -> str | None:
-        value = await _unless_down(self._redis.getdel(self._once_key(purpose, token_hash)))
+        value: bytes | None = await _unless_down(
+            self._redis.getdel(self._once_key(purpose, token_hash))
+        )
         if value is None:
             return None
         expires_at, _, subject = value.decode().partition(":")
