@@ -1,0 +1,334 @@
+"""The background worker: arq on Redis, running relayed outbox events and the schedule.
+
+Run it next to the app, with the same `HEXMART_*` settings (HEXMART_REDIS_URL required):
+
+    arq entrypoints.worker.WorkerSettings        # or: hexmart worker
+
+Jobs:
+- `handle_event` (one per relayed outbox message, job id = message id): sends the email the
+  event calls for. A `ServiceUnavailable` (mail server, database busy) is retried with
+  exponential backoff, `MAX_TRIES` tries in all (about an hour); the last failure is logged
+  as an error with the payload and kept by arq as the job's failed result for a day.
+- the schedule, as arq cron jobs, each run by one worker however many are running: relay
+  the outbox every `RELAY_EVERY_SECONDS` (and at start-up), expire unpaid orders and
+  reconcile pending payments every minute, purge old housekeeping records hourly.
+
+Shutdown: on SIGTERM or SIGINT the worker stops taking jobs, gives the jobs in hand up to
+`SHUTDOWN_GRACE_SECONDS` to finish, then cancels what is left; arq puts a cancelled job
+back on the queue and the next worker runs it again (that is safe: every job here is
+idempotent). A worker killed outright (SIGKILL, power loss) leaves its job marked in
+progress until `JOB_TIMEOUT_SECONDS` + 10 s have passed; then another worker runs it.
+
+Nothing happens at import time: the settings are read when the worker starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, timedelta
+from typing import Any
+
+from arq import Retry
+from arq.cron import CronJob, cron
+from arq.worker import Function, Worker, func
+from dependency_injector import providers
+
+from adapters.arq_queue.serialization import deserialize, serialize
+from adapters.arq_queue.task_queue import (
+    DEFAULT_JOB_ID_PREFIX,
+    DEFAULT_QUEUE_NAME,
+    JOB_EXPIRY,
+    ArqTaskQueue,
+    create_arq_redis,
+)
+from adapters.redis_store.cache import RedisCache
+from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.rate_limiter import RedisRateLimiter
+from adapters.redis_store.token_store import RedisTokenStore
+from adapters.smtp.mailer import SmtpMailer
+from application.maintenance import Maintenance
+from application.outbox import HANDLE_EVENT_JOB
+from application.ports.persistence import ConcurrencyConflict
+from domain.errors import ServiceUnavailable
+from entrypoints.container import Container, build_container
+from entrypoints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_TRIES = 12
+FIRST_RETRY_SECONDS = 5.0
+LONGEST_RETRY_SECONDS = 900.0
+# A finished event job's result is kept this long, and while it is kept a second enqueue
+# of the same event is a no-op (see ArqTaskQueue). Failed jobs are kept as long.
+EVENT_RESULT_KEPT = timedelta(days=1)
+JOB_TIMEOUT_SECONDS = 60
+SHUTDOWN_GRACE_SECONDS = 20
+RELAY_EVERY_SECONDS = 2
+# Must outlast every window in which a duplicate can arrive (see Maintenance.purge).
+PURGE_OLDER_THAN = timedelta(days=7)
+
+# What a job may meet that trying again later can cure.
+_TRANSIENT = (ServiceUnavailable, ConcurrencyConflict)
+
+
+def retry_delay(job_try: int, first: float = FIRST_RETRY_SECONDS) -> float:
+    """Seconds to wait after failed try number `job_try` (1-based): 5, 10, 20, ... 900."""
+    return float(min(first * 2 ** (job_try - 1), LONGEST_RETRY_SECONDS))
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+def _container(ctx: Mapping[str, Any]) -> Container:
+    container: Container = ctx["container"]
+    return container
+
+
+async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Send the email a relayed outbox event calls for (at most once, by its ledger)."""
+    job_try: int = ctx.get("job_try", 1)
+    max_tries: int = ctx.get("max_tries", MAX_TRIES)
+    try:
+        return (
+            await _container(ctx)
+            .notifications()
+            .handle_event(payload["message_id"], payload["name"], payload["payload"])
+        )
+    except _TRANSIENT as error:
+        if job_try >= max_tries:
+            log.error(
+                "giving up on event %s (%s) after %d tries: %s; payload=%r",
+                payload.get("message_id"),
+                payload.get("name"),
+                job_try,
+                error,
+                payload,
+            )
+            raise
+        delay = retry_delay(job_try, ctx.get("first_retry_seconds", FIRST_RETRY_SECONDS))
+        log.warning(
+            "event %s (%s), try %d of %d: %s; retrying in %.1fs",
+            payload.get("message_id"),
+            payload.get("name"),
+            job_try,
+            max_tries,
+            error,
+            delay,
+        )
+        raise Retry(defer=delay) from error
+    except Exception:
+        log.exception(
+            "event %s (%s) failed and will not be retried; payload=%r",
+            payload.get("message_id"),
+            payload.get("name"),
+            payload,
+        )
+        raise
+
+
+async def relay_outbox(ctx: dict[str, Any]) -> int:
+    """Hand every waiting outbox message to the queue (those that cannot go now wait)."""
+    return await _container(ctx).outbox_relay().relay_all()
+
+
+async def expire_unpaid_orders(ctx: dict[str, Any]) -> int:
+    container = _container(ctx)
+    timeout = timedelta(minutes=container.settings().order_payment_timeout_minutes)
+    expired = await container.orders().expire_unpaid_orders(timeout)
+    if expired:
+        log.info("expired %d unpaid orders", expired)
+    return expired
+
+
+async def reconcile_payments(ctx: dict[str, Any]) -> int:
+    container = _container(ctx)
+    after = timedelta(minutes=container.settings().payment_reconcile_after_minutes)
+    changed = await container.payment_events().reconcile_pending(after)
+    if changed:
+        log.info("reconciled %d pending payments with the provider", changed)
+    return changed
+
+
+async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
+    container = _container(ctx)
+    report = await Maintenance(container.unit_of_work(), container.clock()).purge(PURGE_OLDER_THAN)
+    log.info("purged old records: %s", report)
+    return dataclasses.asdict(report)
+
+
+# --- start-up and shutdown ----------------------------------------------------------------
+
+
+def build_worker_container(settings: Settings) -> tuple[Container, list[Callable[[], Any]]]:
+    """The container for a worker process, and what to close at shutdown.
+
+    Until entrypoints/container.py wires the Redis and SMTP adapters itself, this builds
+    the container without them and switches the providers here."""
+    container = build_container(dataclasses.replace(settings, redis_url=None, smtp_url=None))
+    container.settings.override(providers.Object(settings))
+    closers: list[Callable[[], Any]] = []
+    if settings.redis_url:
+        redis = create_redis_client(settings.redis_url)
+        arq_redis = create_arq_redis(settings.redis_url)
+        container.cache.override(providers.Object(RedisCache(redis)))
+        container.rate_limiter.override(providers.Object(RedisRateLimiter(redis)))
+        container.token_store.override(providers.Object(RedisTokenStore(redis)))
+        container.task_queue.override(providers.Object(ArqTaskQueue(arq_redis)))
+        closers += [redis.aclose, arq_redis.aclose]
+    if settings.smtp_url:
+        container.mailer.override(
+            providers.Object(SmtpMailer(settings.smtp_url, sender=settings.email_from))
+        )
+    return container, closers
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Build the container, unless the caller (a test, an embedding program) gave one."""
+    if ctx.get("container") is None:
+        container, closers = build_worker_container(ctx["settings"])
+        ctx["container"] = container
+        ctx["owned"] = (container, closers)
+    log.info("hexmart worker started")
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close what `startup` built (a container the caller gave stays the caller's)."""
+    owned = ctx.pop("owned", None)
+    if owned is not None:
+        container, closers = owned
+        for close in closers:
+            await close()
+        result = container.shutdown_resources()
+        if result is not None:
+            await result
+        ctx["container"] = None
+    log.info("hexmart worker stopped")
+
+
+# --- worker options -----------------------------------------------------------------------
+
+
+def _schedule(job_id_prefix: str, relay_every_seconds: int) -> list[CronJob]:
+    return [
+        cron(
+            relay_outbox,
+            name=f"{job_id_prefix}relay_outbox",
+            second=set(range(0, 60, relay_every_seconds)),
+            run_at_startup=True,
+            timeout=30,
+        ),
+        cron(
+            expire_unpaid_orders, name=f"{job_id_prefix}expire_unpaid_orders", second=0, timeout=50
+        ),
+        cron(reconcile_payments, name=f"{job_id_prefix}reconcile_payments", second=30, timeout=50),
+        cron(
+            purge_old_records,
+            name=f"{job_id_prefix}purge_old_records",
+            minute=17,
+            second=0,
+            timeout=300,
+        ),
+    ]
+
+
+def worker_options(
+    settings: Settings,
+    *,
+    container: Container | None = None,
+    queue_name: str = DEFAULT_QUEUE_NAME,
+    job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
+    relay_every_seconds: int = RELAY_EVERY_SECONDS,
+    first_retry_seconds: float = FIRST_RETRY_SECONDS,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker`. `container` replaces the one the worker
+    would build from `settings` (tests pass an in-memory one); `overrides` replace any
+    Worker option (`burst`, `max_tries`, `job_timeout`, `handle_signals`, ...)."""
+    if not settings.redis_url:
+        raise ValueError(
+            "the worker needs HEXMART_REDIS_URL (without Redis, jobs run inside the app)"
+        )
+    if not 1 <= relay_every_seconds <= 30 or 60 % relay_every_seconds:
+        raise ValueError("relay_every_seconds must divide 60 and be at most 30")
+    max_tries = overrides.get("max_tries", MAX_TRIES)
+    event_job: Function = func(
+        handle_event,
+        name=HANDLE_EVENT_JOB,
+        keep_result=EVENT_RESULT_KEPT,
+        max_tries=max_tries,
+    )
+    options: dict[str, Any] = {
+        "functions": [event_job],
+        "cron_jobs": _schedule(job_id_prefix, relay_every_seconds),
+        "queue_name": queue_name,
+        "redis_pool": create_arq_redis(
+            settings.redis_url, queue_name=queue_name, wait_out_outages=True
+        ),
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {
+            "settings": settings,
+            "container": container,
+            "max_tries": max_tries,
+            "first_retry_seconds": first_retry_seconds,
+        },
+        "max_tries": max_tries,
+        "job_timeout": JOB_TIMEOUT_SECONDS,
+        # Failed jobs are kept (by arq, under arq:result:<job id>) as long as finished ones.
+        "keep_result": EVENT_RESULT_KEPT,
+        "expires_extra_ms": int(JOB_EXPIRY / timedelta(milliseconds=1)),
+        "allow_abort_jobs": True,
+        "handle_signals": True,
+        "job_completion_wait": SHUTDOWN_GRACE_SECONDS,
+        "health_check_interval": 30,
+        "timezone": UTC,
+    }
+    options.update(overrides)
+    return options
+
+
+def create_worker(settings: Settings, **options: Any) -> Worker:
+    return Worker(**worker_options(settings, **options))
+
+
+def run_worker(settings: Settings | None = None, **options: Any) -> None:
+    """Run a worker until SIGTERM/SIGINT (what `hexmart worker` calls). `options` are
+    passed to `worker_options`."""
+    settings = settings or Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    create_worker(settings, **options).run()
+
+
+class _WorkerSettingsFromEnvironment(dict[str, Any]):
+    """What `arq entrypoints.worker.WorkerSettings` reads. arq takes a class or a dict of
+    Worker options and reads a dict with `.items()` only when it builds the worker; this
+    dict computes its items then, from the `HEXMART_*` settings of that moment, so that
+    importing this module reads nothing. (`arq --check` is not supported: it looks for a
+    `redis_settings` entry; check the worker's health key in Redis instead.)"""
+
+    def _options(self) -> dict[str, Any]:
+        return worker_options(Settings.from_env())
+
+    def items(self) -> Any:
+        return self._options().items()
+
+    def keys(self) -> Any:
+        return self._options().keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options())
+
+    def __getitem__(self, key: str) -> Any:
+        return self._options()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._options().get(key, default)
+
+
+WorkerSettings = _WorkerSettingsFromEnvironment()

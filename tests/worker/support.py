@@ -1,0 +1,91 @@
+"""Helpers for the worker tests: a real arq worker run in this process, against the shared
+Redis (a queue and job ids of the test's own), and a shop to drive through it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from arq.worker import Worker
+from redis.asyncio import Redis
+
+from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
+from application.catalog import NewProduct
+from application.orders import PlacedOrder
+from domain.money import Money
+from entrypoints.container import Container
+from entrypoints.testing import settings_for_tests
+from entrypoints.worker import worker_options
+from tests.application.shopping import PASSWORD, Account, an_address, sign_in
+from tests.real_services import SHARED_REDIS_URL
+
+SENDER = "hexmart <no-reply@hexmart.test>"
+# arq 0.28's Worker.close calls redis-py's deprecated close(); not ours to fix.
+ARQ_CLOSES_WITH_DEPRECATED_CALL = "ignore:Call to deprecated close:DeprecationWarning"
+
+
+@dataclass
+class Queue:
+    """Where this test's jobs go in the shared Redis."""
+
+    redis: Redis
+    prefix: str
+    url: str = SHARED_REDIS_URL
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix}queue"
+
+    def task_queue(self, url: str | None = None) -> tuple[ArqTaskQueue, Redis]:
+        connection = create_arq_redis(url or self.url, queue_name=self.name)
+        return ArqTaskQueue(connection, queue_name=self.name, job_id_prefix=self.prefix), connection
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    shop: Container, queue: Queue, *, redis_url: str | None = None, **options: Any
+) -> AsyncIterator[Worker]:
+    """A real arq worker for `shop`, polling often, until the block ends."""
+    settings = settings_for_tests(redis_url=redis_url or queue.url)
+    worker = Worker(
+        **worker_options(
+            settings,
+            container=shop,
+            queue_name=queue.name,
+            job_id_prefix=queue.prefix,
+            relay_every_seconds=1,
+            **{"handle_signals": False, "poll_delay": 0.05, **options},
+        )
+    )
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def sign_up(shop: Container, email: str, full_name: str) -> Account:
+    await shop.authentication().register(email=email, password=PASSWORD, full_name=full_name)
+    return await sign_in(shop, email)
+
+
+async def place_an_order(shop: Container, buyer: Account, *, key: str = "key-1") -> PlacedOrder:
+    """An admin stocks a mug; `buyer` orders two."""
+    await shop.user_accounts().ensure_first_admin(email="root@example.com", password=PASSWORD)
+    admin = await sign_in(shop, "root@example.com")
+    mug = await shop.catalog().create_product(
+        admin.principal, NewProduct("Mug", "A mug for tea", Money(1200, "USD"), 5, "kitchen")
+    )
+    await shop.carts().set_item(buyer.principal, mug.id, 2)
+    return await shop.orders().place_order(
+        buyer.principal, idempotency_key=key, shipping_address=an_address()
+    )
+
+
+def subjects(received: list[Any]) -> list[str]:
+    return sorted(str(r.mime["Subject"]) for r in received)
