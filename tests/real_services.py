@@ -163,15 +163,20 @@ class RecordingSmtpServer:
         self.url = f"smtp://127.0.0.1:{self.port}"
         self._lock = threading.Lock()
         self._received: list[ReceivedEmail] = []
-        self._controller = Controller(
-            _Recorder(self._received, self._lock), hostname="127.0.0.1", port=self.port
-        )
+        self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller.start()
+        """Listen (again: a stopped server can be started anew, on the same port)."""
+        if self._controller is None:
+            self._controller = Controller(
+                _Recorder(self._received, self._lock), hostname="127.0.0.1", port=self.port
+            )
+            self._controller.start()
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     @property
     def received(self) -> list[ReceivedEmail]:
