@@ -3,11 +3,12 @@ from the container the app was built with (no globals, no `wire()`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 
 from application.api_keys import ApiKeys
 from application.auth import Authentication
@@ -18,6 +19,12 @@ from application.principal import Principal
 from application.users import UserAccounts
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_in as _container
+
+T = TypeVar("T")
+
+# What a handler gets from the container, by parameter name. Not type-checked per request:
+# the container decides what serves a port, and a test may hand in a double.
+Injected: TypeAlias = NamedDependency[SkipValidation[T]]
 
 
 def provide_authentication(state: State) -> Authentication:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from application.api_keys import ApiKeys
 from application.principal import Principal
+from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.api_keys import (
     ApiKeyPage,
@@ -30,8 +30,8 @@ class ApiKeysController(Controller):
     async def create_key(
         self,
         data: JSONBody[NewApiKey],
-        api_keys: NamedDependency[ApiKeys],
-        principal: NamedDependency[Principal],
+        api_keys: Injected[ApiKeys],
+        principal: Injected[Principal],
     ) -> IssuedKey:
         """Admins: issue a key. Its secret is in this response only."""
         issued = await api_keys.create(
@@ -42,8 +42,8 @@ class ApiKeysController(Controller):
     @get("/", responses=problems(401, 403))
     async def list_keys(
         self,
-        api_keys: NamedDependency[ApiKeys],
-        principal: NamedDependency[Principal],
+        api_keys: Injected[ApiKeys],
+        principal: Injected[Principal],
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> ApiKeyPage:
@@ -55,8 +55,8 @@ class ApiKeysController(Controller):
     async def revoke_key(
         self,
         key_id: FromPath[str],
-        api_keys: NamedDependency[ApiKeys],
-        principal: NamedDependency[Principal],
+        api_keys: Injected[ApiKeys],
+        principal: Injected[Principal],
     ) -> None:
         """Admins: delete a key; it stops working at once."""
         await api_keys.revoke(principal, key_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from litestar import Controller, post
 from litestar.datastructures import ResponseHeader
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.auth import Authentication
 from application.credentials import refresh_token_family
 from application.principal import Principal
 from domain.errors import InvalidToken, InvalidValue
+from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.auth import (
     Login,
@@ -32,7 +32,7 @@ class AuthController(Controller):
 
     @post("/register", status_code=201, responses=problems(409))
     async def register(
-        self, data: JSONBody[Registration], authentication: NamedDependency[Authentication]
+        self, data: JSONBody[Registration], authentication: Injected[Authentication]
     ) -> Tokens:
         """Anyone: create a customer account and sign it in."""
         pair = await authentication.register(
@@ -42,14 +42,14 @@ class AuthController(Controller):
 
     @post("/login", status_code=200, responses=problems(401))
     async def login(
-        self, data: JSONBody[Login], authentication: NamedDependency[Authentication]
+        self, data: JSONBody[Login], authentication: Injected[Authentication]
     ) -> Tokens:
         """Anyone: sign in with email and password."""
         return tokens_out(await authentication.login(email=data.email, password=data.password))
 
     @post("/refresh", status_code=200, responses=problems(401))
     async def refresh(
-        self, data: JSONBody[RefreshRequest], authentication: NamedDependency[Authentication]
+        self, data: JSONBody[RefreshRequest], authentication: Injected[Authentication]
     ) -> Tokens:
         """Anyone: spend a refresh token for a new pair. Spending one twice revokes every
         token descended from the same sign-in."""
@@ -65,8 +65,8 @@ class AuthController(Controller):
     async def logout(
         self,
         data: JSONBody[RefreshRequest],
-        authentication: NamedDependency[Authentication],
-        principal: NamedDependency[Principal],
+        authentication: Injected[Authentication],
+        principal: Injected[Principal],
     ) -> None:
         """A signed-in user: the refresh token (and its family) stops working."""
         try:
@@ -76,9 +76,9 @@ class AuthController(Controller):
             raise InvalidValue("refresh_token", "is not a refresh token") from None
         await authentication.logout(principal, data.refresh_token)
 
-    @post("/password-reset", status_code=202)
+    @post("/password-reset", status_code=202, responses=problems())
     async def request_password_reset(
-        self, data: JSONBody[PasswordResetRequest], authentication: NamedDependency[Authentication]
+        self, data: JSONBody[PasswordResetRequest], authentication: Injected[Authentication]
     ) -> None:
         """Anyone: email a one-time reset token. The answer is the same whether or not the
         email has an account."""
@@ -88,7 +88,7 @@ class AuthController(Controller):
     async def confirm_password_reset(
         self,
         data: JSONBody[PasswordResetConfirmation],
-        authentication: NamedDependency[Authentication],
+        authentication: Injected[Authentication],
     ) -> None:
         """Anyone with a reset token: set a new password; every session is signed out."""
         await authentication.confirm_password_reset(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from application.orders import MAX_IDEMPOTENCY_KEY_LENGTH, Orders
@@ -13,6 +12,7 @@ from application.ports.persistence import OrderQuery
 from application.principal import Principal
 from domain.orders import OrderStatus
 from domain.users import Scope
+from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, money_in, page_request
 from entrypoints.http.schemas.orders import (
@@ -69,8 +69,8 @@ class OrdersController(Controller):
         self,
         data: JSONBody[Checkout],
         idempotency_key: IdempotencyKey,
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
     ) -> PlacedOrder:
         """A signed-in user: turn the cart into an order, reserve its stock and start its
         payment. 409 when something is out of stock or the cart is empty."""
@@ -84,8 +84,8 @@ class OrdersController(Controller):
     @get("/", guards=[order_readers], security=USER_OR_API_KEY, responses=problems(401, 403))
     async def list_orders(
         self,
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
         status: StatusFilter = None,
         limit: Limit = 20,
         cursor: Cursor = None,
@@ -106,8 +106,8 @@ class OrdersController(Controller):
     async def get_order(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
     ) -> Order:
         """The owner, staff, admins and `orders:read` keys; 404 for anyone else."""
         return order_out(await orders.get_order(principal, order_id))
@@ -122,8 +122,8 @@ class OrdersController(Controller):
     async def cancel_order(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
     ) -> Order:
         """The owner (while pending or paid), staff and admins: cancel, release the stock,
         refund in full if paid."""
@@ -139,8 +139,8 @@ class OrdersController(Controller):
     async def ship_order(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
         data: JSONBody[Shipment | None] = None,
     ) -> Order:
         """Staff, admins and `orders:write` keys: paid → shipped."""
@@ -157,8 +157,8 @@ class OrdersController(Controller):
     async def deliver_order(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
     ) -> Order:
         """Staff, admins and `orders:write` keys: shipped → delivered."""
         return order_out(await orders.deliver_order(principal, order_id))
@@ -173,8 +173,8 @@ class OrdersController(Controller):
     async def refund_order(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
         data: JSONBody[RefundRequest | None] = None,
     ) -> Order:
         """Admins: refund all that is left (no `amount`) or part of a paid, shipped or
@@ -193,8 +193,8 @@ class OrdersController(Controller):
     async def list_payments(
         self,
         order_id: FromPath[str],
-        orders: NamedDependency[Orders],
-        principal: NamedDependency[Principal],
+        orders: Injected[Orders],
+        principal: Injected[Principal],
     ) -> PaymentList:
         """The owner, staff and admins: the order's payment records with their refunds."""
         found = await orders.list_payments(principal, order_id)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.catalog import Catalog
 from application.ports.persistence import ProductQuery, ProductSort
 from application.principal import Principal
 from domain.users import Scope
+from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, page_request
 from entrypoints.http.schemas.products import (
@@ -42,7 +42,7 @@ class ProductsController(Controller):
     @get("/", responses=problems())
     async def list_products(
         self,
-        catalog: NamedDependency[Catalog],
+        catalog: Injected[Catalog],
         q: Text = None,
         category: Category = None,
         min_price: Price = None,
@@ -67,9 +67,7 @@ class ProductsController(Controller):
         return ProductPage(items=[product_out(p) for p in page.items], next_cursor=page.next_cursor)
 
     @get("/{product_id:str}", responses=problems(404))
-    async def get_product(
-        self, product_id: FromPath[str], catalog: NamedDependency[Catalog]
-    ) -> Product:
+    async def get_product(self, product_id: FromPath[str], catalog: Injected[Catalog]) -> Product:
         """Anyone: one active product."""
         return product_out(await catalog.get_product(product_id))
 
@@ -83,8 +81,8 @@ class ProductsController(Controller):
     async def create_product(
         self,
         data: JSONBody[NewProduct],
-        catalog: NamedDependency[Catalog],
-        principal: NamedDependency[Principal],
+        catalog: Injected[Catalog],
+        principal: Injected[Principal],
     ) -> Product:
         """Staff, admins and `products:write` keys: add a product."""
         return product_out(await catalog.create_product(principal, data.command()))
@@ -99,8 +97,8 @@ class ProductsController(Controller):
         self,
         product_id: FromPath[str],
         data: JSONBody[ProductChanges],
-        catalog: NamedDependency[Catalog],
-        principal: NamedDependency[Principal],
+        catalog: Injected[Catalog],
+        principal: Injected[Principal],
     ) -> Product:
         """Staff, admins and `products:write` keys: change any of the product's fields."""
         product = await catalog.change_product(principal, product_id, data.command())
@@ -116,8 +114,8 @@ class ProductsController(Controller):
     async def archive_product(
         self,
         product_id: FromPath[str],
-        catalog: NamedDependency[Catalog],
-        principal: NamedDependency[Principal],
+        catalog: Injected[Catalog],
+        principal: Injected[Principal],
     ) -> None:
         """Admins: archive a product. It leaves listings and carts; old orders keep it."""
         await catalog.archive_product(principal, product_id)
@@ -133,8 +131,8 @@ class ProductsController(Controller):
         self,
         product_id: FromPath[str],
         data: JSONBody[InventoryAdjustment],
-        catalog: NamedDependency[Catalog],
-        principal: NamedDependency[Principal],
+        catalog: Injected[Catalog],
+        principal: Injected[Principal],
     ) -> Product:
         """Staff, admins and `products:write` keys: restock or correct; never below 0."""
         return product_out(await catalog.adjust_inventory(principal, product_id, data.delta))

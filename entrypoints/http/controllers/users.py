@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from application import users as accounts
 from application.principal import Principal
 from application.users import UserAccounts
+from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, given, page_request
 from entrypoints.http.schemas.users import (
@@ -28,7 +28,7 @@ class UsersController(Controller):
 
     @get("/me", guards=[signed_in_user], responses=problems(401, 403))
     async def get_me(
-        self, user_accounts: NamedDependency[UserAccounts], principal: NamedDependency[Principal]
+        self, user_accounts: Injected[UserAccounts], principal: Injected[Principal]
     ) -> User:
         """A signed-in user: their own account."""
         return user_out(await user_accounts.get_me(principal))
@@ -37,8 +37,8 @@ class UsersController(Controller):
     async def update_me(
         self,
         data: JSONBody[ProfileChanges],
-        user_accounts: NamedDependency[UserAccounts],
-        principal: NamedDependency[Principal],
+        user_accounts: Injected[UserAccounts],
+        principal: Injected[Principal],
     ) -> User:
         """A signed-in user: rename, and/or change the password with the current one (which
         signs out every other session)."""
@@ -53,8 +53,8 @@ class UsersController(Controller):
     @get("/", guards=[admin_only], responses=problems(401, 403))
     async def list_users(
         self,
-        user_accounts: NamedDependency[UserAccounts],
-        principal: NamedDependency[Principal],
+        user_accounts: Injected[UserAccounts],
+        principal: Injected[Principal],
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> UserPage:
@@ -66,8 +66,8 @@ class UsersController(Controller):
     async def get_user(
         self,
         user_id: FromPath[str],
-        user_accounts: NamedDependency[UserAccounts],
-        principal: NamedDependency[Principal],
+        user_accounts: Injected[UserAccounts],
+        principal: Injected[Principal],
     ) -> User:
         """Admins: one account."""
         return user_out(await user_accounts.get_user(principal, user_id))
@@ -77,8 +77,8 @@ class UsersController(Controller):
         self,
         user_id: FromPath[str],
         data: JSONBody[UserChanges],
-        user_accounts: NamedDependency[UserAccounts],
-        principal: NamedDependency[Principal],
+        user_accounts: Injected[UserAccounts],
+        principal: Injected[Principal],
     ) -> User:
         """Admins: change a role or (de)activate an account. A deactivated user cannot sign
         in and their tokens stop working at once."""

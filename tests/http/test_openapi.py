@@ -1,0 +1,149 @@
+"""/schema/openapi.json is API.md in machine-readable form; /schema documents it offline."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.http.shop_api import Client
+
+# Every path and method of API.md this app serves. Webhooks, uploads, product images,
+# live updates and /metrics belong to later issues.
+IMPLEMENTED = {
+    ("post", "/auth/register"),
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/logout"),
+    ("post", "/auth/password-reset"),
+    ("post", "/auth/password-reset/confirm"),
+    ("get", "/users/me"),
+    ("patch", "/users/me"),
+    ("get", "/users"),
+    ("get", "/users/{user_id}"),
+    ("patch", "/users/{user_id}"),
+    ("post", "/api-keys"),
+    ("get", "/api-keys"),
+    ("delete", "/api-keys/{key_id}"),
+    ("get", "/products"),
+    ("get", "/products/{product_id}"),
+    ("post", "/products"),
+    ("patch", "/products/{product_id}"),
+    ("delete", "/products/{product_id}"),
+    ("post", "/products/{product_id}/inventory"),
+    ("get", "/cart"),
+    ("put", "/cart/items/{product_id}"),
+    ("delete", "/cart/items/{product_id}"),
+    ("delete", "/cart"),
+    ("post", "/orders"),
+    ("get", "/orders"),
+    ("get", "/orders/{order_id}"),
+    ("post", "/orders/{order_id}/cancel"),
+    ("post", "/orders/{order_id}/ship"),
+    ("post", "/orders/{order_id}/deliver"),
+    ("post", "/orders/{order_id}/refunds"),
+    ("get", "/orders/{order_id}/payments"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+}
+ANYONE = {
+    ("post", "/auth/register"),
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/password-reset"),
+    ("post", "/auth/password-reset/confirm"),
+    ("get", "/products"),
+    ("get", "/products/{product_id}"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+}
+METHODS = {"get", "put", "post", "patch", "delete"}
+
+
+@pytest.fixture
+async def document(client: Client) -> dict[str, Any]:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def test_it_is_openapi_3_1_and_lists_every_implemented_route(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    assert set(_operations(document)) == IMPLEMENTED
+
+
+def test_operations_are_tagged_and_described(document: dict[str, Any]) -> None:
+    tags = {tag["name"] for tag in document["tags"]}
+    for key, operation in _operations(document).items():
+        assert operation["tags"], key
+        assert set(operation["tags"]) <= tags, key
+        assert operation.get("description"), key
+
+
+def test_protected_routes_declare_their_security(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["bearerAuth"]["description"],
+    }
+    assert schemes["apiKey"]["in"] == "header"
+    assert schemes["apiKey"]["name"] == "X-API-Key"
+    for key, operation in _operations(document).items():
+        if key in ANYONE:
+            assert not operation.get("security"), key
+        else:
+            assert operation["security"], key
+            assert "401" in operation["responses"], key
+
+
+def test_errors_are_documented_as_problem_details(document: dict[str, Any]) -> None:
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "instance"}
+    for key, operation in _operations(document).items():
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert list(response["content"]) == ["application/problem+json"], (key, status)
+
+
+def test_checkout_documents_the_idempotency_key(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/orders"]["post"]
+    [header] = [p for p in operation["parameters"] if p["in"] == "header"]
+
+    assert header["name"] == "Idempotency-Key"
+    assert header["required"] is True
+    assert {"201", "400", "401", "409"} <= set(operation["responses"])
+
+
+def test_money_is_integer_minor_units(document: dict[str, Any]) -> None:
+    money = document["components"]["schemas"]["Money"]
+
+    assert money["properties"]["amount"]["type"] == "integer"
+    assert set(money["required"]) == {"amount", "currency"}
+
+
+async def test_the_documentation_page_loads_nothing_from_elsewhere(client: Client) -> None:
+    page = await client.get("/schema")
+
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets, page.text[:500]
+    for asset in assets:
+        assert asset.startswith("/static/swagger-ui/"), asset
+        served = await client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.headers["content-type"].startswith(
+            ("text/css", "text/javascript", "application/javascript")
+        )
