@@ -6,7 +6,7 @@ parametrise it) to run the same suite against other adapters, e.g. PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
+from tests.http.live_server import LiveServer, running_server
 from tests.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -82,3 +83,10 @@ async def other_customer(client: Client) -> Account:
 @pytest.fixture
 async def mug(client: Client, staff: Account) -> dict[str, Any]:
     return await create_product(client, staff)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`hexmart serve --demo` on a free loopback port, shared by the tests that need one."""
+    with running_server(tmp_path_factory.mktemp("live-server")) as server:
+        yield server

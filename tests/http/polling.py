@@ -27,3 +27,17 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {within}s; last result: {result!r}")
         await asyncio.sleep(interval)
+
+
+def eventually_sync(
+    probe: Callable[[], T], done: Callable[[T], bool], *, within: float = 10.0
+) -> T:
+    """`eventually` for code outside an event loop (a real server in another process)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = probe()
+        if done(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {within}s; last result: {result!r}")
+        time.sleep(0.05)

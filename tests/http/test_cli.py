@@ -1,0 +1,108 @@
+"""`hexmart serve`: clear configuration errors, the start-up banner, how uvicorn is run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+
+from entrypoints import cli
+from entrypoints.http.asgi import create_app_from_env
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """A clean HEXMART_* environment in an empty working folder (no stray .env)."""
+    for name in list(os.environ):
+        if name.startswith("HEXMART_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return {
+        "HEXMART_DATA_DIR": str(tmp_path / "var"),
+        "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
+    }
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    return calls
+
+
+def test_bad_settings_are_listed_one_per_line_with_exit_code_2(env: dict[str, str]) -> None:
+    env |= {"HEXMART_ACCESS_TOKEN_TTL_SECONDS": "soon", "HEXMART_PORTT": "1"}
+
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+
+    assert result.exit_code == 2
+    assert "HEXMART_ACCESS_TOKEN_TTL_SECONDS: must be a whole number (got 'soon')" in result.output
+    assert "HEXMART_PORTT: unknown setting" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_weak_first_admin_password_is_refused_before_serving(
+    env: dict[str, str], served: list[Any]
+) -> None:
+    env |= {"HEXMART_ADMIN_EMAIL": "root@example.com", "HEXMART_ADMIN_PASSWORD": "short"}
+
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+
+    assert result.exit_code == 2
+    assert "HEXMART_ADMIN_PASSWORD: must be at least 10 characters" in result.output
+    assert served == []
+
+
+def test_several_workers_need_shared_state(env: dict[str, str], served: list[Any]) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", "--workers", "2"], env=env)
+
+    assert result.exit_code == 2
+    assert "--workers > 1 needs HEXMART_REDIS_URL" in result.output
+    assert served == []
+
+
+def test_serve_prints_where_it_listens_and_runs_the_app(
+    env: dict[str, str], served: list[tuple[tuple[Any, ...], dict[str, Any]]]
+) -> None:
+    result = CliRunner().invoke(
+        cli.main, ["serve", "--host", "127.0.0.2", "--port", "8123", "--demo"], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "hexmart listening on http://127.0.0.2:8123 (1 worker)" in result.output
+    assert "API documentation: http://127.0.0.2:8123/schema" in result.output
+    assert "payments: local gateway" in result.output
+    assert "demo admin email:    admin@demo.hexmart.test" in result.output
+    assert "demo admin password: " in result.output
+    [(args, kwargs)] = served
+    assert isinstance(args[0], Litestar)
+    assert kwargs["host"] == "127.0.0.2"
+    assert kwargs["port"] == 8123
+    assert kwargs["proxy_headers"] is False
+
+
+def test_trusted_proxies_turn_on_forwarded_headers(
+    env: dict[str, str], served: list[tuple[tuple[Any, ...], dict[str, Any]]]
+) -> None:
+    env |= {"HEXMART_TRUSTED_PROXIES": "10.0.0.1,10.0.0.2"}
+
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+
+    assert result.exit_code == 0, result.output
+    [(_, kwargs)] = served
+    assert kwargs["proxy_headers"] is True
+    assert kwargs["forwarded_allow_ips"] == "10.0.0.1,10.0.0.2"
+
+
+def test_the_worker_factory_builds_the_app_from_the_environment(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    assert isinstance(create_app_from_env(), Litestar)
+    assert cli.FACTORY == "entrypoints.http.asgi:create_app_from_env"
