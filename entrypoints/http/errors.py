@@ -214,12 +214,8 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
         log.error(
             "HTTP %s [%s]: %s", status, request_id_of(request.scope), error.detail, exc_info=error
         )
-        return problem_response(
-            request,
-            INTERNAL,
-            _server_error_detail(request),
-            status=status,
-        )
+        kind = DOMAIN_PROBLEMS[ServiceUnavailable] if status == 503 else INTERNAL
+        return problem_response(request, kind, _server_error_detail(request), status=status)
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
