@@ -48,6 +48,8 @@ from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
+from adapters.sql.engine import create_engine
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.maintenance import Maintenance
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
@@ -161,21 +163,36 @@ async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
 # --- start-up and shutdown ----------------------------------------------------------------
 
 
-def build_worker_container(settings: Settings) -> tuple[Container, list[Callable[[], Any]]]:
+def build_worker_container(
+    settings: Settings,
+    *,
+    queue_name: str = DEFAULT_QUEUE_NAME,
+    job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
+) -> tuple[Container, list[Callable[[], Any]]]:
     """The container for a worker process, and what to close at shutdown.
 
-    Until entrypoints/container.py wires the Redis and SMTP adapters itself, this builds
-    the container without them and switches the providers here."""
+    TEMPORARY, until entrypoints/container.py wires the SQL, Redis and SMTP adapters
+    itself (it refuses redis_url and smtp_url today, and serves the unit of work from
+    memory): this builds the container without them and switches those providers here.
+    Once container.py does it, this becomes `build_container(settings)`."""
     container = build_container(dataclasses.replace(settings, redis_url=None, smtp_url=None))
     container.settings.override(providers.Object(settings))
-    closers: list[Callable[[], Any]] = []
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+    )
+    container.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    closers: list[Callable[[], Any]] = [engine.dispose]
     if settings.redis_url:
         redis = create_redis_client(settings.redis_url)
-        arq_redis = create_arq_redis(settings.redis_url)
+        arq_redis = create_arq_redis(settings.redis_url, queue_name=queue_name)
+        queue = ArqTaskQueue(arq_redis, queue_name=queue_name, job_id_prefix=job_id_prefix)
         container.cache.override(providers.Object(RedisCache(redis)))
         container.rate_limiter.override(providers.Object(RedisRateLimiter(redis)))
         container.token_store.override(providers.Object(RedisTokenStore(redis)))
-        container.task_queue.override(providers.Object(ArqTaskQueue(arq_redis)))
+        container.task_queue.override(providers.Object(queue))
         closers += [redis.aclose, arq_redis.aclose]
     if settings.smtp_url:
         container.mailer.override(
@@ -187,7 +204,9 @@ def build_worker_container(settings: Settings) -> tuple[Container, list[Callable
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the container, unless the caller (a test, an embedding program) gave one."""
     if ctx.get("container") is None:
-        container, closers = build_worker_container(ctx["settings"])
+        container, closers = build_worker_container(
+            ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
+        )
         ctx["container"] = container
         ctx["owned"] = (container, closers)
     log.info("hexmart worker started")
@@ -211,25 +230,19 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def _schedule(job_id_prefix: str, relay_every_seconds: int) -> list[CronJob]:
+    # No cron job gets a timeout longer than the worker's job_timeout: arq keeps a job
+    # marked in progress for the longest timeout + 10 s, and that is how long a job held
+    # by a worker that died (SIGKILL) waits before another worker runs it.
     return [
         cron(
             relay_outbox,
             name=f"{job_id_prefix}relay_outbox",
             second=set(range(0, 60, relay_every_seconds)),
             run_at_startup=True,
-            timeout=30,
         ),
-        cron(
-            expire_unpaid_orders, name=f"{job_id_prefix}expire_unpaid_orders", second=0, timeout=50
-        ),
-        cron(reconcile_payments, name=f"{job_id_prefix}reconcile_payments", second=30, timeout=50),
-        cron(
-            purge_old_records,
-            name=f"{job_id_prefix}purge_old_records",
-            minute=17,
-            second=0,
-            timeout=300,
-        ),
+        cron(expire_unpaid_orders, name=f"{job_id_prefix}expire_unpaid_orders", second=0),
+        cron(reconcile_payments, name=f"{job_id_prefix}reconcile_payments", second=30),
+        cron(purge_old_records, name=f"{job_id_prefix}purge_old_records", minute=17, second=0),
     ]
 
 
@@ -273,6 +286,8 @@ def worker_options(
         "ctx": {
             "settings": settings,
             "container": container,
+            "queue_name": queue_name,
+            "job_id_prefix": job_id_prefix,
             "max_tries": max_tries,
             "first_retry_seconds": first_retry_seconds,
         },
