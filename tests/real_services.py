@@ -142,9 +142,26 @@ class ReceivedEmail:
 
 
 class _Recorder:
-    def __init__(self, received: list[ReceivedEmail], lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        received: list[ReceivedEmail],
+        lock: threading.Lock,
+        recipients_open: threading.Event,
+        recipient_held: threading.Event,
+    ) -> None:
         self._received = received
         self._lock = lock
+        self._recipients_open = recipients_open
+        self._recipient_held = recipient_held
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if not self._recipients_open.is_set():
+            self._recipient_held.set()
+            await asyncio.to_thread(self._recipients_open.wait)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mime = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
@@ -164,12 +181,17 @@ class RecordingSmtpServer:
         self._lock = threading.Lock()
         self._received: list[ReceivedEmail] = []
         self._controller: Controller | None = None
+        self._recipients_open = threading.Event()
+        self._recipients_open.set()
+        self.recipient_held = threading.Event()
 
     def start(self) -> None:
         """Listen (again: a stopped server can be started anew, on the same port)."""
         if self._controller is None:
             self._controller = Controller(
-                _Recorder(self._received, self._lock), hostname="127.0.0.1", port=self.port
+                _Recorder(self._received, self._lock, self._recipients_open, self.recipient_held),
+                hostname="127.0.0.1",
+                port=self.port,
             )
             self._controller.start()
 
@@ -177,6 +199,15 @@ class RecordingSmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def hold_recipients(self) -> None:
+        """Keep every client waiting at RCPT TO (before the message is accepted) until
+        `release_recipients`; `recipient_held` is set once a client is kept waiting."""
+        self.recipient_held.clear()
+        self._recipients_open.clear()
+
+    def release_recipients(self) -> None:
+        self._recipients_open.set()
 
     @property
     def received(self) -> list[ReceivedEmail]:
