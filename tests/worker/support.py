@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from arq.worker import Worker
 from redis.asyncio import Redis
 
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
+from adapters.sql.migrate import upgrade_to_head
 from application.catalog import NewProduct
 from application.orders import PlacedOrder
 from domain.money import Money
@@ -23,6 +30,7 @@ from tests.application.shopping import PASSWORD, Account, an_address, sign_in
 from tests.real_services import SHARED_REDIS_URL
 
 SENDER = "hexmart <no-reply@hexmart.test>"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # arq 0.28's Worker.close calls redis-py's deprecated close(); not ours to fix.
 ARQ_CLOSES_WITH_DEPRECATED_CALL = "ignore:Call to deprecated close:DeprecationWarning"
 
@@ -89,3 +97,66 @@ async def place_an_order(shop: Container, buyer: Account, *, key: str = "key-1")
 
 def subjects(received: list[Any]) -> list[str]:
     return sorted(str(r.mime["Subject"]) for r in received)
+
+
+def migrated_sqlite(folder: Path) -> str:
+    """A SQLite file database in `folder`, migrated to head: one database that this test
+    and the worker processes it starts all use."""
+    url = f"sqlite+aiosqlite:///{folder / 'shop.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+class WorkerProcess:
+    """`hexmart worker` (entrypoints.worker.run_worker) in a process of its own, with the
+    `HEXMART_*` settings given; its log goes to a file in `folder`."""
+
+    def __init__(self, folder: Path, queue: Queue, settings: dict[str, str], **options: Any):
+        self.log_path = folder / f"worker-{uuid.uuid4().hex[:6]}.log"
+        arguments = ", ".join(
+            f"{name}={value!r}"
+            for name, value in {
+                "queue_name": queue.name,
+                "job_id_prefix": queue.prefix,
+                **options,
+            }.items()
+        )
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "HEXMART_ENVIRONMENT": "test",
+            "HEXMART_DATA_DIR": str(folder / "var"),
+            "HEXMART_REDIS_URL": queue.url,
+            **settings,
+        }
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    f"from entrypoints.worker import run_worker; run_worker({arguments})",
+                ],
+                cwd=folder,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no clean-up, as in a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def terminate(self) -> int:
+        """SIGTERM, then wait for the process to end; returns its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,11 +14,16 @@ from dependency_injector import providers
 from application.ports.messaging import EmailMessage, Mailer
 from entrypoints.container import Container
 from tests.real_services import RecordingSmtpServer
-from tests.worker.support import ARQ_CLOSES_WITH_DEPRECATED_CALL, Queue, running_worker, sign_up
+from tests.worker.support import (
+    ARQ_CLOSES_WITH_DEPRECATED_CALL,
+    Queue,
+    WorkerProcess,
+    migrated_sqlite,
+    running_worker,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SlowMailer:
@@ -81,47 +83,22 @@ async def test_a_job_that_outlasts_the_shutdown_grace_goes_back_on_the_queue_and
     assert len(smtp_server.received) == 1
 
 
-def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path: Path) -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "HEXMART_REDIS_URL": queue.url,
-        "HEXMART_ENVIRONMENT": "test",
-        "HEXMART_DATA_DIR": str(tmp_path / "var"),
-    }
-    program = (
-        "from entrypoints.worker import run_worker; "
-        f"run_worker(queue_name={queue.name!r}, job_id_prefix={queue.prefix!r})"
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-c", program],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+async def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path: Path) -> None:
+    settings = {"HEXMART_DATABASE_URL": migrated_sqlite(tmp_path)}
+    worker = WorkerProcess(tmp_path, queue, settings)
     try:
-        _wait_for_health_key(queue)
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=30)
+        await _wait_for_health_key(queue)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-    log = output.decode()
-    assert worker.returncode == 0, log
-    assert "shutdown on SIGTERM" in log
-    assert "hexmart worker stopped" in log
+        exit_code = worker.terminate()
+    assert exit_code == 0, worker.log
+    assert "shutdown on SIGTERM" in worker.log
+    assert "hexmart worker stopped" in worker.log
 
 
-def _wait_for_health_key(queue: Queue) -> None:
-    import redis
-
-    client = redis.Redis.from_url(queue.url)
+async def _wait_for_health_key(queue: Queue) -> None:
+    """The worker records its health at its first poll of the queue."""
     deadline = time.monotonic() + 20
-    try:
-        while not client.exists(f"{queue.name}:health-check"):
-            if time.monotonic() > deadline:
-                raise AssertionError("the worker never started")
-            time.sleep(0.05)
-    finally:
-        client.close()
+    while not await queue.redis.exists(f"{queue.name}:health-check"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker never started")
+        await asyncio.sleep(0.05)
