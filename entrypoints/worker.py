@@ -24,6 +24,7 @@ Nothing happens at import time: the settings are read when the worker starts.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -49,6 +50,7 @@ from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sql.engine import create_engine
+from adapters.sql.migrate import ensure_database
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.maintenance import Maintenance
 from application.outbox import HANDLE_EVENT_JOB
@@ -204,6 +206,8 @@ def build_worker_container(
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the container, unless the caller (a test, an embedding program) gave one."""
     if ctx.get("container") is None:
+        # The worker may start before the app does: make the database ready as it would.
+        await asyncio.to_thread(ensure_database, ctx["settings"].database_url)
         container, closers = build_worker_container(
             ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
         )
