@@ -65,7 +65,9 @@ async def test_the_same_outbox_event_enqueued_twice_sends_one_email(
     async with running_worker(shop, queue):
         await smtp_server.wait_for(1)
         # Once more after the job finished: arq still knows it (its result is kept).
+        await _wait_for_key(queue, f"arq:result:{queue.prefix}{message.id}")
         await task_queue.enqueue(HANDLE_EVENT_JOB, job_id=message.id, payload=payload)
+        assert await queue.redis.zscore(queue.name, f"{queue.prefix}{message.id}") is None
         # And under another job id, as if arq had forgotten it: the sent-ledger holds.
         another, connection = queue.task_queue()
         await another.enqueue(HANDLE_EVENT_JOB, job_id=f"{message.id}-again", payload=payload)
@@ -129,6 +131,14 @@ async def _wait_until_queue_is_empty(queue: Queue) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the queue never emptied")
+
+
+async def _wait_for_key(queue: Queue, key: str) -> None:
+    deadline = time.monotonic() + 20
+    while not await queue.redis.exists(key):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{key} never appeared")
+        await asyncio.sleep(0.05)
 
 
 async def _wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
