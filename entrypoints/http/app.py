@@ -42,17 +42,20 @@ CONTROLLERS = (
 def create_app(
     container: Container,
     *,
-    background_jobs: bool = True,
+    background_jobs: bool | None = None,
     startup_tasks: Sequence[StartupTask] = (),
 ) -> Litestar:
     """The HTTP API over `container`.
 
     `background_jobs`: run the outbox relay, order expiry and payment reconciliation in
-    this process (the embedded default; a deployment with workers turns it off).
+    this process. By default only on the embedded default: once Redis is configured, the
+    arq worker runs them.
     `startup_tasks`: extra coroutines run at start-up, after the first admin exists
     (`hexmart serve --demo` seeds the demo shop this way).
     """
     settings: Settings = container.settings()
+    if background_jobs is None:
+        background_jobs = settings.redis_url is None
     return Litestar(
         route_handlers=[*CONTROLLERS, swagger_ui_assets()],
         dependencies=dependencies(),

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -27,6 +26,7 @@ from tests.http.shop_api import (
     login,
     promote,
     register,
+    serving,
 )
 
 HERE = Path(__file__).parent
@@ -55,7 +55,7 @@ def app(container: Container) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=app) as test_client:
+    async with serving(app) as test_client:
         yield test_client
 
 

@@ -6,11 +6,15 @@ outside the API (the payment provider saying "paid", reading an emailed token).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from httpx import Response
-from litestar.testing import AsyncTestClient
+from litestar import Litestar
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.task_queue import RecordingTaskQueue
@@ -18,7 +22,41 @@ from entrypoints.container import Container
 
 PASSWORD = "correct horse battery"
 ADMIN_EMAIL = "root@example.com"
-Client = AsyncTestClient[Any]
+Client = httpx.AsyncClient
+
+
+@asynccontextmanager
+async def serving(
+    app: Litestar, base_url: str = "http://testserver.local"
+) -> AsyncIterator[Client]:
+    """The app with its lifespan running, and a client talking to it over ASGI.
+
+    Everything runs in the test's own event loop. (Litestar's AsyncTestClient runs the
+    app in a portal thread with a loop of its own, while a test also calls the container
+    directly: in-memory adapters and the background loop would then span two loops.)
+    The lifespan runs in a task of its own, as under a server, so that it starts and
+    stops in one task even when a fixture's set-up and tear-down run in two.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise its error here
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+    finally:
+        stop.set()
+        await task
 
 
 @dataclass

@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
 
+from adapters.memory.mailer import InMemoryMailer
 from adapters.memory.task_queue import RecordingTaskQueue
 from adapters.system.clock import FixedClock
 from application.ports.persistence import PageRequest
@@ -16,7 +16,16 @@ from entrypoints.background import BackgroundLoop, expire_unpaid_orders, relay_o
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.http.polling import eventually
-from tests.http.shop_api import ADMIN_EMAIL, Account, Client, login, pay, place_order, register
+from tests.http.shop_api import (
+    ADMIN_EMAIL,
+    Account,
+    Client,
+    login,
+    pay,
+    place_order,
+    register,
+    serving,
+)
 
 
 def _queue(container: Container) -> RecordingTaskQueue:
@@ -39,7 +48,7 @@ async def test_the_first_admin_exists_once_the_app_has_started(client: Client) -
 
 async def test_a_restart_does_not_make_a_second_admin(container: Container) -> None:
     for _ in range(2):
-        async with AsyncTestClient(app=create_app(container, background_jobs=False)):
+        async with serving(create_app(container, background_jobs=False)):
             pass
 
     async with container.unit_of_work()() as uow:
@@ -145,3 +154,17 @@ async def test_relay_outbox_returns_how_many_went(container: Container) -> None:
 
     assert await relay_outbox(container) == 1
     assert await relay_outbox(container) == 0
+
+
+async def test_queued_jobs_finish_before_the_app_stops(container: Container) -> None:
+    """With the in-process queue of the embedded default, shutdown drains the queue."""
+    container.task_queue.reset_override()
+    async with serving(create_app(container, background_jobs=False)) as client:
+        await register(client, "ann@example.com")
+        assert await relay_outbox(container) == 2  # the first admin's welcome, and Ann's
+
+    mailer = container.mailer()
+    assert isinstance(mailer, InMemoryMailer)
+    assert [message.subject for message in mailer.sent_to("ann@example.com")] == [
+        "Welcome to hexmart"
+    ]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.http.shop_api import Client, assert_problem
+from tests.http.shop_api import Client, assert_problem, serving
 
 
 async def test_live(client: Client) -> None:
@@ -37,7 +36,7 @@ class _DatabaseDown:
 
 async def test_not_ready_names_the_failing_check(container: Container) -> None:
     app = create_app(container, background_jobs=False)
-    async with AsyncTestClient(app=app) as client:
+    async with serving(app) as client:
         container.unit_of_work.override(providers.Object(_DatabaseDown()))
         ready = await client.get("/health/ready")
         live = await client.get("/health/live")

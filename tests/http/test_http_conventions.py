@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from litestar import get
-from litestar.testing import AsyncTestClient
 
 from domain import errors
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.errors import DOMAIN_PROBLEMS, RateLimited
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.http.shop_api import Client, assert_problem, error_fields
+from tests.http.shop_api import Client, assert_problem, error_fields, serving
 
 
 async def test_a_request_id_is_echoed(client: Client) -> None:
@@ -93,7 +92,7 @@ async def test_security_headers_on_every_response(client: Client) -> None:
 
 
 async def test_hsts_only_over_https(app: Any) -> None:
-    async with AsyncTestClient(app=app, base_url="https://shop.example") as https_client:
+    async with serving(app, "https://shop.example") as https_client:
         response = await https_client.get("/health/live")
 
     assert response.headers["strict-transport-security"].startswith("max-age=")
@@ -107,7 +106,7 @@ async def test_cors_allows_only_the_configured_origins() -> None:
         "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
     }
 
-    async with AsyncTestClient(app=app) as client:
+    async with serving(app) as client:
         allowed = await client.options(
             "/orders", headers={"Origin": "https://shop.example", **preflight}
         )
@@ -136,7 +135,7 @@ async def test_an_unexpected_error_is_a_bare_500_and_goes_to_the_log(
     app = create_app(container, background_jobs=False)
 
     with caplog.at_level(logging.ERROR, logger="entrypoints.http.errors"):
-        async with AsyncTestClient(app=app) as client:
+        async with serving(app) as client:
             response = await client.get("/products", headers={"X-Request-ID": "trace-me"})
 
     body = assert_problem(response, 500)
@@ -154,7 +153,7 @@ async def test_rate_limiting_is_429_with_retry_after(app: Any) -> None:
         raise RateLimited(retry_after_seconds=17)
 
     app.register(limited)
-    async with AsyncTestClient(app=app) as client:
+    async with serving(app) as client:
         response = await client.get("/limited")
 
     assert_problem(response, 429)
@@ -167,7 +166,7 @@ async def test_a_backing_service_down_is_503(app: Any) -> None:
         raise errors.ServiceUnavailable("the database is too busy right now; please retry")
 
     app.register(busy)
-    async with AsyncTestClient(app=app) as client:
+    async with serving(app) as client:
         response = await client.get("/busy")
 
     assert assert_problem(response, 503)["detail"].startswith("the database is too busy")

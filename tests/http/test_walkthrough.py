@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from adapters.local.payment_gateway import LocalPaymentGateway
 from entrypoints.container import Container
@@ -16,7 +15,7 @@ from entrypoints.demo import DemoAdmin, seed_demo_shop
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
 from tests.http.polling import eventually
-from tests.http.shop_api import Client, an_address
+from tests.http.shop_api import Client, an_address, serving
 
 DEMO_ADMIN = DemoAdmin(email="admin@demo.hexmart.test", password="demo admin passphrase")
 
@@ -35,7 +34,7 @@ async def demo_client(local_shop: Container) -> AsyncIterator[Client]:
     app = create_app(
         local_shop, startup_tasks=[functools.partial(seed_demo_shop, admin=DEMO_ADMIN)]
     )
-    async with AsyncTestClient(app=app) as client:
+    async with serving(app) as client:
         yield client
 
 
