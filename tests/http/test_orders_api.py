@@ -388,3 +388,23 @@ async def test_orders_need_credentials(client: Client) -> None:
         await client.get("/orders/x/payments"),
     ]:
         assert_problem(response, 401)
+
+
+async def test_staff_and_admins_read_and_cancel_anyones_order(
+    client: Client,
+    admin: Account,
+    staff: Account,
+    customer: Account,
+    mug: dict[str, Any],
+) -> None:
+    order = await place_order(client, customer, mug["id"], 2)
+    url = f"/orders/{order['id']}"
+
+    read_by_staff = await client.get(url, headers=staff.headers)
+    payments_by_admin = await client.get(f"{url}/payments", headers=admin.headers)
+    cancelled_by_staff = await client.post(f"{url}/cancel", headers=staff.headers)
+
+    assert read_by_staff.json()["user_id"] == customer.id
+    assert payments_by_admin.json()["items"][0]["status"] == "pending"
+    assert cancelled_by_staff.json()["status"] == "cancelled"
+    assert (await _product(client, mug["id"]))["inventory_count"] == 10
