@@ -23,6 +23,7 @@ from domain.users import check_password_strength
 from domain.values import Email
 from entrypoints.container import Container, build_container
 from entrypoints.demo import DemoAdmin, demo_admin, seed_demo_shop
+from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, SettingsError
 
 EXIT_CONFIGURATION = 2
@@ -71,8 +72,6 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         "server_header": False,
     }
     if workers == 1:
-        from entrypoints.http.app import create_app
-
         tasks = [functools.partial(seed_demo_shop, admin=admin)] if admin is not None else []
         uvicorn.run(create_app(container, startup_tasks=tasks), **options)  # type: ignore[arg-type]
         return
