@@ -118,9 +118,14 @@ class Settings:
                 kwargs[attribute] = _parse(hints[attribute], raw.strip())
             except ValueError as error:
                 problems.append(f"{name}: {error}")
+        try:
+            settings = cls(**kwargs)
+        except SettingsError as error:
+            problems.extend(error.problems)
         if problems:
+            # Parse errors and cross-field checks in one report, not one per start-up.
             raise SettingsError(problems)
-        return cls(**kwargs)
+        return settings
 
     @property
     def uses_sqlite(self) -> bool:

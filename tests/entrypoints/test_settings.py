@@ -1,0 +1,130 @@
+"""Settings: the embedded default with nothing set, and one clear message per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+
+def test_nothing_set_gives_the_embedded_default() -> None:
+    settings = Settings.from_env({}, env_file=None)
+
+    assert settings.uses_sqlite
+    assert not settings.uses_stripe
+    assert settings.redis_url is None
+    adapters = settings.describe_adapters()
+    assert adapters["payments"] == "local gateway"
+    assert adapters["email"].startswith("folder")
+
+
+def test_values_are_parsed_to_their_types() -> None:
+    settings = Settings.from_env(
+        {
+            "HEXMART_DATABASE_POOL_SIZE": "25",
+            "HEXMART_DATABASE_POOL_TIMEOUT": "2.5",
+            "HEXMART_CORS_ORIGINS": "https://shop.example, https://admin.example",
+            "HEXMART_LOCAL_PAYMENTS_AUTO_COMPLETE": "off",
+            "HEXMART_DATA_DIR": "/srv/hexmart",
+            "HEXMART_REDIS_URL": "",
+            "PATH": "/usr/bin",
+        },
+        env_file=None,
+    )
+
+    assert settings.database_pool_size == 25
+    assert settings.database_pool_timeout == 2.5
+    assert settings.cors_origins == ("https://shop.example", "https://admin.example")
+    assert settings.local_payments_auto_complete is False
+    assert settings.data_dir == Path("/srv/hexmart")
+    assert settings.redis_url is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("HEXMART_DATABASE_POOL_SIZE", "many", "must be a whole number"),
+        ("HEXMART_DATABASE_POOL_SIZE", "0", "must be positive"),
+        ("HEXMART_DATABASE_URL", "mysql://db/shop", "must start with sqlite+aiosqlite://"),
+        ("HEXMART_ENVIRONMENT", "staging", "must be one of development, production, test"),
+        ("HEXMART_LOCAL_PAYMENTS_AUTO_COMPLETE", "maybe", "must be true or false"),
+        ("HEXMART_JWT_SECRET", "short", "must be at least 32 bytes"),
+        ("HEXMART_REDIS_URL", "http://cache", "must be a redis://"),
+        ("HEXMART_SMTP_URL", "mail.example:25", "must be smtp://"),
+        ("HEXMART_CURRENCY", "usd", "three-letter ISO 4217"),
+        ("HEXMART_CORS_ORIGINS", "*", "'*' is not allowed"),
+        ("HEXMART_PUBLIC_BASE_URL", "shop.example", "must start with http:// or https://"),
+        ("HEXMART_DATABSE_URL", "sqlite+aiosqlite:///x.db", "unknown setting"),
+    ],
+)
+def test_a_bad_value_is_named_with_a_clear_message(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({name: value}, env_file=None)
+
+    assert len(caught.value.problems) == 1
+    problem = caught.value.problems[0]
+    assert problem.startswith(f"{name}: ")
+    assert message in problem
+
+
+def test_settings_that_go_together_are_refused_alone() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {"HEXMART_STRIPE_API_KEY": "sk_test_x", "HEXMART_ADMIN_EMAIL": "root@example.com"},
+            env_file=None,
+        )
+
+    text = str(caught.value)
+    assert "HEXMART_STRIPE_WEBHOOK_SECRET" in text
+    assert "HEXMART_ADMIN_PASSWORD" in text
+
+
+def test_parse_errors_and_cross_field_problems_are_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {"HEXMART_DATABASE_POOL_SIZE": "lots", "HEXMART_CORS_ORIGINS": "*"}, env_file=None
+        )
+
+    assert len(caught.value.problems) == 2
+
+
+def test_production_on_a_shared_database_needs_a_jwt_secret() -> None:
+    with pytest.raises(SettingsError, match="HEXMART_JWT_SECRET: is required in production"):
+        Settings.from_env(
+            {
+                "HEXMART_ENVIRONMENT": "production",
+                "HEXMART_DATABASE_URL": "postgresql+psycopg://shop@db/shop",
+            },
+            env_file=None,
+        )
+
+
+def test_env_file_values_are_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# local overrides\n"
+        "HEXMART_SHOP_NAME='Corner Shop'\n"
+        "export HEXMART_CURRENCY=EUR\n"
+        "UNRELATED=1\n"
+    )
+
+    settings = Settings.from_env({"HEXMART_CURRENCY": "GBP"}, env_file=env_file)
+
+    assert settings.shop_name == "Corner Shop"
+    assert settings.currency == "GBP"
+
+
+def test_a_malformed_env_file_line_names_the_file_and_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("HEXMART_SHOP_NAME=ok\nthis line has no equals sign\n")
+
+    with pytest.raises(SettingsError, match=r"\.env:2: expected NAME=value"):
+        Settings.from_env({}, env_file=env_file)
+
+
+def test_passwords_in_urls_are_not_shown_in_the_adapter_summary() -> None:
+    settings = Settings(database_url="postgresql+psycopg://shop:s3cret@db/shop")
+
+    assert "s3cret" not in str(settings.describe_adapters())
