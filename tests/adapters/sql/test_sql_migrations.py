@@ -4,6 +4,8 @@ what adapters/sql/tables.py describes."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +167,23 @@ def test_postgres_gets_trigram_indexes_for_the_text_filter(postgres_url: str) ->
     finally:
         engine.dispose()
     assert {"ix_products_search_name_trgm", "ix_products_search_description_trgm"} <= indexes
+
+
+def test_processes_starting_together_migrate_one_after_the_other(
+    empty_database_url: str,
+) -> None:
+    # Separate processes, as in production: Alembic keeps per-run state in module globals,
+    # so it cannot run twice at once inside one process anyway.
+    script = (
+        "import sys; from adapters.sql.migrate import ensure_database; ensure_database(sys.argv[1])"
+    )
+    starters = [
+        subprocess.Popen([sys.executable, "-c", script, empty_database_url]) for _ in range(3)
+    ]
+    try:
+        assert [starter.wait(timeout=60) for starter in starters] == [0, 0, 0]
+    finally:
+        for starter in starters:
+            starter.kill()
+    assert current_revision(empty_database_url) == head_revision()
+    assert schema_differences(empty_database_url) == []
