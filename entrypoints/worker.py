@@ -19,6 +19,12 @@ back on the queue and the next worker runs it again (that is safe: every job her
 idempotent). A worker killed outright (SIGKILL, power loss) leaves its job marked in
 progress until `JOB_TIMEOUT_SECONDS` + 10 s have passed; then another worker runs it.
 
+Exactly once, and its one gap: an email's sent-ledger entry commits in the transaction
+that sends it, so a job run again sends nothing once that commit happened, and sends
+again if it did not. A worker that dies after the mail server accepted the message but
+before that commit (a window of milliseconds) therefore sends it twice; SMTP offers no
+way to close it.
+
 Nothing happens at import time: the settings are read when the worker starts.
 """
 
