@@ -2,11 +2,14 @@
 
 The functions are synchronous: migrations use the synchronous side of the same drivers
 (psycopg 3, and the standard library's sqlite3). From async code, run them in a thread:
-`await asyncio.to_thread(ensure_database, url)`.
+`await asyncio.to_thread(ensure_database, url)`. Alembic keeps the state of a run in
+module globals, so within one process runs take turns (a lock); across processes env.py
+serialises them in the database.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +22,8 @@ from sqlalchemy.engine import URL
 from adapters.sql.engine import sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+_ONE_RUN_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(url: str | URL) -> Config:
@@ -33,12 +38,14 @@ def alembic_config(url: str | URL) -> Config:
 def upgrade_to_head(url: str | URL) -> None:
     """Apply every migration not yet applied (safe to run from several processes at
     once: env.py serialises them)."""
-    command.upgrade(alembic_config(url), "head")
+    with _ONE_RUN_AT_A_TIME:
+        command.upgrade(alembic_config(url), "head")
 
 
 def downgrade(url: str | URL, revision: str) -> None:
     """Revert migrations down to `revision` ("base" reverts them all)."""
-    command.downgrade(alembic_config(url), revision)
+    with _ONE_RUN_AT_A_TIME:
+        command.downgrade(alembic_config(url), revision)
 
 
 def ensure_database(url: str | URL) -> None:

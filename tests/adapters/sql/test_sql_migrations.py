@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -187,3 +188,12 @@ def test_processes_starting_together_migrate_one_after_the_other(
             starter.kill()
     assert current_revision(empty_database_url) == head_revision()
     assert schema_differences(empty_database_url) == []
+
+
+def test_threads_of_one_process_migrate_one_after_the_other(empty_sqlite_url: str) -> None:
+    """The app and an in-process worker may both make the database ready at start-up."""
+    with ThreadPoolExecutor(max_workers=3) as starters:
+        started = [starters.submit(ensure_database, empty_sqlite_url) for _ in range(3)]
+        for each in started:
+            each.result(timeout=60)
+    assert current_revision(empty_sqlite_url) == head_revision()
