@@ -17,11 +17,10 @@ from typing import NoReturn
 import click
 import uvicorn
 
-from adapters.memory.unit_of_work import in_memory_unit_of_work_factory
 from domain.errors import InvalidValue
 from domain.users import check_password_strength
 from domain.values import Email
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.demo import DemoAdmin, demo_admin, seed_demo_shop
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, SettingsError
@@ -52,11 +51,11 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
     settings = _load_settings()
     _check_admin_settings(settings)
-    container = _build_container(settings)
-    if workers > 1 and (settings.redis_url is None or _database_in_memory(container)):
+    container = build_container(settings)
+    if workers > 1 and (settings.redis_url is None or settings.uses_sqlite):
         _fail(
-            "--workers > 1 needs HEXMART_REDIS_URL and a shared database: sessions, rate "
-            "limits and the local payment gateway live in one process otherwise"
+            "--workers > 1 needs HEXMART_REDIS_URL and a PostgreSQL HEXMART_DATABASE_URL: "
+            "sessions, rate limits and the local payment gateway live in one process otherwise"
         )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -77,7 +76,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         return
     if admin is not None:
         # Workers share the database, so the parent seeds it once, before they start.
-        asyncio.run(seed_demo_shop(container, admin))
+        asyncio.run(_seed_once(container, admin))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
@@ -105,15 +104,12 @@ def _check_admin_settings(settings: Settings) -> None:
         sys.exit(EXIT_CONFIGURATION)
 
 
-def _build_container(settings: Settings) -> Container:
+async def _seed_once(container: Container, admin: DemoAdmin) -> None:
+    await start_services(container)
     try:
-        return build_container(settings)
-    except NotImplementedError as error:
-        _fail(str(error))
-
-
-def _database_in_memory(container: Container) -> bool:
-    return container.unit_of_work.provides is in_memory_unit_of_work_factory
+        await seed_demo_shop(container, admin)
+    finally:
+        await stop_services(container)
 
 
 def _print_banner(
@@ -127,8 +123,6 @@ def _print_banner(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}"
     adapters = settings.describe_adapters()
-    if _database_in_memory(container):
-        adapters["database"] = "in memory (data is lost when the server stops)"
     click.echo(f"hexmart listening on {url} ({workers} worker{'s' if workers > 1 else ''})")
     click.echo(f"  API documentation: {url}/schema")
     click.echo("adapters:")

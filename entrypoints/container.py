@@ -3,17 +3,33 @@
 `build_container(settings)` returns a dependency-injector container whose provider names
 are the same whatever adapters the settings choose, so tests and embedding programs can
 `container.<name>.override(...)` any of them. Nothing is built until first asked for.
+
+Each port's adapter follows from the settings, independently:
+- database: SQLite (the embedded default) or PostgreSQL, by `database_url`;
+- cache, rate limits, refresh tokens, task queue: Redis + arq when `redis_url` is set,
+  else in-process;
+- payments: Stripe when `stripe_api_key` is set, else the local gateway;
+- email: SMTP when `smtp_url` is set, else `.eml` files in the data folder.
+
+`await start_services(container)` makes the database ready (creates or migrates it) and
+`await stop_services(container)` closes every connection pool that was opened, in the
+reverse order of opening.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
 from adapters.local.folder_mailer import FolderMailer
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.local.task_runner import InProcessTaskQueue
@@ -21,9 +37,17 @@ from adapters.memory.cache import InMemoryCache
 from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
-from adapters.memory.unit_of_work import in_memory_unit_of_work_factory
+from adapters.redis_store.cache import RedisCache
+from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.rate_limiter import RedisRateLimiter
+from adapters.redis_store.token_store import RedisTokenStore
 from adapters.security.jwt_tokens import JwtTokenIssuer
 from adapters.security.passwords import Argon2PasswordHasher
+from adapters.smtp.mailer import SmtpMailer
+from adapters.sql.engine import create_engine
+from adapters.sql.migrate import ensure_database
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from adapters.stripe_gateway.gateway import StripePaymentGateway
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator
 from application.api_keys import ApiKeys
@@ -31,13 +55,17 @@ from application.auth import Authentication, AuthPolicy
 from application.cart import Carts
 from application.catalog import Catalog
 from application.email_templates import ShopIdentity
+from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
 from application.outbox import HANDLE_EVENT_JOB, OutboxRelay
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
+from application.ports.runtime import Clock
 from application.users import UserAccounts
 from entrypoints.settings import Settings
+
+T = TypeVar("T")
 
 
 def _password_hasher(settings: Settings) -> Argon2PasswordHasher:
@@ -80,30 +108,123 @@ def _event_handler(notifications: Notifications) -> Any:
     return handle_event
 
 
+def _closing(closers: list[Callable[[], Awaitable[object]]], resource: T, close: str) -> T:
+    """Remember to call `resource.<close>()` at stop_services."""
+    closers.append(getattr(resource, close))
+    return resource
+
+
+def _database_engine(settings: Settings, closers: list[Any]) -> AsyncEngine:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+    )
+    return _closing(closers, engine, "dispose")
+
+
+def _replica_engine(settings: Settings, closers: list[Any]) -> AsyncEngine | None:
+    if settings.database_replica_url is None:
+        return None
+    engine = create_engine(
+        settings.database_replica_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+    )
+    return _closing(closers, engine, "dispose")
+
+
+def _redis(settings: Settings, closers: list[Any]) -> Redis:
+    assert settings.redis_url is not None
+    return _closing(closers, create_redis_client(settings.redis_url), "aclose")
+
+
+def _arq_queue(settings: Settings, closers: list[Any]) -> ArqTaskQueue:
+    assert settings.redis_url is not None
+    arq_redis = _closing(closers, create_arq_redis(settings.redis_url), "aclose")
+    return ArqTaskQueue(arq_redis)
+
+
+def _stripe(settings: Settings, closers: list[Any]) -> StripePaymentGateway:
+    assert settings.stripe_api_key is not None
+    assert settings.stripe_webhook_secret is not None
+    gateway = StripePaymentGateway(
+        settings.stripe_api_key,
+        settings.stripe_webhook_secret,
+        api_base=settings.stripe_api_base,
+        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+    )
+    return _closing(closers, gateway, "aclose")
+
+
+def _local_gateway(settings: Settings, clock: Clock, closers: list[Any]) -> LocalPaymentGateway:
+    gateway = LocalPaymentGateway(clock, auto_complete=settings.local_payments_auto_complete)
+    return _closing(closers, gateway, "close")
+
+
+def _in_process_queue(notifications: Notifications, closers: list[Any]) -> InProcessTaskQueue:
+    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(notifications)})
+    return _closing(closers, queue, "close")
+
+
+def _redis_or_memory(settings: Settings) -> str:
+    return "redis" if settings.redis_url else "memory"
+
+
 class Container(containers.DeclarativeContainer):
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
+    closers = providers.Singleton(list)
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
 
-    # Ports whose adapter the settings choose (see build_container).
-    unit_of_work = providers.Singleton(in_memory_unit_of_work_factory)
+    database_engine = providers.Singleton(_database_engine, settings, closers)
+    database_replica_engine = providers.Singleton(_replica_engine, settings, closers)
+    redis_client = providers.Singleton(_redis, settings, closers)
+
+    # Ports whose adapter the settings choose.
+    unit_of_work = providers.Singleton(
+        sql_unit_of_work_factory, database_engine, read_engine=database_replica_engine
+    )
     password_hasher = providers.Singleton(_password_hasher, settings)
     token_issuer = providers.Singleton(_token_issuer, settings, clock)
-    token_store = providers.Singleton(InMemoryTokenStore)
-    cache = providers.Singleton(InMemoryCache, clock)
-    rate_limiter = providers.Singleton(InMemoryRateLimiter, clock)
-    mailer = providers.Singleton(
-        FolderMailer,
-        providers.Callable(lambda s: s.mail_dir, settings),
-        clock,
-        sender=providers.Callable(lambda s: s.email_from, settings),
+    token_store = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(RedisTokenStore, redis_client),
+        memory=providers.Singleton(InMemoryTokenStore),
     )
+    cache = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(RedisCache, redis_client),
+        memory=providers.Singleton(InMemoryCache, clock),
+    )
+    rate_limiter = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(RedisRateLimiter, redis_client),
+        memory=providers.Singleton(InMemoryRateLimiter, clock),
+    )
+    mailer = providers.Selector(
+        providers.Callable(lambda s: "smtp" if s.smtp_url else "folder", settings),
+        smtp=providers.Singleton(
+            SmtpMailer,
+            providers.Callable(lambda s: s.smtp_url, settings),
+            sender=providers.Callable(lambda s: s.email_from, settings),
+        ),
+        folder=providers.Singleton(
+            FolderMailer,
+            providers.Callable(lambda s: s.mail_dir, settings),
+            clock,
+            sender=providers.Callable(lambda s: s.email_from, settings),
+        ),
+    )
+    # Uploads and product images are not served yet; nothing asks for files today.
     file_storage = providers.Singleton(InMemoryFileStorage, clock)
-    payment_gateway = providers.Singleton(
-        LocalPaymentGateway,
-        clock,
-        auto_complete=providers.Callable(lambda s: s.local_payments_auto_complete, settings),
+    payment_gateway = providers.Selector(
+        providers.Callable(lambda s: "stripe" if s.uses_stripe else "local", settings),
+        stripe=providers.Singleton(_stripe, settings, closers),
+        local=providers.Singleton(_local_gateway, settings, clock, closers),
     )
     shop = providers.Singleton(
         lambda s: ShopIdentity(name=s.shop_name, base_url=s.public_base_url), settings
@@ -140,27 +261,31 @@ class Container(containers.DeclarativeContainer):
         PaymentEvents, unit_of_work, payment_gateway, payment_flow, clock, ids
     )
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
+    maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
 
-    task_queue = providers.Singleton(
-        InProcessTaskQueue,
-        providers.Dict({HANDLE_EVENT_JOB: providers.Callable(_event_handler, notifications)}),
+    task_queue = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(_arq_queue, settings, closers),
+        memory=providers.Singleton(_in_process_queue, notifications, closers),
     )
     outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
 
 
 def build_container(settings: Settings) -> Container:
-    """Wire the adapters the settings ask for. The SQL, Redis, Stripe, S3 and SMTP
-    adapters plug in here as they land; until then those settings are refused."""
-    unsupported = [
-        name
-        for name, value in (
-            ("HEXMART_REDIS_URL", settings.redis_url),
-            ("HEXMART_STRIPE_API_KEY", settings.stripe_api_key),
-            ("HEXMART_S3_BUCKET", settings.s3_bucket),
-            ("HEXMART_SMTP_URL", settings.smtp_url),
-        )
-        if value
-    ]
-    if unsupported:
-        raise NotImplementedError(f"not available in this version: {', '.join(unsupported)}")
     return Container(settings=settings)
+
+
+async def start_services(container: Container) -> None:
+    """Make the database ready: create the SQLite file or migrate to the latest schema.
+    Does nothing when the unit of work is overridden (in-memory tests)."""
+    if container.unit_of_work.overridden:
+        return
+    await asyncio.to_thread(ensure_database, container.settings().database_url)
+
+
+async def stop_services(container: Container) -> None:
+    """Close what was opened (pools, clients, background tasks), newest first."""
+    closers: list[Callable[[], Awaitable[object]]] = container.closers()
+    while closers:
+        close = closers.pop()
+        await close()

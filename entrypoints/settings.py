@@ -141,7 +141,7 @@ class Settings:
             "database": _redact(self.database_url),
             "cache, rate limits, tokens, queue": "redis" if self.redis_url else "in-process",
             "payments": "stripe" if self.uses_stripe else "local gateway",
-            "files": f"s3://{self.s3_bucket}" if self.s3_bucket else f"folder {self.files_dir}",
+            "files": "not served yet (uploads and product images come later)",
             "email": "smtp" if self.smtp_url else f"folder {self.mail_dir}",
         }
 

@@ -4,7 +4,6 @@ default), and on the way out stop the loop, finish queued jobs and close what is
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -14,7 +13,7 @@ from litestar import Litestar
 from adapters.local.payment_gateway import LocalPaymentGateway
 from domain.errors import EmailAlreadyRegistered
 from entrypoints.background import BackgroundLoop
-from entrypoints.container import Container
+from entrypoints.container import Container, start_services, stop_services
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ def app_lifespan(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await _maybe_await(container.init_resources())
+        await start_services(container)
         _connect_local_payments(container)
         await ensure_first_admin(container)
         for task in startup_tasks:
@@ -40,7 +39,7 @@ def app_lifespan(
         finally:
             if loop is not None:
                 await loop.stop()
-            await close_services(container)
+            await stop_services(container)
 
     return lifespan
 
@@ -64,19 +63,3 @@ async def ensure_first_admin(container: Container) -> None:
         return  # another app process created it at the same moment
     if admin is not None:
         log.info("first administrator %s is ready", admin.email)
-
-
-async def close_services(container: Container) -> None:
-    gateway = container.payment_gateway()
-    if isinstance(gateway, LocalPaymentGateway):
-        await gateway.close()
-    queue = container.task_queue()
-    drain = getattr(queue, "drain", None)
-    if drain is not None:
-        await drain()
-    await _maybe_await(container.shutdown_resources())
-
-
-async def _maybe_await(result: object) -> None:
-    if inspect.isawaitable(result):
-        await result
