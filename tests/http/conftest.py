@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from litestar import Litestar
 
+from adapters.sql.engine import create_engine
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -42,10 +45,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.filterwarnings("error::DeprecationWarning:litestar.*"))
 
 
-@pytest.fixture
-def container() -> Container:
-    """The shop behind the API: every adapter in memory, the first admin configured."""
-    return in_memory_container(settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD))
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def container(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
+    """The shop behind the API, once on the embedded default's SQLite database and once on
+    PostgreSQL; every other port in memory (payments, email, queue, clock are steerable),
+    the first admin configured."""
+    url_fixture = "sqlite_url" if request.param == "sqlite" else "clean_postgres_url"
+    url: str = request.getfixturevalue(url_fixture)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    shop = in_memory_container(
+        settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD, database_url=url)
+    )
+    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    try:
+        yield shop
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
