@@ -3,6 +3,7 @@ their ports' contracts, on the real Redis (see tests/real_services.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from domain.errors import ServiceUnavailable
 from tests.contract.cache_contract import CacheContract
 from tests.contract.rate_limiter_contract import RateLimiterContract
 from tests.contract.task_queue_contract import AcceptedJob, TaskQueueContract
-from tests.contract.time_control import RealTime, TimeControl
+from tests.contract.time_control import Condition, RealTime, TimeControl
 from tests.contract.token_store_contract import TokenStoreContract
 from tests.real_services import SHARED_REDIS_URL, PrivateRedis, free_port, shared_redis
 
@@ -52,11 +53,22 @@ class TestRedisCache(OnSharedRedis, CacheContract):
         return RedisCache(self.redis, prefix=self.prefix)
 
 
+class RealTimeCheckedOnlyAfterwards(RealTime):
+    """Checks the condition only once `seconds` have passed. A rate limiter's condition
+    is itself a hit: polled early, an allowed poll would count against the very window
+    the test waits for (and, landing between the expiries of hits made a millisecond
+    apart, make "the full limit is available again" fail now and then)."""
+
+    async def holds_after(self, seconds: float, condition: Condition) -> bool:
+        await asyncio.sleep(seconds)
+        return await super().holds_after(0, condition)
+
+
 class TestRedisRateLimiter(OnSharedRedis, RateLimiterContract):
     window_seconds = 2
 
     def make_time_control(self) -> TimeControl:
-        return RealTime()
+        return RealTimeCheckedOnlyAfterwards()
 
     def make_rate_limiter(self) -> RateLimiter:
         return RedisRateLimiter(self.redis, prefix=self.prefix)
