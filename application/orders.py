@@ -11,6 +11,7 @@ from datetime import timedelta
 from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.persistence import (
+    ConcurrencyConflict,
     DuplicateRecord,
     IdempotencyRecord,
     OrderQuery,
@@ -90,40 +91,38 @@ class Orders:
         key = _check_idempotency_key(idempotency_key)
         fingerprint = _fingerprint(shipping_address)
 
-        async def place(uow: UnitOfWork) -> str:
-            record = await uow.idempotency.get(user_id, key)
-            if record is not None:
-                if record.request_fingerprint != fingerprint:
-                    raise IdempotencyKeyReused()
-                return record.order_id
+        async def place(uow: UnitOfWork) -> tuple[str, Order | None]:
+            """(order id, the new order) or, for a replayed key, (its order id, None)."""
             order_id = self._ids.new_id()
-            # Written first: a parallel request with the same key now waits on this row
-            # and then fails with DuplicateRecord instead of placing a second order.
-            await uow.idempotency.add(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    request_fingerprint=fingerprint,
-                    order_id=order_id,
-                    created_at=self._clock.now(),
-                )
+            record = IdempotencyRecord(
+                user_id=user_id,
+                key=key,
+                request_fingerprint=fingerprint,
+                order_id=order_id,
+                created_at=self._clock.now(),
             )
-            await self._create_order(uow, order_id, user_id, shipping_address)
-            return order_id
-
-        while True:
             try:
-                order_id = await in_transaction(self._uow_factory, place)
-                break
+                # Written first: a parallel request with the same key waits on this row
+                # until this transaction ends, then finds the key taken.
+                await uow.idempotency.add(record)
             except DuplicateRecord:
-                continue  # the other request committed; the next round finds its record
+                earlier = await uow.idempotency.get(user_id, key)
+                if earlier is None:
+                    raise ConcurrencyConflict("idempotency record vanished; retry") from None
+                if earlier.request_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused() from None
+                return earlier.order_id, None
+            return order_id, await self._create_order(uow, order_id, user_id, shipping_address)
+
+        order_id, new_order = await in_transaction(self._uow_factory, place)
         payment = await self._payments.start_payment(order_id)
-        order = await self._load(order_id)
+        # Starting the payment never changes the order, so a new one needs no second read.
+        order = new_order if new_order is not None else await self._load(order_id)
         return PlacedOrder(order=order, payment=payment)
 
     async def _create_order(
         self, uow: UnitOfWork, order_id: str, user_id: str, address: Address
-    ) -> None:
+    ) -> Order:
         cart = await uow.carts.get(user_id)
         if cart is None or cart.is_empty:
             raise EmptyCart()
@@ -161,6 +160,7 @@ class Orders:
         cart.clear(now)
         await uow.carts.save(cart)
         await record_events(uow, self._ids, self._clock, order.pull_events())
+        return order
 
     async def get_order(self, actor: Principal, order_id: str) -> Order:
         """The order, if the caller owns it or may read every order; else NotFound."""
