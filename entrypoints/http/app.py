@@ -20,6 +20,7 @@ from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.orders import OrdersController
 from entrypoints.http.controllers.products import ProductsController
 from entrypoints.http.controllers.users import UsersController
+from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.lifespan import StartupTask, app_lifespan
@@ -35,6 +36,7 @@ CONTROLLERS = (
     ProductsController,
     CartController,
     OrdersController,
+    WebhooksController,
     HealthController,
 )
 

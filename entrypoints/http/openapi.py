@@ -34,6 +34,7 @@ TAGS = [
     Tag(name="catalog", description="Products: anyone browses, staff maintain"),
     Tag(name="cart", description="The signed-in user's cart"),
     Tag(name="orders", description="Checkout, order history, fulfilment, refunds"),
+    Tag(name="webhooks", description="Events from the payment provider (signed, not for clients)"),
     Tag(name="operations", description="Health checks"),
 ]
 
