@@ -5,6 +5,7 @@ racing ones) and the expiry of unpaid orders."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -49,29 +50,37 @@ async def _paid_order(
     return order, intent_id
 
 
-async def test_provider_down_at_checkout_then_a_retry_with_the_same_key_creates_one_intent(
-    shop: StripeShop, ann: Account
-) -> None:
-    live = shop.container.payment_gateway()
+@pytest.fixture
+async def provider(shop: StripeShop) -> AsyncIterator[SwitchableProvider]:
+    """The shop's Stripe gateway behind a switch: `provider.down = True` aims it at a
+    closed port until set back."""
     dead = StripePaymentGateway(
         API_KEY,
         shop.webhook_secret,
         api_base=f"http://127.0.0.1:{closed_port()}",
         max_network_retries=0,
     )
-    provider = SwitchableProvider(live, dead)
-    shop.container.payment_gateway.override(providers.Object(provider))
-    for use_case in (shop.container.payment_flow, shop.container.orders):
-        use_case.reset()  # built again around the switchable provider
+    switch = SwitchableProvider(shop.container.payment_gateway(), dead)
+    shop.container.payment_gateway.override(providers.Object(switch))
+    for use_case in (
+        shop.container.payment_flow,
+        shop.container.orders,
+        shop.container.payment_events,
+    ):
+        use_case.reset()  # built again around the switch when next asked for
+    yield switch
+    await dead.aclose()
+
+
+async def test_provider_down_at_checkout_then_a_retry_with_the_same_key_creates_one_intent(
+    shop: StripeShop, ann: Account, provider: SwitchableProvider
+) -> None:
     product = await shop.a_product(price=1800, stock=5)
     await put_in_cart(shop.client, ann, product["id"], 2)
 
     provider.down = True
-    try:
-        failed = await shop.checkout(ann, key="checkout-during-outage")
-    finally:
-        provider.down = False
-        await dead.aclose()
+    failed = await shop.checkout(ann, key="checkout-during-outage")
+    provider.down = False
 
     assert_problem(failed, 503)
     listed = await shop.client.get("/orders", headers=ann.headers)
@@ -206,3 +215,45 @@ async def test_expiry_cancels_an_unpaid_order_and_its_intent_and_releases_its_st
     assert (await shop.payment_record(unpaid["id"]))["status"] == "cancelled"
     assert (await shop.order(paid["id"]))["status"] == "paid"
     assert await shop.container.orders().expire_unpaid_orders(timedelta(0)) == 0
+
+
+async def test_a_payment_that_succeeds_after_its_order_expired_is_refunded_in_full(
+    shop: StripeShop, ann: Account
+) -> None:
+    product = await shop.a_product(price=3100, stock=4)
+    order, payment = await shop.place_order(ann, product["id"])
+    intent_id = intent_id_of(payment["client_secret"])
+    await shop.customer_pays(intent_id)  # at the last second: its event is still on its way
+
+    assert await shop.container.orders().expire_unpaid_orders(timedelta(0)) == 1
+    assert await shop.stock_of(product["id"]) == 4
+    late = await shop.post_event(await shop.event_about(intent_id))
+
+    assert late.json() == {"received": True, "result": "applied"}
+    cancelled = await shop.order(order["id"])
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["refunded_amount"] == {"amount": 3100, "currency": "USD"}
+    assert await shop.refunded_at_provider(intent_id) == 3100
+    assert (await shop.payment_record(order["id"]))["status"] == "refunded"
+    assert await shop.stock_of(product["id"]) == 4
+
+
+async def test_a_webhook_that_needs_the_provider_while_it_is_down_is_503_then_applied(
+    shop: StripeShop, ann: Account, provider: SwitchableProvider
+) -> None:
+    product = await shop.a_product(price=3100)
+    order, payment = await shop.place_order(ann, product["id"])
+    intent_id = intent_id_of(payment["client_secret"])
+    await shop.customer_pays(intent_id)
+    assert await shop.container.orders().expire_unpaid_orders(timedelta(0)) == 1
+    late = await shop.event_about(intent_id)
+
+    provider.down = True  # the late payment must be refunded, and Stripe cannot be reached
+    down = await shop.post_event(late)
+    provider.down = False
+
+    assert_problem(down, 503)
+    assert (await shop.payment_record(order["id"]))["refunds"] == []
+    retried = await shop.post_event(late)
+    assert retried.json() == {"received": True, "result": "applied"}
+    assert await shop.refunded_at_provider(intent_id) == 3100
