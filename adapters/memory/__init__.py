@@ -1,0 +1,1 @@
+"""In-process adapters: the embedded default for caches and queues, and the test doubles."""
