@@ -30,10 +30,9 @@ Nothing happens at import time: the settings are read when the worker starts.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -50,19 +49,10 @@ from adapters.arq_queue.task_queue import (
     ArqTaskQueue,
     create_arq_redis,
 )
-from adapters.redis_store.cache import RedisCache
-from adapters.redis_store.client import create_redis_client
-from adapters.redis_store.rate_limiter import RedisRateLimiter
-from adapters.redis_store.token_store import RedisTokenStore
-from adapters.smtp.mailer import SmtpMailer
-from adapters.sql.engine import create_engine
-from adapters.sql.migrate import ensure_database
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from application.maintenance import Maintenance
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -162,8 +152,7 @@ async def reconcile_payments(ctx: dict[str, Any]) -> int:
 
 
 async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
-    container = _container(ctx)
-    report = await Maintenance(container.unit_of_work(), container.clock()).purge(PURGE_OLDER_THAN)
+    report = await _container(ctx).maintenance().purge(PURGE_OLDER_THAN)
     log.info("purged old records: %s", report)
     return dataclasses.asdict(report)
 
@@ -176,62 +165,37 @@ def build_worker_container(
     *,
     queue_name: str = DEFAULT_QUEUE_NAME,
     job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
-) -> tuple[Container, list[Callable[[], Any]]]:
-    """The container for a worker process, and what to close at shutdown.
-
-    TEMPORARY, until entrypoints/container.py wires the SQL, Redis and SMTP adapters
-    itself (it refuses redis_url and smtp_url today, and serves the unit of work from
-    memory): this builds the container without them and switches those providers here.
-    Once container.py does it, this becomes `build_container(settings)`."""
-    container = build_container(dataclasses.replace(settings, redis_url=None, smtp_url=None))
-    container.settings.override(providers.Object(settings))
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
-    )
-    container.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
-    closers: list[Callable[[], Any]] = [engine.dispose]
-    if settings.redis_url:
-        redis = create_redis_client(settings.redis_url)
+) -> Container:
+    """The container for a worker process. A worker on a queue other than hexmart's own
+    (tests run one per test) relays the outbox to that queue."""
+    container = build_container(settings)
+    if (queue_name, job_id_prefix) != (DEFAULT_QUEUE_NAME, DEFAULT_JOB_ID_PREFIX):
+        if settings.redis_url is None:
+            raise ValueError("a worker's own queue needs HEXMART_REDIS_URL")
         arq_redis = create_arq_redis(settings.redis_url, queue_name=queue_name)
+        container.closers().append(arq_redis.aclose)
         queue = ArqTaskQueue(arq_redis, queue_name=queue_name, job_id_prefix=job_id_prefix)
-        container.cache.override(providers.Object(RedisCache(redis)))
-        container.rate_limiter.override(providers.Object(RedisRateLimiter(redis)))
-        container.token_store.override(providers.Object(RedisTokenStore(redis)))
         container.task_queue.override(providers.Object(queue))
-        closers += [redis.aclose, arq_redis.aclose]
-    if settings.smtp_url:
-        container.mailer.override(
-            providers.Object(SmtpMailer(settings.smtp_url, sender=settings.email_from))
-        )
-    return container, closers
+    return container
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Build the container, unless the caller (a test, an embedding program) gave one."""
+    """Build the container and make the database ready (the worker may start before the
+    app does), unless the caller (a test, an embedding program) gave a container."""
     if ctx.get("container") is None:
-        # The worker may start before the app does: make the database ready as it would.
-        await asyncio.to_thread(ensure_database, ctx["settings"].database_url)
-        container, closers = build_worker_container(
+        container = build_worker_container(
             ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
         )
-        ctx["container"] = container
-        ctx["owned"] = (container, closers)
+        ctx["container"] = ctx["owned_container"] = container
+        await start_services(container)
     log.info("hexmart worker started")
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` built (a container the caller gave stays the caller's)."""
-    owned = ctx.pop("owned", None)
+    owned = ctx.pop("owned_container", None)
     if owned is not None:
-        container, closers = owned
-        for close in closers:
-            await close()
-        result = container.shutdown_resources()
-        if result is not None:
-            await result
+        await stop_services(owned)
         ctx["container"] = None
     log.info("hexmart worker stopped")
 
