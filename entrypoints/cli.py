@@ -1,6 +1,7 @@
 """The `hexmart` command.
 
     hexmart serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--demo]
+    hexmart worker
 
 Reads the configuration from `HEXMART_*` variables (and `.env`); a bad value is reported
 one line per problem with exit code 2, never as a traceback.
@@ -24,6 +25,7 @@ from entrypoints.container import Container, build_container, start_services, st
 from entrypoints.demo import DemoAdmin, demo_admin, seed_demo_shop
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.worker import run_worker
 
 EXIT_CONFIGURATION = 2
 FACTORY = "entrypoints.http.asgi:create_app_from_env"
@@ -78,6 +80,19 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         # Workers share the database, so the parent seeds it once, before they start.
         asyncio.run(_seed_once(container, admin))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+@main.command()
+def worker() -> None:
+    """Run the background worker (arq on Redis) until SIGTERM: emails from the outbox,
+    expiring unpaid orders, reconciling payments, purging old records."""
+    settings = _load_settings()
+    if settings.redis_url is None:
+        _fail(
+            "hexmart worker needs HEXMART_REDIS_URL; without Redis, hexmart serve runs the "
+            "background work in its own process"
+        )
+    run_worker(settings)
 
 
 def _load_settings() -> Settings:

@@ -106,3 +106,29 @@ def test_the_worker_factory_builds_the_app_from_the_environment(
 
     assert isinstance(create_app_from_env(), Litestar)
     assert cli.FACTORY == "entrypoints.http.asgi:create_app_from_env"
+
+
+def test_the_worker_refuses_to_start_without_redis(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(cli, "run_worker", started.append)
+
+    result = CliRunner().invoke(cli.main, ["worker"], env=env)
+
+    assert result.exit_code == 2
+    assert "hexmart worker needs HEXMART_REDIS_URL" in result.output
+    assert started == []
+
+
+def test_the_worker_runs_with_the_settings_from_the_environment(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(cli, "run_worker", started.append)
+    env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
+
+    result = CliRunner().invoke(cli.main, ["worker"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert [settings.redis_url for settings in started] == ["redis://127.0.0.1:6379/9"]
