@@ -13,7 +13,7 @@ from application.credentials import (
     refresh_token_family,
 )
 from application.outbox import record_events
-from application.ports.persistence import DuplicateRecord, UnitOfWork, UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.ports.security import (
     PasswordHasher,
@@ -24,9 +24,9 @@ from application.ports.security import (
 )
 from application.principal import Principal
 from application.transactions import in_transaction
+from application.users import add_new_user
 from domain.errors import (
     AccountDisabled,
-    EmailAlreadyRegistered,
     InvalidCredentials,
     InvalidToken,
     InvalidValue,
@@ -35,7 +35,7 @@ from domain.events import PasswordResetRequested
 from domain.users import User, check_password_strength
 from domain.values import Email
 
-PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose label, not a secret)
+PASSWORD_RESET = "password_reset"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     user: User
-    token_type: str = "bearer"  # noqa: S105
+    token_type: str = "bearer"
 
 
 class Authentication:
@@ -86,16 +86,7 @@ class Authentication:
             now=self._clock.now(),
         )
 
-        async def create(uow: UnitOfWork) -> None:
-            if await uow.users.get_by_email(address) is not None:
-                raise EmailAlreadyRegistered()
-            try:
-                await uow.users.add(user)
-            except DuplicateRecord:
-                raise EmailAlreadyRegistered() from None
-            await record_events(uow, self._ids, self._clock, user.pull_events())
-
-        await in_transaction(self._uow_factory, create)
+        await add_new_user(self._uow_factory, user, self._ids, self._clock)
         return await self._sign_in(user)
 
     async def login(self, *, email: str, password: str) -> TokenPair:

@@ -29,6 +29,24 @@ class UserChanges:
     is_active: bool | None = None
 
 
+async def add_new_user(
+    uow_factory: UnitOfWorkFactory, user: User, ids: IdGenerator, clock: Clock
+) -> None:
+    """Store a just-registered user with its `UserRegistered` event, in one transaction.
+    Raises EmailAlreadyRegistered if the email is taken (also when another request took
+    it a moment ago)."""
+    events = user.pull_events()  # once: a retried transaction must record them again
+
+    async def create(uow: UnitOfWork) -> None:
+        try:
+            await uow.users.add(user)
+        except DuplicateRecord:
+            raise EmailAlreadyRegistered() from None
+        await record_events(uow, ids, clock, events)
+
+    await in_transaction(uow_factory, create)
+
+
 class UserAccounts:
     def __init__(
         self,
@@ -147,16 +165,7 @@ class UserAccounts:
             role=role,
         )
 
-        async def create(uow: UnitOfWork) -> None:
-            if await uow.users.get_by_email(address) is not None:
-                raise EmailAlreadyRegistered()
-            try:
-                await uow.users.add(user)
-            except DuplicateRecord:
-                raise EmailAlreadyRegistered() from None
-            await record_events(uow, self._ids, self._clock, user.pull_events())
-
-        await in_transaction(self._uow_factory, create)
+        await add_new_user(self._uow_factory, user, self._ids, self._clock)
         return user
 
     async def ensure_first_admin(self, *, email: str, password: str) -> User | None:

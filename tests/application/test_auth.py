@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import bcrypt
 import pytest
+from dependency_injector import providers
 
 from application.credentials import digest
-from application.ports.persistence import PageRequest
+from application.ports.persistence import ConcurrencyConflict, PageRequest
 from application.users import UserChanges
 from domain.errors import (
     AccountDisabled,
@@ -24,6 +25,7 @@ from domain.errors import (
 from domain.users import Role, User
 from domain.values import Email
 from entrypoints.container import Container
+from entrypoints.testing import in_memory_container
 from tests.application.shopping import (
     PASSWORD,
     Account,
@@ -566,3 +568,42 @@ async def test_signing_in_again_after_login_gives_an_independent_session(
 
     assert again.tokens.refresh_token != customer.tokens.refresh_token
     assert again.principal == customer.principal
+
+
+async def test_register_retried_after_a_conflict_still_records_the_welcome_event() -> None:
+    """A transaction the store aborts is run again; the second run must write the
+    UserRegistered event too, or the welcome email would be lost."""
+    shop = in_memory_container()
+    real_factory = shop.unit_of_work()
+    aborted: list[bool] = []
+
+    class AbortFirstCommit:
+        def __init__(self) -> None:
+            self._uow = real_factory()
+
+        async def __aenter__(self) -> AbortFirstCommit:
+            await self._uow.__aenter__()
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            await self._uow.__aexit__(*exc)  # type: ignore[arg-type]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._uow, name)
+
+        async def commit(self) -> None:
+            if not aborted:
+                aborted.append(True)
+                raise ConcurrencyConflict("serialization failure")
+            await self._uow.commit()
+
+    shop.unit_of_work.override(providers.Object(AbortFirstCommit))
+
+    await shop.authentication().register(
+        email="ann@example.com", password=PASSWORD, full_name="Ann Archer"
+    )
+
+    assert aborted == [True]
+    async with real_factory() as uow:
+        messages = await uow.outbox.list_unsent(10)
+    assert [message.name for message in messages] == ["user_registered"]
