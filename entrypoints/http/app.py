@@ -27,6 +27,7 @@ from entrypoints.http.lifespan import StartupTask, app_lifespan
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
+from entrypoints.http.strict_bodies import StrictBodyRequest
 from entrypoints.settings import Settings
 
 CONTROLLERS = (
@@ -66,6 +67,7 @@ def create_app(
         cors_config=_cors(settings),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=StrictBodyRequest,
         state=State({CONTAINER_KEY: container}),
         lifespan=[
             app_lifespan(container, background_jobs=background_jobs, startup_tasks=startup_tasks)

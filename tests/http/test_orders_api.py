@@ -77,7 +77,9 @@ async def test_checkout_needs_an_idempotency_key(
 ) -> None:
     await put_in_cart(client, customer, mug["id"], 1)
 
-    response = await client.post("/orders", json={"shipping_address": {}}, headers=customer.headers)
+    response = await client.post(
+        "/orders", json={"shipping_address": an_address()}, headers=customer.headers
+    )
 
     assert error_fields(response) == {"Idempotency-Key"}
 
