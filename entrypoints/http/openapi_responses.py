@@ -20,14 +20,16 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """Problem-details responses for `statuses` (400 is always possible)."""
+def problems(*statuses: int, **described: str) -> dict[int, ResponseSpec]:
+    """Problem-details responses for `statuses` (400 is always possible). A route whose
+    error means something particular says so: `problems(401, on_400="...")`."""
+    descriptions = {int(key.removeprefix("on_")): text for key, text in described.items()}
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_JSON,
-            description=_DESCRIPTIONS[status],
+            description=descriptions.get(status, _DESCRIPTIONS[status]),
             generate_examples=False,
         )
-        for status in sorted({400, *statuses})
+        for status in sorted({400, *statuses, *descriptions})
     }

@@ -150,3 +150,27 @@ async def test_the_documentation_page_loads_nothing_from_elsewhere(client: Clien
         assert served.headers["content-type"].startswith(
             ("text/css", "text/javascript", "application/javascript")
         )
+
+
+def test_logout_documents_a_bad_refresh_token_as_400_and_a_bad_access_token_as_401(
+    document: dict[str, Any],
+) -> None:
+    responses = document["paths"]["/auth/logout"]["post"]["responses"]
+
+    assert set(responses) == {"204", "400", "401", "403", "413"}
+    assert "refresh_token" in responses["400"]["description"]
+    assert "access token" in responses["401"]["description"]
+    for status in ("400", "401", "403"):
+        assert list(responses[status]["content"]) == ["application/problem+json"]
+
+
+def test_every_operation_with_a_body_documents_413(document: dict[str, Any]) -> None:
+    with_a_body = {
+        key: operation
+        for key, operation in _operations(document).items()
+        if "requestBody" in operation
+    }
+
+    assert len(with_a_body) >= 15
+    for key, operation in with_a_body.items():
+        assert "413" in operation["responses"], key

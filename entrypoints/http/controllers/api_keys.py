@@ -26,7 +26,7 @@ class ApiKeysController(Controller):
     guards = [admin_only]
     security = USER_ONLY
 
-    @post("/", status_code=201, responses=problems(401, 403))
+    @post("/", status_code=201, responses=problems(401, 403, 413))
     async def create_key(
         self,
         data: JSONBody[NewApiKey],

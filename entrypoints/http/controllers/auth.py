@@ -30,7 +30,7 @@ class AuthController(Controller):
     # Token responses must never be cached (RFC 6749, section 5.1).
     response_headers = [ResponseHeader(name="Cache-Control", value="no-store")]
 
-    @post("/register", status_code=201, responses=problems(409))
+    @post("/register", status_code=201, responses=problems(409, 413))
     async def register(
         self, data: JSONBody[Registration], authentication: Injected[Authentication]
     ) -> Tokens:
@@ -40,14 +40,14 @@ class AuthController(Controller):
         )
         return tokens_out(pair)
 
-    @post("/login", status_code=200, responses=problems(401))
+    @post("/login", status_code=200, responses=problems(401, 413))
     async def login(
         self, data: JSONBody[Login], authentication: Injected[Authentication]
     ) -> Tokens:
         """Anyone: sign in with email and password."""
         return tokens_out(await authentication.login(email=data.email, password=data.password))
 
-    @post("/refresh", status_code=200, responses=problems(401))
+    @post("/refresh", status_code=200, responses=problems(401, 413))
     async def refresh(
         self, data: JSONBody[RefreshRequest], authentication: Injected[Authentication]
     ) -> Tokens:
@@ -60,7 +60,14 @@ class AuthController(Controller):
         status_code=204,
         guards=[signed_in_user],
         security=USER_ONLY,
-        responses=problems(401, 403),
+        responses=problems(
+            413,
+            on_400="`refresh_token` is missing, of the wrong type or not a refresh token "
+            "(`errors` names the field)",
+            on_401="No, a malformed, expired or revoked access token (`WWW-Authenticate: "
+            "Bearer`); the refresh token in the body never causes a 401",
+            on_403="An API key: only a signed-in user can sign out",
+        ),
     )
     async def logout(
         self,
@@ -76,7 +83,7 @@ class AuthController(Controller):
             raise InvalidValue("refresh_token", "is not a refresh token") from None
         await authentication.logout(principal, data.refresh_token)
 
-    @post("/password-reset", status_code=202, responses=problems())
+    @post("/password-reset", status_code=202, responses=problems(413))
     async def request_password_reset(
         self, data: JSONBody[PasswordResetRequest], authentication: Injected[Authentication]
     ) -> None:
@@ -84,7 +91,7 @@ class AuthController(Controller):
         email has an account."""
         await authentication.request_password_reset(data.email)
 
-    @post("/password-reset/confirm", status_code=204, responses=problems(401))
+    @post("/password-reset/confirm", status_code=204, responses=problems(401, 413))
     async def confirm_password_reset(
         self,
         data: JSONBody[PasswordResetConfirmation],

@@ -24,7 +24,7 @@ class CartController(Controller):
         """The cart at today's prices (products archived since are left out)."""
         return cart_out(await carts.view(principal))
 
-    @put("/items/{product_id:str}", responses=problems(401, 403, 404, 409, 422))
+    @put("/items/{product_id:str}", responses=problems(401, 403, 404, 409, 413, 422))
     async def set_item(
         self,
         product_id: FromPath[str],

@@ -63,7 +63,7 @@ class OrdersController(Controller):
         status_code=201,
         guards=[signed_in_user],
         security=USER_ONLY,
-        responses=problems(401, 403, 409, 503),
+        responses=problems(401, 403, 409, 413, 503),
     )
     async def place_order(
         self,
@@ -134,7 +134,7 @@ class OrdersController(Controller):
         status_code=200,
         guards=[order_fulfilment],
         security=USER_OR_API_KEY,
-        responses=problems(401, 403, 404, 409),
+        responses=problems(401, 403, 404, 409, 413),
     )
     async def ship_order(
         self,
@@ -168,7 +168,7 @@ class OrdersController(Controller):
         status_code=201,
         guards=[administrators],
         security=USER_ONLY,
-        responses=problems(401, 403, 404, 409, 422, 503),
+        responses=problems(401, 403, 404, 409, 413, 422, 503),
     )
     async def refund_order(
         self,

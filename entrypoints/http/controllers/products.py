@@ -76,7 +76,7 @@ class ProductsController(Controller):
         status_code=201,
         guards=[catalog_staff],
         security=USER_OR_API_KEY,
-        responses=problems(401, 403),
+        responses=problems(401, 403, 413),
     )
     async def create_product(
         self,
@@ -91,7 +91,7 @@ class ProductsController(Controller):
         "/{product_id:str}",
         guards=[catalog_staff],
         security=USER_OR_API_KEY,
-        responses=problems(401, 403, 404, 409),
+        responses=problems(401, 403, 404, 409, 413),
     )
     async def change_product(
         self,
@@ -125,7 +125,7 @@ class ProductsController(Controller):
         status_code=200,
         guards=[catalog_staff],
         security=USER_OR_API_KEY,
-        responses=problems(401, 403, 404, 409),
+        responses=problems(401, 403, 404, 409, 413),
     )
     async def adjust_inventory(
         self,

@@ -33,7 +33,7 @@ class UsersController(Controller):
         """A signed-in user: their own account."""
         return user_out(await user_accounts.get_me(principal))
 
-    @patch("/me", guards=[signed_in_user], responses=problems(401, 403))
+    @patch("/me", guards=[signed_in_user], responses=problems(401, 403, 413))
     async def update_me(
         self,
         data: JSONBody[ProfileChanges],
@@ -72,7 +72,7 @@ class UsersController(Controller):
         """Admins: one account."""
         return user_out(await user_accounts.get_user(principal, user_id))
 
-    @patch("/{user_id:str}", guards=[admin_only], responses=problems(401, 403, 404, 409))
+    @patch("/{user_id:str}", guards=[admin_only], responses=problems(401, 403, 404, 409, 413))
     async def change_user(
         self,
         user_id: FromPath[str],
