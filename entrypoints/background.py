@@ -18,6 +18,8 @@ from entrypoints.container import Container
 log = logging.getLogger(__name__)
 
 Job = Callable[[Container], Awaitable[int]]
+# Told about every job run: the job's name and whether it finished without an error.
+JobRunObserver = Callable[[str, bool], None]
 
 RELAY_INTERVAL_SECONDS = 1.0
 MAINTENANCE_INTERVAL_SECONDS = 60.0
@@ -60,8 +62,10 @@ class BackgroundLoop:
         *,
         relay_interval: float = RELAY_INTERVAL_SECONDS,
         maintenance_interval: float = MAINTENANCE_INTERVAL_SECONDS,
+        on_job_run: JobRunObserver | None = None,
     ) -> None:
         self._container = container
+        self._on_job_run = on_job_run
         self._relay_interval = relay_interval
         self._maintenance_interval = maintenance_interval
         self._task: asyncio.Task[None] | None = None
@@ -103,6 +107,12 @@ class BackgroundLoop:
             raise
         except Exception:  # logged with its traceback; the next turn retries it
             log.exception("background job %s failed", job.__name__)
+            self._observe(job, ok=False)
             return
+        self._observe(job, ok=True)
         if done:
             log.info("background job %s: %d done", job.__name__, done)
+
+    def _observe(self, job: Job, *, ok: bool) -> None:
+        if self._on_job_run is not None:
+            self._on_job_run(job.__name__, ok)

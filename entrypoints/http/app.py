@@ -24,6 +24,12 @@ from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.lifespan import StartupTask, app_lifespan
+from entrypoints.http.metrics import (
+    METRICS_KEY,
+    MetricsController,
+    RequestMetricsMiddleware,
+    ShopMetrics,
+)
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
@@ -39,6 +45,7 @@ CONTROLLERS = (
     OrdersController,
     WebhooksController,
     HealthController,
+    MetricsController,
 )
 
 
@@ -59,18 +66,25 @@ def create_app(
     settings: Settings = container.settings()
     if background_jobs is None:
         background_jobs = settings.redis_url is None
+    metrics = ShopMetrics()
     return Litestar(
         route_handlers=[*CONTROLLERS, swagger_ui_assets()],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         before_send=[add_response_headers],
+        middleware=[RequestMetricsMiddleware(metrics)],
         cors_config=_cors(settings),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_body_bytes,
         request_class=StrictBodyRequest,
-        state=State({CONTAINER_KEY: container}),
+        state=State({CONTAINER_KEY: container, METRICS_KEY: metrics}),
         lifespan=[
-            app_lifespan(container, background_jobs=background_jobs, startup_tasks=startup_tasks)
+            app_lifespan(
+                container,
+                background_jobs=background_jobs,
+                startup_tasks=startup_tasks,
+                metrics=metrics,
+            )
         ],
         # hexmart logs through the standard library; the CLI configures it.
         logging_config=None,

@@ -17,6 +17,7 @@ from application.catalog import Catalog
 from application.orders import Orders
 from application.principal import Principal
 from application.users import UserAccounts
+from entrypoints.http.metrics import ShopMetrics, metrics_of
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_in as _container
 
@@ -51,6 +52,10 @@ def provide_orders(state: State) -> Orders:
     return _container(state).orders()
 
 
+def provide_metrics(state: State) -> ShopMetrics:
+    return metrics_of(state)
+
+
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The authenticated caller (the route's guard has usually resolved it already)."""
     return await authenticate(request)
@@ -64,5 +69,6 @@ def dependencies() -> dict[str, Provide]:
         "catalog": Provide(provide_catalog, sync_to_thread=False),
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
+        "metrics": Provide(provide_metrics, sync_to_thread=False),
         "principal": Provide(provide_principal),
     }

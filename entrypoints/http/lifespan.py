@@ -14,6 +14,7 @@ from adapters.local.payment_gateway import LocalPaymentGateway
 from domain.errors import EmailAlreadyRegistered
 from entrypoints.background import BackgroundLoop
 from entrypoints.container import Container, start_services, stop_services
+from entrypoints.http.metrics import ShopMetrics, counting_payment_events
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +23,24 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 def app_lifespan(
-    container: Container, *, background_jobs: bool, startup_tasks: Sequence[StartupTask]
+    container: Container,
+    *,
+    background_jobs: bool,
+    startup_tasks: Sequence[StartupTask],
+    metrics: ShopMetrics,
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await start_services(container)
-        _connect_local_payments(container)
+        _connect_local_payments(container, metrics)
         await ensure_first_admin(container)
         for task in startup_tasks:
             await task(container)
-        loop = BackgroundLoop(container) if background_jobs else None
+        loop = (
+            BackgroundLoop(container, on_job_run=lambda job, ok: metrics.job_run(job, ok=ok))
+            if background_jobs
+            else None
+        )
         if loop is not None:
             loop.start()
         try:
@@ -44,11 +53,11 @@ def app_lifespan(
     return lifespan
 
 
-def _connect_local_payments(container: Container) -> None:
+def _connect_local_payments(container: Container, metrics: ShopMetrics) -> None:
     """The local gateway "delivers webhooks" by calling the payment-event use case."""
     gateway = container.payment_gateway()
     if isinstance(gateway, LocalPaymentGateway):
-        gateway.subscribe(container.payment_events().apply_event)
+        gateway.subscribe(counting_payment_events(container.payment_events().apply_event, metrics))
 
 
 async def ensure_first_admin(container: Container) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from tests.http.shop_api import Client
 
-# Every path and method of API.md this app serves. Uploads, product images, live
-# updates and /metrics belong to later issues.
+# Every path and method of API.md this app serves. Uploads, product images and live
+# updates belong to later issues.
 IMPLEMENTED = {
     ("post", "/auth/register"),
     ("post", "/auth/login"),
@@ -47,6 +47,7 @@ IMPLEMENTED = {
     ("get", "/health/live"),
     ("get", "/health/ready"),
     ("post", "/webhooks/stripe"),
+    ("get", "/metrics"),
 }
 ANYONE = {
     ("post", "/auth/register"),
@@ -60,6 +61,8 @@ ANYONE = {
     ("get", "/health/ready"),
     # Stripe authenticates with the Stripe-Signature header, not with a user or a key.
     ("post", "/webhooks/stripe"),
+    # Scraped by Prometheus, like the health checks; served only where operators reach it.
+    ("get", "/metrics"),
 }
 METHODS = {"get", "put", "post", "patch", "delete"}
 
@@ -162,6 +165,12 @@ def test_logout_documents_a_bad_refresh_token_as_400_and_a_bad_access_token_as_4
     assert "access token" in responses["401"]["description"]
     for status in ("400", "401", "403"):
         assert list(responses[status]["content"]) == ["application/problem+json"]
+
+
+def test_metrics_are_documented_as_prometheus_text(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/metrics"]["get"]["responses"]
+
+    assert list(responses["200"]["content"]) == ["text/plain; version=0.0.4"]
 
 
 def test_every_operation_with_a_body_documents_413(document: dict[str, Any]) -> None:

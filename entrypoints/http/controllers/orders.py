@@ -13,6 +13,7 @@ from application.principal import Principal
 from domain.orders import OrderStatus
 from domain.users import Scope
 from entrypoints.http.dependencies import Injected
+from entrypoints.http.metrics import ShopMetrics
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, money_in, page_request
 from entrypoints.http.schemas.orders import (
@@ -71,6 +72,7 @@ class OrdersController(Controller):
         idempotency_key: IdempotencyKey,
         orders: Injected[Orders],
         principal: Injected[Principal],
+        metrics: Injected[ShopMetrics],
     ) -> PlacedOrder:
         """A signed-in user: turn the cart into an order, reserve its stock and start its
         payment. 409 when something is out of stock or the cart is empty."""
@@ -79,6 +81,7 @@ class OrdersController(Controller):
             idempotency_key=idempotency_key,
             shipping_address=data.shipping_address.value(),
         )
+        metrics.order_placed()
         return placed_order_out(placed)
 
     @get("/", guards=[order_readers], security=USER_OR_API_KEY, responses=problems(401, 403))
