@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from application.outbox import record_events
 from application.payment_flow import PaymentFlow
@@ -16,6 +17,7 @@ from application.ports.persistence import (
     IdempotencyRecord,
     OrderQuery,
     Page,
+    ReservedProduct,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -80,7 +82,7 @@ class Orders:
     ) -> PlacedOrder:
         """Turn the caller's cart into a pending order and start its payment.
 
-        One transaction records the idempotency key, reserves every line's stock with a
+        One transaction records the idempotency key, reserves every line's stock with one
         conditional update (never overselling), writes the order and its payment, empties
         the cart and records `OrderPlaced`. The payment intent is created after commit with
         the idempotency key `order:<id>`. The same key with the same address returns the
@@ -126,17 +128,16 @@ class Orders:
         cart = await uow.carts.get(user_id)
         if cart is None or cart.is_empty:
             raise EmptyCart()
-        products = {p.id: p for p in await uow.products.get_many(list(cart.lines))}
-        lines: list[OrderLine] = []
-        # A fixed order of updates: two carts sharing products cannot deadlock.
-        for product_id in sorted(cart.lines):
-            quantity = cart.lines[product_id]
-            product = products.get(product_id)
-            if product is None or not product.is_available:
-                raise Conflict(f"product {product_id} is no longer available; remove it")
-            if not await uow.products.reserve_stock(product_id, quantity.value):
-                raise OutOfStock(product_id, quantity.value)
-            lines.append(OrderLine(product_id, product.name, product.price, quantity))
+        # One statement takes every line's units (in product id order, so two carts
+        # sharing products cannot deadlock) and reads the names and prices they are sold at.
+        quantities = {product_id: q.value for product_id, q in cart.lines.items()}
+        taken = await uow.products.reserve_lines(quantities)
+        if len(taken) != len(quantities):
+            await self._refuse(uow, quantities, taken)
+        lines = [
+            OrderLine(product_id, taken[product_id].name, taken[product_id].unit_price, quantity)
+            for product_id, quantity in sorted(cart.lines.items())
+        ]
         now = self._clock.now()
         order = Order.place(
             order_id=order_id,
@@ -161,6 +162,19 @@ class Orders:
         await uow.carts.save(cart)
         await record_events(uow, self._ids, self._clock, order.pull_events())
         return order
+
+    @staticmethod
+    async def _refuse(
+        uow: UnitOfWork, quantities: dict[str, int], taken: dict[str, ReservedProduct]
+    ) -> NoReturn:
+        """Why some line could not be reserved: the first such line, by product id."""
+        missing = sorted(set(quantities) - set(taken))
+        products = {p.id: p for p in await uow.products.get_many(missing)}
+        product_id = missing[0]
+        product = products.get(product_id)
+        if product is None or not product.is_available:
+            raise Conflict(f"product {product_id} is no longer available; remove it")
+        raise OutOfStock(product_id, quantities[product_id])
 
     async def get_order(self, actor: Principal, order_id: str) -> Order:
         """The order, if the caller owns it or may read every order; else NotFound."""

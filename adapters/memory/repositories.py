@@ -6,7 +6,7 @@ shared contract tests in tests/contract/ hold both to them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +20,7 @@ from application.ports.persistence import (
     PageRequest,
     ProductQuery,
     ProductSort,
+    ReservedProduct,
 )
 from domain.cart import Cart
 from domain.catalog import Product
@@ -180,6 +181,18 @@ class InMemoryProducts(_Repository):
         product.inventory_count -= quantity
         self._tx.write("products", product_id, product)
         return True
+
+    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+        taken: dict[str, ReservedProduct] = {}
+        for product_id in sorted(quantities):
+            quantity = quantities[product_id]
+            if await self.reserve_stock(product_id, quantity):
+                product = await self.get(product_id)
+                assert product is not None
+                taken[product_id] = ReservedProduct(
+                    product_id, product.name, product.price, quantity
+                )
+        return taken
 
     async def release_stock(self, product_id: str, quantity: int) -> None:
         product = await self.get(product_id)

@@ -9,7 +9,7 @@ so that two transactions changing the same aggregate run one after the other.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.events import DomainEvent, event_to_record
+from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment
 from domain.users import ApiKey, Role, User
@@ -116,6 +117,16 @@ class ApiKeyRepository(Protocol):
     async def delete(self, key_id: str) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReservedProduct:
+    """What one line of `ProductRepository.reserve_lines` took, and from what."""
+
+    product_id: str
+    name: str
+    unit_price: Money
+    quantity: int
+
+
 class ProductRepository(Protocol):
     async def add(self, product: Product) -> None: ...
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None: ...
@@ -128,6 +139,16 @@ class ProductRepository(Protocol):
         """Atomically take `quantity` units if at least that many are free; False if not.
 
         One conditional update: concurrent callers can never take the same unit twice.
+        """
+
+    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+        """Take the units of every line (product id -> quantity) in one step, each line
+        under the same rule as `reserve_stock`; returns what was taken for each line that
+        could be served, with the product's name and price at that moment.
+
+        A line missing from the answer (unknown, archived or short of stock) took
+        nothing; the lines that were served did take their units, so a caller that wants
+        all or nothing rolls the unit of work back when any line is missing.
         """
 
     async def release_stock(self, product_id: str, quantity: int) -> None:

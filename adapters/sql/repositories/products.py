@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, not_, or_, select, update
+from sqlalchemy import Row, case, delete, not_, or_, select, update
 
 from adapters.sql.keyset import Keyset, SortValue
 from adapters.sql.tables import product_images, products
 from adapters.sql.transaction import Executor, SqlTransaction
-from application.ports.persistence import DuplicateRecord, Page, ProductQuery, ProductSort
+from application.ports.persistence import (
+    DuplicateRecord,
+    Page,
+    ProductQuery,
+    ProductSort,
+    ReservedProduct,
+)
 from domain.catalog import Product, ProductImage
 from domain.errors import InvalidValue
 from domain.money import Money
@@ -205,6 +211,38 @@ class SqlProductRepository:
         if reserved:
             self._tx.bump_if_seen("product", product_id)
         return reserved
+
+    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+        """One UPDATE ... RETURNING for all the lines (the quantity of each row picked by a
+        CASE on its id), each row under the conditional update of `reserve_stock`. The
+        rows are found through the primary key, so two carts sharing products lock them
+        in the same (index) order."""
+        if not quantities:
+            return {}
+        wanted = {pid: _positive(quantities[pid]) for pid in sorted(quantities)}
+        quantity = case(wanted, value=products.c.id)
+        statement = (
+            update(products)
+            .where(
+                products.c.id.in_(list(wanted)),
+                products.c.inventory_count >= quantity,
+                not_(products.c.is_archived),
+            )
+            .values(
+                inventory_count=products.c.inventory_count - quantity,
+                version=products.c.version + 1,
+            )
+            .returning(
+                products.c.id, products.c.name, products.c.price_amount, products.c.price_currency
+            )
+        )
+        taken: dict[str, ReservedProduct] = {}
+        for row in (await self._tx.execute(statement)).all():
+            taken[row.id] = ReservedProduct(
+                row.id, row.name, Money(row.price_amount, row.price_currency), wanted[row.id]
+            )
+            self._tx.bump_if_seen("product", row.id)
+        return taken
 
     async def release_stock(self, product_id: str, quantity: int) -> None:
         statement = (

@@ -20,6 +20,7 @@ from application.ports.persistence import (
     PageRequest,
     ProductQuery,
     ProductSort,
+    ReservedProduct,
     UnitOfWorkFactory,
 )
 from domain.catalog import Product
@@ -211,6 +212,54 @@ class ProductRepositoryContract:
         await store(uow, product)
         async with uow() as tx:
             assert not await tx.products.reserve_stock("prod-0001", 1)
+
+    async def test_reserving_lines_takes_each_line_that_has_the_stock_at_its_price(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        archived = a_product(4, inventory=5)
+        archived.archive(at(2))
+        await store(
+            uow,
+            a_product(1, inventory=5, price=250),
+            a_product(2, inventory=1),
+            a_product(3, inventory=9, name="Lamp"),
+            archived,
+        )
+        async with uow() as tx:
+            taken = await tx.products.reserve_lines(
+                {"prod-0003": 4, "prod-0001": 5, "prod-0002": 2, "prod-0004": 1, "nope": 1}
+            )
+            await tx.commit()
+        assert taken == {
+            "prod-0001": ReservedProduct("prod-0001", "Product 1", Money(250, "USD"), 5),
+            "prod-0003": ReservedProduct("prod-0003", "Lamp", Money(1999, "USD"), 4),
+        }
+        async with uow() as tx:
+            left = {
+                p.id: p.inventory_count
+                for p in await tx.products.get_many(
+                    ["prod-0001", "prod-0002", "prod-0003", "prod-0004"]
+                )
+            }
+            assert await tx.products.reserve_lines({}) == {}
+        assert left == {"prod-0001": 0, "prod-0002": 1, "prod-0003": 5, "prod-0004": 5}
+
+    async def test_a_product_read_before_reserving_lines_can_still_be_saved(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        await store(uow, a_product(1, inventory=5))
+        async with uow() as tx:
+            product = await tx.products.get("prod-0001")
+            assert product is not None
+            assert await tx.products.reserve_lines({"prod-0001": 2})
+            product.inventory_count = 3
+            product.name = "Renamed"
+            await tx.products.save(product)
+            await tx.commit()
+        async with uow() as tx:
+            saved = await tx.products.get("prod-0001")
+        assert saved is not None
+        assert (saved.name, saved.inventory_count) == ("Renamed", 3)
 
     async def test_releasing_gives_stock_back(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_product(1, inventory=1))
