@@ -86,6 +86,24 @@ def _order(row: Row[Any], lines: list[OrderLine]) -> Order:
     )
 
 
+_LINE_COLUMNS = [
+    order_lines.c.product_id.label("line_product_id"),
+    order_lines.c.name.label("line_name"),
+    order_lines.c.unit_price_amount.label("line_price_amount"),
+    order_lines.c.unit_price_currency.label("line_price_currency"),
+    order_lines.c.quantity.label("line_quantity"),
+]
+
+
+def _line(row: Row[Any]) -> OrderLine:
+    return OrderLine(
+        product_id=row.line_product_id,
+        name=row.line_name,
+        unit_price=Money(row.line_price_amount, row.line_price_currency),
+        quantity=Quantity(row.line_quantity),
+    )
+
+
 class SqlOrderRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -118,14 +136,21 @@ class SqlOrderRepository:
         self._tx.remember("order", order.id, order.version)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        query = select(orders).where(orders.c.id == order_id)
+        """The order with its lines, in one statement (an outer join)."""
+        query = (
+            select(orders, *_LINE_COLUMNS)
+            .select_from(orders.outerjoin(order_lines))
+            .where(orders.c.id == order_id)
+            .order_by(order_lines.c.position)
+        )
         if for_update:
-            query = query.with_for_update()
-        found = await self._with_lines((await self._tx.execute(query)).all())
-        if not found:
+            query = query.with_for_update(of=orders)
+        rows = (await self._tx.execute(query)).all()
+        if not rows:
             return None
-        self._tx.remember("order", order_id, found[0].version)
-        return found[0]
+        order = _order(rows[0], [_line(row) for row in rows if row.line_product_id is not None])
+        self._tx.remember("order", order_id, order.version)
+        return order
 
     async def save(self, order: Order) -> None:
         """Updates the order row only: lines never change once the order is placed."""

@@ -64,6 +64,26 @@ def _payment(row: Row[Any], refund_list: list[Refund]) -> Payment:
     )
 
 
+_REFUND_COLUMNS = [
+    refunds.c.id.label("refund_id"),
+    refunds.c.amount_amount.label("refund_amount"),
+    refunds.c.amount_currency.label("refund_currency"),
+    refunds.c.reason.label("refund_reason"),
+    refunds.c.provider_refund_id.label("refund_provider_id"),
+    refunds.c.created_at.label("refund_created_at"),
+]
+
+
+def _refund(row: Row[Any]) -> Refund:
+    return Refund(
+        id=row.refund_id,
+        amount=Money(row.refund_amount, row.refund_currency),
+        reason=row.refund_reason,
+        provider_refund_id=row.refund_provider_id,
+        created_at=row.refund_created_at,
+    )
+
+
 class SqlPaymentRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -117,13 +137,20 @@ class SqlPaymentRepository:
         return await self._with_refunds((await self._tx.execute(query)).all())
 
     async def _one(self, query: Any, for_update: bool) -> Payment | None:
+        """One payment with its refunds, in one statement (an outer join)."""
+        query = (
+            query.add_columns(*_REFUND_COLUMNS)
+            .select_from(payments.outerjoin(refunds))
+            .order_by(refunds.c.position)
+        )
         if for_update:
-            query = query.with_for_update()
-        found = await self._with_refunds((await self._tx.execute(query)).all())
-        if not found:
+            query = query.with_for_update(of=payments)
+        rows = (await self._tx.execute(query)).all()
+        if not rows:
             return None
-        self._remember(found[0])
-        return found[0]
+        payment = _payment(rows[0], [_refund(row) for row in rows if row.refund_id is not None])
+        self._remember(payment)
+        return payment
 
     async def _with_refunds(self, rows: Sequence[Row[Any]]) -> list[Payment]:
         if not rows:
