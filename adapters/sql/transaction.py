@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Table, update
+from sqlalchemy import CTE, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
@@ -90,7 +90,13 @@ class SqlTransaction:
         return sqlite.insert(table)
 
     async def update_aggregate(
-        self, table: Table, kind: str, key: str, values: Mapping[str, Any]
+        self,
+        table: Table,
+        kind: str,
+        key: str,
+        values: Mapping[str, Any],
+        *,
+        along: CTE | None = None,
     ) -> None:
         """UPDATE the row of aggregate `key` (its primary key is `table`'s first column) to
         `values`, which include its new `version`.
@@ -98,12 +104,15 @@ class SqlTransaction:
         If this transaction read the aggregate, the row must still have the version it
         read: otherwise someone changed it since, and this raises ConcurrencyConflict.
         Saving an aggregate that was never added raises LookupError (a bug in the caller).
+        `along`: a data-modifying CTE (PostgreSQL) run in the same statement.
         """
         key_column = next(iter(table.primary_key.columns))
         seen = self._versions.get((kind, key))
         statement = update(table).where(key_column == key).values(values)
         if isinstance(seen, int):
             statement = statement.where(table.c.version == seen)
+        if along is not None:
+            statement = statement.add_cte(along)
         result = await self.execute(statement)
         if result.rowcount != 1:
             if isinstance(seen, int):

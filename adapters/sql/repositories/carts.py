@@ -48,6 +48,17 @@ class SqlCartRepository:
         cart never read is written over whatever is there."""
         values = {"updated_at": cart.updated_at, "version": cart.version}
         seen = self._tx.seen_version("cart", cart.user_id)
+        lines = list(cart.lines.items())
+        if isinstance(seen, int) and not lines and self._tx.is_postgres:
+            # Emptying a cart (every order placed does): the lines' DELETE rides along
+            # with the cart's UPDATE as a data-modifying CTE, one statement. If the
+            # UPDATE finds the cart changed, ConcurrencyConflict rolls both back.
+            emptied = delete(cart_lines).where(cart_lines.c.user_id == cart.user_id)
+            await self._tx.update_aggregate(
+                carts, "cart", cart.user_id, values, along=emptied.cte("emptied_lines")
+            )
+            self._lines_read[cart.user_id] = lines
+            return
         if isinstance(seen, int):
             await self._tx.update_aggregate(carts, "cart", cart.user_id, values)
         else:
@@ -61,7 +72,6 @@ class SqlCartRepository:
                     insert.on_conflict_do_update(index_elements=[carts.c.user_id], set_=values)
                 )
             self._tx.remember("cart", cart.user_id, cart.version)
-        lines = list(cart.lines.items())
         if self._lines_read.get(cart.user_id) != lines:
             await self._replace_lines(cart.user_id, lines, had_lines=seen is not ABSENT)
             self._lines_read[cart.user_id] = lines

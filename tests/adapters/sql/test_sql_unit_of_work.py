@@ -63,6 +63,32 @@ async def test_a_stale_copy_cannot_overwrite_a_reservation(uow: UnitOfWorkFactor
     assert (product.name, product.inventory_count) == ("Product 1", 3)
 
 
+async def test_emptying_a_stale_cart_conflicts_and_keeps_its_lines(
+    uow: UnitOfWorkFactory,
+) -> None:
+    """On PostgreSQL the cart's lines are deleted in the same statement as its UPDATE:
+    a stale version must leave both alone."""
+    user, mug, lamp = a_user(1), a_product(1), a_product(2)
+    await store(uow, user, mug, lamp, a_cart(user, [(mug, 1)]))
+    async with uow() as checkout:
+        stale = await checkout.carts.get(user.id)
+        assert stale is not None
+        await checkout.commit()
+        async with uow() as shopper:
+            fresh = await shopper.carts.get(user.id)
+            assert fresh is not None
+            fresh.set_item(lamp, Quantity(2), at(20))
+            await shopper.carts.save(fresh)
+            await shopper.commit()
+        stale.clear(at(21))
+        with pytest.raises(ConcurrencyConflict):
+            await checkout.carts.save(stale)
+    async with uow() as tx:
+        cart = await tx.carts.get(user.id)
+    assert cart is not None
+    assert cart.lines == {"prod-0001": Quantity(1), "prod-0002": Quantity(2)}
+
+
 async def test_own_reservations_do_not_make_a_save_stale(uow: UnitOfWorkFactory) -> None:
     await store(uow, a_product(1, inventory=5))
     async with uow() as tx:
