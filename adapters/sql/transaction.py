@@ -14,15 +14,17 @@ since, and two requests emptying the same cart cannot both place an order from i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import CTE, Table, update
+from sqlalchemy import CTE, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import TextClause
 
 from adapters.sql.errors import translate
 from application.ports.persistence import ConcurrencyConflict
@@ -43,6 +45,19 @@ Executor = Callable[[Executable], Awaitable[CursorResult[Any]]]
 # Without it, an INSERT's rowcount is lost (psycopg) before `on_conflict_do_nothing` callers
 # can ask whether a row went in.
 _KEEP_ROWCOUNT = {"preserve_rowcount": True}
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_ignoring_conflicts(table: Table, columns: tuple[str, ...]) -> TextClause:
+    """`INSERT ... ON CONFLICT DO NOTHING` (the same on PostgreSQL and SQLite) with each
+    value bound through its column's type. Names come from the table, never from input."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    binds = ", ".join(f":{name}" for name in columns)
+    sql = (
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({binds}) '  # noqa: S608
+        "ON CONFLICT DO NOTHING"
+    )
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
 
 
 class SqlTransaction:
@@ -82,6 +97,16 @@ class SqlTransaction:
                 return await connection.execute(statement)
 
             return await work(execute)
+
+    async def insert_new(self, table: Table, row: Mapping[str, Any]) -> bool:
+        """INSERT `row` unless it collides with a unique key (ON CONFLICT DO NOTHING, the
+        transaction stays usable); True if it went in.
+
+        Written as text SQL, built once per table and set of columns: SQLAlchemy cannot
+        cache the dialects' own INSERT constructs (`on_conflict_do_nothing`) and would
+        compile one anew on every call, a tenth of the CPU an order placement costs."""
+        statement = _insert_ignoring_conflicts(table, tuple(row))
+        return (await self.execute(statement, row)).rowcount == 1
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT with this dialect's `on_conflict_do_nothing` / `_do_update`."""

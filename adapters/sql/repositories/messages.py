@@ -16,19 +16,17 @@ class SqlOutboxRepository:
         self._tx = tx
 
     async def add(self, message: OutboxMessage) -> None:
-        statement = (
-            self._tx.insert(outbox)
-            .values(
+        if not await self._tx.insert_new(
+            outbox,
+            dict(
                 id=message.id,
                 name=message.name,
                 payload=message.payload,
                 created_at=message.created_at,
                 attempts=message.attempts,
                 sent_at=None,
-            )
-            .on_conflict_do_nothing()
-        )
-        if (await self._tx.execute(statement)).rowcount != 1:
+            ),
+        ):
             raise DuplicateRecord("outbox.id")
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
@@ -87,18 +85,16 @@ class SqlIdempotencyRepository:
         """INSERT ... ON CONFLICT DO NOTHING: a concurrent writer of the same key makes
         this wait until it commits (PostgreSQL) and then raise DuplicateRecord, and the
         transaction stays usable either way."""
-        statement = (
-            self._tx.insert(idempotency_records)
-            .values(
+        if not await self._tx.insert_new(
+            idempotency_records,
+            dict(
                 user_id=record.user_id,
                 key=record.key,
                 request_fingerprint=record.request_fingerprint,
                 order_id=record.order_id,
                 created_at=record.created_at,
-            )
-            .on_conflict_do_nothing()
-        )
-        if (await self._tx.execute(statement)).rowcount != 1:
+            ),
+        ):
             raise DuplicateRecord("idempotency_records")
 
     async def purge_before(self, cutoff: datetime) -> int:
@@ -113,12 +109,8 @@ class SqlProcessedEventRepository:
     async def add(self, provider: str, event_id: str, at: datetime) -> bool:
         """True if recorded now; False if it was recorded before (or by a concurrent
         transaction that committed: the insert waits for it on PostgreSQL)."""
-        statement = (
-            self._tx.insert(processed_events)
-            .values(provider=provider, event_id=event_id, processed_at=at)
-            .on_conflict_do_nothing()
-        )
-        return (await self._tx.execute(statement)).rowcount == 1
+        row = {"provider": provider, "event_id": event_id, "processed_at": at}
+        return await self._tx.insert_new(processed_events, row)
 
     async def purge_before(self, cutoff: datetime) -> int:
         statement = delete(processed_events).where(processed_events.c.processed_at < cutoff)

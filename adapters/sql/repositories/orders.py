@@ -125,12 +125,7 @@ class SqlOrderRepository:
     async def add(self, order: Order) -> None:
         """Two statements whatever the size of the order: the row, then every line in one
         executemany. Raises DuplicateRecord if the id or number exists already."""
-        statement = (
-            self._tx.insert(orders)
-            .values(id=order.id, **_order_values(order))
-            .on_conflict_do_nothing()
-        )
-        if (await self._tx.execute(statement)).rowcount != 1:
+        if not await self._tx.insert_new(orders, dict(id=order.id, **_order_values(order))):
             raise DuplicateRecord("orders")
         await self._tx.execute(order_lines.insert(), _line_rows(order))
         self._tx.remember("order", order.id, order.version)

@@ -93,12 +93,7 @@ class SqlPaymentRepository:
         """Raises DuplicateRecord if the order already has a payment (or the id or intent
         is taken). The insert is ON CONFLICT DO NOTHING, so the transaction stays usable;
         a concurrent insert for the same order makes this wait for that transaction."""
-        statement = (
-            self._tx.insert(payments)
-            .values(id=payment.id, **_payment_values(payment))
-            .on_conflict_do_nothing()
-        )
-        if (await self._tx.execute(statement)).rowcount != 1:
+        if not await self._tx.insert_new(payments, dict(id=payment.id, **_payment_values(payment))):
             raise DuplicateRecord("payments.order_id")
         if payment.refunds:
             await self._tx.execute(refunds.insert(), _refund_rows(payment))
