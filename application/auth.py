@@ -53,6 +53,12 @@ class TokenPair:
     token_type: str = "bearer"
 
 
+def _reset_subject(user: User) -> str:
+    """What a reset token is bound to: the user and (a digest of) their current password
+    hash, so that the token dies with the password it was meant to replace."""
+    return f"{user.id}:{digest(user.password_hash)[:32]}"
+
+
 class Authentication:
     def __init__(
         self,
@@ -156,7 +162,9 @@ class Authentication:
                 return
             token = new_secret()
             expires_at = now + self._policy.password_reset_ttl
-            await self._tokens.put_one_time(PASSWORD_RESET, digest(token), user.id, expires_at)
+            await self._tokens.put_one_time(
+                PASSWORD_RESET, digest(token), _reset_subject(user), expires_at
+            )
             event = PasswordResetRequested(
                 user_id=user.id,
                 email=user.email.value,
@@ -169,14 +177,17 @@ class Authentication:
     async def confirm_password_reset(self, *, token: str, new_password: str) -> None:
         """Set a new password with a reset token (once) and sign out every session."""
         check_password_strength(new_password)
-        user_id = await self._tokens.take_one_time(PASSWORD_RESET, digest(token), self._clock.now())
-        if user_id is None:
+        subject = await self._tokens.take_one_time(PASSWORD_RESET, digest(token), self._clock.now())
+        if subject is None:
             raise InvalidToken("invalid or expired password reset token")
+        user_id = subject.partition(":")[0]
         password_hash = await self._hasher.hash(new_password)
 
         async def update(uow: UnitOfWork) -> None:
             user = await uow.users.get(user_id)
-            if user is None:
+            # A token asked for before the password last changed is void: changing the
+            # password (by reset or in the profile) ends every outstanding reset.
+            if user is None or _reset_subject(user) != subject:
                 raise InvalidToken("invalid or expired password reset token")
             user.set_password_hash(password_hash, self._clock.now())
             await uow.users.save(user)

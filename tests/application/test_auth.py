@@ -364,6 +364,36 @@ async def test_password_reset_changes_the_password_once(shop: Container, custome
     await shop.authentication().login(email=customer.email, password="a brand new passphrase")
 
 
+async def test_a_password_change_voids_every_outstanding_reset_token(
+    shop: Container, customer: Account
+) -> None:
+    first = await _reset_token(shop, customer.email)
+    second = await _reset_token(shop, customer.email)
+    await shop.authentication().confirm_password_reset(
+        token=first, new_password="a brand new passphrase"
+    )
+
+    with pytest.raises(InvalidToken):
+        await shop.authentication().confirm_password_reset(
+            token=second, new_password="an attacker's passphrase"
+        )
+    await shop.authentication().login(email=customer.email, password="a brand new passphrase")
+
+
+async def test_changing_the_password_in_the_profile_voids_reset_tokens(
+    shop: Container, customer: Account
+) -> None:
+    token = await _reset_token(shop, customer.email)
+    await shop.user_accounts().update_me(
+        customer.principal, current_password=PASSWORD, new_password="a brand new passphrase"
+    )
+
+    with pytest.raises(InvalidToken):
+        await shop.authentication().confirm_password_reset(
+            token=token, new_password="an attacker's passphrase"
+        )
+
+
 async def test_password_reset_signs_out_every_session(shop: Container, customer: Account) -> None:
     laptop = await shop.authentication().login(email=customer.email, password=PASSWORD)
     token = await _reset_token(shop, customer.email)
