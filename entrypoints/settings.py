@@ -9,6 +9,7 @@ cache and queue, a local payment gateway, local file storage and emails written 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import types
 import typing
@@ -76,7 +77,25 @@ class Settings:
     admin_password: str | None = None
 
     cors_origins: tuple[str, ...] = ()
+    # Addresses or networks (CIDR) of the reverse proxies in front of the app: only a peer
+    # in this set may say who the client is (X-Forwarded-For).
     trusted_proxies: tuple[str, ...] = ()
+
+    # Requests per client per `rate_limit_window_seconds`; 0 turns that one limit off.
+    # Sign-in, sign-up and password reset are limited per client IP and per email.
+    rate_limit_window_seconds: int = 60
+    rate_limit_login_per_ip: int = 10
+    rate_limit_login_per_account: int = 5
+    rate_limit_register_per_ip: int = 10
+    rate_limit_register_per_account: int = 5
+    rate_limit_password_reset_per_ip: int = 5
+    rate_limit_password_reset_per_account: int = 3
+    # Every other route: per signed-in user or API key, else per client IP.
+    rate_limit_general_per_client: int = 600
+
+    # How long GET /products and GET /products/{id} answers are reused; a product change
+    # invalidates them at once, but stock sold by orders shows up only after this. 0: off.
+    catalog_cache_ttl_seconds: int = 5
     max_request_body_bytes: int = 1024 * 1024
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_content_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
@@ -239,6 +258,18 @@ def _check(s: Settings) -> list[str]:
             bad(name, "must be positive")
     if s.database_max_overflow < 0:
         bad("database_max_overflow", "must not be negative")
+    if s.rate_limit_window_seconds <= 0:
+        bad("rate_limit_window_seconds", "must be positive")
+    for field in dataclasses.fields(s):
+        if (
+            field.name.startswith("rate_limit_") or field.name == "catalog_cache_ttl_seconds"
+        ) and getattr(s, field.name) < 0:
+            bad(field.name, "must not be negative (0 turns it off)")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            bad("trusted_proxies", f"{proxy!r} is not an IP address or network (CIDR)")
     if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix"):
         bad("redis_url", "must be a redis://, rediss:// or unix:// URL")
     if bool(s.stripe_api_key) != bool(s.stripe_webhook_secret):

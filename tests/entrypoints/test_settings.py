@@ -128,3 +128,48 @@ def test_passwords_in_urls_are_not_shown_in_the_adapter_summary() -> None:
     settings = Settings(database_url="postgresql+psycopg://shop:s3cret@db/shop")
 
     assert "s3cret" not in str(settings.describe_adapters())
+
+
+def test_rate_limits_and_the_catalog_cache_have_sane_defaults() -> None:
+    settings = Settings.from_env({}, env_file=None)
+
+    assert settings.rate_limit_window_seconds == 60
+    assert settings.rate_limit_login_per_ip == 10
+    assert settings.rate_limit_login_per_account == 5
+    assert settings.rate_limit_general_per_client == 600
+    assert 0 < settings.catalog_cache_ttl_seconds <= 10
+    assert settings.trusted_proxies == ()
+
+
+def test_rate_limits_trusted_proxies_and_cache_ttl_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "HEXMART_RATE_LIMIT_LOGIN_PER_IP": "3",
+            "HEXMART_RATE_LIMIT_GENERAL_PER_CLIENT": "0",
+            "HEXMART_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, ::1",
+            "HEXMART_CATALOG_CACHE_TTL_SECONDS": "2",
+        },
+        env_file=None,
+    )
+
+    assert settings.rate_limit_login_per_ip == 3
+    assert settings.rate_limit_general_per_client == 0  # that limit is off
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.7", "::1")
+    assert settings.catalog_cache_ttl_seconds == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("HEXMART_RATE_LIMIT_LOGIN_PER_ACCOUNT", "-1", "must not be negative"),
+        ("HEXMART_RATE_LIMIT_WINDOW_SECONDS", "0", "must be positive"),
+        ("HEXMART_CATALOG_CACHE_TTL_SECONDS", "-5", "must not be negative"),
+        ("HEXMART_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "'proxy.local' is not an IP"),
+    ],
+)
+def test_bad_rate_limit_and_proxy_settings_are_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({name: value}, env_file=None)
+
+    assert name in str(raised.value)
+    assert message in str(raised.value)
