@@ -31,6 +31,7 @@ from entrypoints.http.metrics import (
     ShopMetrics,
 )
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
+from entrypoints.http.rate_limits import GeneralRateLimitMiddleware
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
 from entrypoints.http.strict_bodies import StrictBodyRequest
@@ -72,7 +73,8 @@ def create_app(
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         before_send=[add_response_headers],
-        middleware=[RequestMetricsMiddleware(metrics)],
+        # Outermost first: a request refused by the rate limit is still counted.
+        middleware=[RequestMetricsMiddleware(metrics), GeneralRateLimitMiddleware()],
         cors_config=_cors(settings),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_body_bytes,

@@ -20,10 +20,14 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int, **described: str) -> dict[int, ResponseSpec]:
-    """Problem-details responses for `statuses` (400 is always possible). A route whose
-    error means something particular says so: `problems(401, on_400="...")`."""
+def problems(
+    *statuses: int, rate_limited: bool = True, **described: str
+) -> dict[int, ResponseSpec]:
+    """Problem-details responses for `statuses` (400 is always possible, and so is 429 on
+    every route under the general rate limit). A route whose error means something
+    particular says so: `problems(401, on_400="...")`."""
     descriptions = {int(key.removeprefix("on_")): text for key, text in described.items()}
+    always = {400, 429} if rate_limited else {400}
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -31,5 +35,5 @@ def problems(*statuses: int, **described: str) -> dict[int, ResponseSpec]:
             description=descriptions.get(status, _DESCRIPTIONS[status]),
             generate_examples=False,
         )
-        for status in sorted({400, *statuses, *descriptions})
+        for status in sorted({*always, *statuses, *descriptions})
     }

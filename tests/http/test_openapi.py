@@ -160,7 +160,7 @@ def test_logout_documents_a_bad_refresh_token_as_400_and_a_bad_access_token_as_4
 ) -> None:
     responses = document["paths"]["/auth/logout"]["post"]["responses"]
 
-    assert set(responses) == {"204", "400", "401", "403", "413"}
+    assert set(responses) == {"204", "400", "401", "403", "413", "429"}
     assert "refresh_token" in responses["400"]["description"]
     assert "access token" in responses["401"]["description"]
     for status in ("400", "401", "403"):

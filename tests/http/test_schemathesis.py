@@ -51,7 +51,19 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Shop]:
     container = in_memory_container(
-        settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD)
+        settings_for_tests(
+            admin_email=ADMIN_EMAIL,
+            admin_password=PASSWORD,
+            # Hundreds of requests a minute from one admin: the contract is under test
+            # here, not the rate limits (test_rate_limits.py; 429 is documented).
+            rate_limit_general_per_client=0,
+            rate_limit_register_per_ip=0,
+            rate_limit_register_per_account=0,
+            rate_limit_login_per_ip=0,
+            rate_limit_login_per_account=0,
+            rate_limit_password_reset_per_ip=0,
+            rate_limit_password_reset_per_account=0,
+        )
     )
     app = create_app(container, background_jobs=False)
     # schemathesis serves the app, and its lifespan, in an event loop of its own.

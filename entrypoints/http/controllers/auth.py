@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from typing import Any
+
+from litestar import Controller, Request, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody
 
@@ -12,6 +14,7 @@ from application.principal import Principal
 from domain.errors import InvalidToken, InvalidValue
 from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
+from entrypoints.http.rate_limits import rate_limits_of
 from entrypoints.http.schemas.auth import (
     Login,
     PasswordResetConfirmation,
@@ -32,9 +35,14 @@ class AuthController(Controller):
 
     @post("/register", status_code=201, responses=problems(409, 413))
     async def register(
-        self, data: JSONBody[Registration], authentication: Injected[Authentication]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[Registration],
+        authentication: Injected[Authentication],
     ) -> Tokens:
-        """Anyone: create a customer account and sign it in."""
+        """Anyone: create a customer account and sign it in. Limited per client IP and
+        per email (429)."""
+        await rate_limits_of(request).check_account_action("register", request, data.email)
         pair = await authentication.register(
             email=data.email, password=data.password, full_name=data.full_name
         )
@@ -42,9 +50,14 @@ class AuthController(Controller):
 
     @post("/login", status_code=200, responses=problems(401, 413))
     async def login(
-        self, data: JSONBody[Login], authentication: Injected[Authentication]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[Login],
+        authentication: Injected[Authentication],
     ) -> Tokens:
-        """Anyone: sign in with email and password."""
+        """Anyone: sign in with email and password. Limited per client IP and per email
+        (429), so passwords cannot be guessed at speed."""
+        await rate_limits_of(request).check_account_action("login", request, data.email)
         return tokens_out(await authentication.login(email=data.email, password=data.password))
 
     @post("/refresh", status_code=200, responses=problems(401, 413))
@@ -85,10 +98,14 @@ class AuthController(Controller):
 
     @post("/password-reset", status_code=202, responses=problems(413))
     async def request_password_reset(
-        self, data: JSONBody[PasswordResetRequest], authentication: Injected[Authentication]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetRequest],
+        authentication: Injected[Authentication],
     ) -> None:
         """Anyone: email a one-time reset token. The answer is the same whether or not the
-        email has an account."""
+        email has an account. Limited per client IP and per email (429)."""
+        await rate_limits_of(request).check_account_action("password_reset", request, data.email)
         await authentication.request_password_reset(data.email)
 
     @post("/password-reset/confirm", status_code=204, responses=problems(401, 413))

@@ -74,7 +74,7 @@ class WebhooksController(Controller):
     @post(
         "/stripe",
         status_code=200,
-        responses=problems(413, 503),
+        responses=problems(413, 503, rate_limited=False),
         summary="Receive a Stripe event",
         operation_class=_RawEventOperation,
     )
