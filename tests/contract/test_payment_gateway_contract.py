@@ -5,10 +5,14 @@ from datetime import timedelta
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.memory.payment_gateway import FakePaymentGateway
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
-from tests.contract.payment_gateway_contract import PaymentGatewayContract
+from tests.contract.payment_gateway_contract import (
+    PaymentGatewayContract,
+    PaymentGatewayOutageContract,
+    PaymentWebhookContract,
+)
 
 
-class TestFakePaymentGateway(PaymentGatewayContract):
+class TestFakePaymentGateway(PaymentGatewayOutageContract, PaymentWebhookContract):
     def make_gateway(self) -> PaymentGateway:
         return FakePaymentGateway(self.clock)
 
@@ -16,14 +20,14 @@ class TestFakePaymentGateway(PaymentGatewayContract):
         assert isinstance(gateway, FakePaymentGateway)
         gateway.succeed(intent.id)
 
-    def make_unreachable_gateway(self) -> PaymentGateway | None:
+    def make_unreachable_gateway(self) -> PaymentGateway:
         gateway = FakePaymentGateway(self.clock)
         gateway.go_down()
         return gateway
 
     def webhook_body(
         self, gateway: PaymentGateway, *, event_id: str, event_type: str, intent: PaymentIntent
-    ) -> bytes | None:
+    ) -> bytes:
         assert isinstance(gateway, FakePaymentGateway)
         event = ProviderEvent(event_id, event_type, self.clock.now(), intent)
         return gateway.event_payload(event)
@@ -36,6 +40,8 @@ class TestFakePaymentGateway(PaymentGatewayContract):
 
 
 class TestLocalPaymentGateway(PaymentGatewayContract):
+    """In-process and in memory, it cannot be down, and it receives no webhooks."""
+
     def make_gateway(self) -> PaymentGateway:
         return LocalPaymentGateway(self.clock, auto_complete=False)
 

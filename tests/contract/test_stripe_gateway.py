@@ -36,7 +36,10 @@ from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEv
 from domain.errors import PaymentProviderError
 from domain.money import Money
 from domain.payments import PaymentOutcome
-from tests.contract.payment_gateway_contract import PaymentGatewayContract
+from tests.contract.payment_gateway_contract import (
+    PaymentGatewayOutageContract,
+    PaymentWebhookContract,
+)
 from tests.stripe_server import API_KEY, LocalStripe, closed_port, running_localstripe
 
 pytestmark = pytest.mark.integration
@@ -97,7 +100,7 @@ def sign(body: bytes, *, age: timedelta = timedelta(0), secret: str = WEBHOOK_SE
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-class TestStripePaymentGateway(PaymentGatewayContract):
+class TestStripePaymentGateway(PaymentGatewayOutageContract, PaymentWebhookContract):
     server: LocalStripe
 
     def make_gateway(self) -> StripePaymentGateway:
@@ -119,7 +122,7 @@ class TestStripePaymentGateway(PaymentGatewayContract):
         finally:
             await customer.close()
 
-    def make_unreachable_gateway(self) -> PaymentGateway | None:
+    def make_unreachable_gateway(self) -> PaymentGateway:
         return StripePaymentGateway(
             API_KEY,
             WEBHOOK_SECRET,
@@ -129,7 +132,7 @@ class TestStripePaymentGateway(PaymentGatewayContract):
 
     def webhook_body(
         self, gateway: PaymentGateway, *, event_id: str, event_type: str, intent: PaymentIntent
-    ) -> bytes | None:
+    ) -> bytes:
         """An event around the intent exactly as localstripe stores it, in the state the
         event reports (Stripe's events carry the object as it was then)."""
         request = urllib.request.Request(  # noqa: S310 (loopback)
