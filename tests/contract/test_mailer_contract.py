@@ -4,10 +4,10 @@ from adapters.local.folder_mailer import FolderMailer
 from adapters.memory.mailer import InMemoryMailer
 from adapters.system.clock import FixedClock
 from application.ports.messaging import EmailMessage, Mailer
-from tests.contract.mailer_contract import MailerContract
+from tests.contract.mailer_contract import MailerOutageContract
 
 
-class TestInMemoryMailer(MailerContract):
+class TestInMemoryMailer(MailerOutageContract):
     def make_mailer(self) -> Mailer:
         return InMemoryMailer()
 
@@ -15,13 +15,13 @@ class TestInMemoryMailer(MailerContract):
         assert isinstance(mailer, InMemoryMailer)
         return mailer.sent
 
-    def make_unreachable_mailer(self) -> Mailer | None:
+    def make_unreachable_mailer(self) -> Mailer:
         mailer = InMemoryMailer()
         mailer.go_down()
         return mailer
 
 
-class TestFolderMailer(MailerContract):
+class TestFolderMailer(MailerOutageContract):
     def make_mailer(self) -> Mailer:
         return FolderMailer(self.tmp_path / "outbox", FixedClock())
 
@@ -29,7 +29,7 @@ class TestFolderMailer(MailerContract):
         assert isinstance(mailer, FolderMailer)
         return mailer.saved_messages()
 
-    def make_unreachable_mailer(self) -> Mailer | None:
+    def make_unreachable_mailer(self) -> Mailer:
         not_a_folder = self.tmp_path / "outbox"
         not_a_folder.write_text("a file where the folder should be")
         return FolderMailer(not_a_folder, FixedClock())

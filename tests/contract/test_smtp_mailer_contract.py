@@ -8,7 +8,7 @@ import pytest
 
 from adapters.smtp.mailer import SmtpMailer, SmtpServer
 from application.ports.messaging import EmailMessage, Mailer
-from tests.contract.mailer_contract import MailerContract
+from tests.contract.mailer_contract import MailerOutageContract
 from tests.real_services import RecordingSmtpServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 SENDER = "hexmart <no-reply@hexmart.test>"
 
 
-class TestSmtpMailer(MailerContract):
+class TestSmtpMailer(MailerOutageContract):
     @pytest.fixture(autouse=True)
     def _smtp_server(self) -> Iterator[None]:
         self.server = RecordingSmtpServer()
