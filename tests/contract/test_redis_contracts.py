@@ -23,7 +23,7 @@ from application.ports.security import TokenStore
 from domain.errors import ServiceUnavailable
 from tests.contract.cache_contract import CacheContract
 from tests.contract.rate_limiter_contract import RateLimiterContract
-from tests.contract.task_queue_contract import AcceptedJob, TaskQueueContract
+from tests.contract.task_queue_contract import AcceptedJob, TaskQueueOutageContract
 from tests.contract.time_control import Condition, RealTime, TimeControl
 from tests.contract.token_store_contract import TokenStoreContract
 from tests.real_services import SHARED_REDIS_URL, PrivateRedis, free_port, shared_redis
@@ -79,7 +79,7 @@ class TestRedisTokenStore(OnSharedRedis, TokenStoreContract):
         return RedisTokenStore(self.redis, prefix=self.prefix)
 
 
-class TestArqTaskQueue(OnSharedRedis, TaskQueueContract):
+class TestArqTaskQueue(OnSharedRedis, TaskQueueOutageContract):
     @pytest.fixture(autouse=True)
     async def _arq_redis(self, _redis: None) -> AsyncIterator[None]:
         self.arq_redis = create_arq_redis(SHARED_REDIS_URL)

@@ -5,10 +5,16 @@ from typing import Any
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.task_queue import RecordingTaskQueue
 from application.ports.messaging import TaskQueue
-from tests.contract.task_queue_contract import JOB, OTHER_JOB, AcceptedJob, TaskQueueContract
+from tests.contract.task_queue_contract import (
+    JOB,
+    OTHER_JOB,
+    AcceptedJob,
+    TaskQueueContract,
+    TaskQueueOutageContract,
+)
 
 
-class TestRecordingTaskQueue(TaskQueueContract):
+class TestRecordingTaskQueue(TaskQueueOutageContract):
     def make_task_queue(self) -> TaskQueue:
         return RecordingTaskQueue()
 
@@ -16,13 +22,15 @@ class TestRecordingTaskQueue(TaskQueueContract):
         assert isinstance(queue, RecordingTaskQueue)
         return [AcceptedJob(job.name, job.payload) for job in queue.jobs]
 
-    def make_unreachable_task_queue(self) -> TaskQueue | None:
+    def make_unreachable_task_queue(self) -> TaskQueue:
         queue = RecordingTaskQueue()
         queue.go_down()
         return queue
 
 
 class TestInProcessTaskQueue(TaskQueueContract):
+    """Runs jobs in this process, with no backend that could be down."""
+
     def make_task_queue(self) -> TaskQueue:
         self.ran: list[AcceptedJob] = []
 
