@@ -9,7 +9,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from adapters.security.jwt_tokens import JwtTokenIssuer
 from application.ports.security import TokenIssuer
-from tests.contract.token_issuer_contract import TokenIssuerContract
+from tests.contract.token_issuer_contract import (
+    AsymmetricKeyContract,
+    SeveralAlgorithmsKeyContract,
+    TokenIssuerContract,
+)
 
 # 64 bytes, so that signing HS512 with them (an attack test) draws no key-length warning.
 SECRET = "an-hs256-secret-for-the-contract-tests-".ljust(64, "s")
@@ -50,7 +54,7 @@ def jwt_issuer(contract: TokenIssuerContract, **signing: Any) -> TokenIssuer:
     )
 
 
-class TestHs256JwtTokenIssuer(TokenIssuerContract):
+class TestHs256JwtTokenIssuer(SeveralAlgorithmsKeyContract):
     other_algorithm_for_the_key = "HS512"
 
     def make_issuer(self) -> TokenIssuer:
@@ -63,7 +67,7 @@ class TestHs256JwtTokenIssuer(TokenIssuerContract):
         return jwt.encode(claims, SECRET, algorithm=algorithm or "HS256")
 
 
-class TestRs256JwtTokenIssuer(TokenIssuerContract):
+class TestRs256JwtTokenIssuer(AsymmetricKeyContract, SeveralAlgorithmsKeyContract):
     other_algorithm_for_the_key = "PS256"
 
     def make_issuer(self) -> TokenIssuer:
@@ -76,11 +80,13 @@ class TestRs256JwtTokenIssuer(TokenIssuerContract):
     def sign(self, claims: dict[str, Any], *, algorithm: str | None = None) -> str:
         return jwt.encode(claims, rsa_key("ours"), algorithm=algorithm or "RS256")
 
-    def public_key_pem(self) -> bytes | None:
+    def public_key_pem(self) -> bytes:
         return public_pem(rsa_key("ours"))
 
 
-class TestEdDsaJwtTokenIssuer(TokenIssuerContract):
+class TestEdDsaJwtTokenIssuer(AsymmetricKeyContract):
+    """An Ed25519 key signs with EdDSA only."""
+
     def make_issuer(self) -> TokenIssuer:
         key = ed25519_key("ours")
         return jwt_issuer(self, private_key_pem=private_pem(key), public_key_pem=public_pem(key))
@@ -91,5 +97,5 @@ class TestEdDsaJwtTokenIssuer(TokenIssuerContract):
     def sign(self, claims: dict[str, Any], *, algorithm: str | None = None) -> str:
         return jwt.encode(claims, ed25519_key("ours"), algorithm=algorithm or "EdDSA")
 
-    def public_key_pem(self) -> bytes | None:
+    def public_key_pem(self) -> bytes:
         return public_pem(ed25519_key("ours"))
