@@ -1,11 +1,16 @@
-"""The catalog: staff create and change products, anyone browses them."""
+"""The catalog: staff create and change products, anyone browses them.
+
+Readers may keep catalog answers in the `Cache` port keyed by `CATALOG_GENERATION`'s
+current value: every product change made here bumps it after its commit, so a change is
+visible on the next read. (Stock that orders take or release does not bump it: a cached
+answer's inventory count may lag by the cache's TTL.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from application.ports.persistence import Page, ProductQuery, UnitOfWork, UnitOfWorkFactory
-from application.ports.runtime import Clock, IdGenerator
+from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.catalog import Product
@@ -49,11 +54,27 @@ def _check_query(query: ProductQuery) -> ProductQuery:
     return query
 
 
+# The cache key whose counter names the catalog's current version.
+CATALOG_GENERATION = "catalog:generation"
+
+
 class Catalog:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        cache: Cache | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._ids = ids
+        self._cache = cache
+
+    async def _changed(self) -> None:
+        # After the commit: a reader that saw the new generation must find the new data.
+        if self._cache is not None:
+            await self._cache.incr(CATALOG_GENERATION)
 
     async def create_product(self, actor: Principal, new: NewProduct) -> Product:
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
@@ -71,6 +92,7 @@ class Catalog:
         async with self._uow_factory() as uow:
             await uow.products.add(product)
             await uow.commit()
+        await self._changed()
         return product
 
     async def get_product(self, product_id: str) -> Product:
@@ -104,7 +126,9 @@ class Catalog:
             await uow.products.save(product)
             return product
 
-        return await in_transaction(self._uow_factory, change)
+        changed = await in_transaction(self._uow_factory, change)
+        await self._changed()
+        return changed
 
     async def archive_product(self, actor: Principal, product_id: str) -> None:
         """Take a product out of listings and carts; orders keep their copy of it."""
@@ -116,6 +140,7 @@ class Catalog:
             await uow.products.save(product)
 
         await in_transaction(self._uow_factory, archive)
+        await self._changed()
 
     async def adjust_inventory(self, actor: Principal, product_id: str, delta: int) -> Product:
         """Restock (positive delta) or correct (negative); never below zero."""
@@ -127,7 +152,9 @@ class Catalog:
             await uow.products.save(product)
             return product
 
-        return await in_transaction(self._uow_factory, adjust)
+        adjusted = await in_transaction(self._uow_factory, adjust)
+        await self._changed()
+        return adjusted
 
     @staticmethod
     async def _active(uow: UnitOfWork, product_id: str) -> Product:

@@ -251,7 +251,7 @@ class Container(containers.DeclarativeContainer):
         UserAccounts, unit_of_work, password_hasher, token_store, clock, ids
     )
     api_keys = providers.Singleton(ApiKeys, unit_of_work, clock, ids)
-    catalog = providers.Singleton(Catalog, unit_of_work, clock, ids)
+    catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache)
     carts = providers.Singleton(
         Carts, unit_of_work, clock, providers.Callable(lambda s: s.currency, settings)
     )
