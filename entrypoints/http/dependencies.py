@@ -17,6 +17,7 @@ from application.catalog import Catalog
 from application.orders import Orders
 from application.principal import Principal
 from application.users import UserAccounts
+from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.metrics import ShopMetrics, metrics_of
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_in as _container
@@ -44,6 +45,11 @@ def provide_catalog(state: State) -> Catalog:
     return _container(state).catalog()
 
 
+def provide_catalog_responses(state: State) -> CatalogResponses:
+    container = _container(state)
+    return CatalogResponses(container.cache(), container.settings().catalog_cache_ttl_seconds)
+
+
 def provide_carts(state: State) -> Carts:
     return _container(state).carts()
 
@@ -67,6 +73,7 @@ def dependencies() -> dict[str, Provide]:
         "user_accounts": Provide(provide_user_accounts, sync_to_thread=False),
         "api_keys": Provide(provide_api_keys, sync_to_thread=False),
         "catalog": Provide(provide_catalog, sync_to_thread=False),
+        "catalog_responses": Provide(provide_catalog_responses, sync_to_thread=False),
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
         "metrics": Provide(provide_metrics, sync_to_thread=False),

@@ -1,16 +1,20 @@
-"""/products: anyone browses the catalog; staff (or `products:write` keys) maintain it."""
+"""/products: anyone browses the catalog; staff (or `products:write` keys) maintain it.
+Reads are answered from the catalog response cache (see catalog_cache.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.enums import MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.catalog import Catalog
 from application.ports.persistence import ProductQuery, ProductSort
 from application.principal import Principal
 from domain.users import Scope
+from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, page_request
@@ -43,6 +47,7 @@ class ProductsController(Controller):
     async def list_products(
         self,
         catalog: Injected[Catalog],
+        catalog_responses: Injected[CatalogResponses],
         q: Text = None,
         category: Category = None,
         min_price: Price = None,
@@ -51,25 +56,53 @@ class ProductsController(Controller):
         sort: Sort = ProductSort.NEWEST_FIRST,
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ProductPage:
+    ) -> Response[ProductPage]:
         """Anyone: active products, filtered, sorted and paginated."""
-        page = await catalog.list_products(
-            ProductQuery(
-                text=q or None,
-                category=category or None,
-                min_price=min_price,
-                max_price=max_price,
-                in_stock=in_stock,
-                sort=sort,
-                page=page_request(limit, cursor),
-            )
+        query = ProductQuery(
+            text=q or None,
+            category=category or None,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+            sort=sort,
+            page=page_request(limit, cursor),
         )
-        return ProductPage(items=[product_out(p) for p in page.items], next_cursor=page.next_cursor)
+
+        async def listing() -> bytes:
+            page = await catalog.list_products(query)
+            return msgspec.json.encode(
+                ProductPage(
+                    items=[product_out(p) for p in page.items], next_cursor=page.next_cursor
+                )
+            )
+
+        parameters = {
+            "q": query.text,
+            "category": query.category,
+            "min_price": min_price,
+            "max_price": max_price,
+            "in_stock": in_stock,
+            "sort": sort.value,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        body = await catalog_responses.cached("list", parameters, listing)
+        return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
 
     @get("/{product_id:str}", responses=problems(404))
-    async def get_product(self, product_id: FromPath[str], catalog: Injected[Catalog]) -> Product:
+    async def get_product(
+        self,
+        product_id: FromPath[str],
+        catalog: Injected[Catalog],
+        catalog_responses: Injected[CatalogResponses],
+    ) -> Response[Product]:
         """Anyone: one active product."""
-        return product_out(await catalog.get_product(product_id))
+
+        async def product() -> bytes:
+            return msgspec.json.encode(product_out(await catalog.get_product(product_id)))
+
+        body = await catalog_responses.cached("product", {"id": product_id}, product)
+        return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
 
     @post(
         "/",

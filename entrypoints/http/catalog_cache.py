@@ -1,0 +1,48 @@
+"""Catalog reads answered from the `Cache` port (in process, or Redis shared by every app
+process): the encoded response bytes of GET /products and GET /products/{id}, keyed by the
+catalog's generation and the normalised query.
+
+A product change bumps the generation (application.catalog), so the next read after a
+change misses and sees it at once; old entries are simply never read again and expire.
+Orders take and release stock without bumping it, hence a short TTL
+(`HEXMART_CATALOG_CACHE_TTL_SECONDS`, 0 turns caching off). The cache is best effort: a
+miss or an outage only means the database answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+
+from application.catalog import CATALOG_GENERATION
+from application.ports.runtime import Cache
+
+KEY_PREFIX = "catalog:response:"
+
+
+class CatalogResponses:
+    def __init__(self, cache: Cache, ttl_seconds: int) -> None:
+        self._cache = cache
+        self._ttl = ttl_seconds
+
+    async def cached(
+        self,
+        what: str,
+        parameters: Mapping[str, object],
+        produce: Callable[[], Awaitable[bytes]],
+    ) -> bytes:
+        """The cached answer to `what` with `parameters`, or `produce()`'s, then cached.
+        An error raised by `produce` (a 404, say) is not cached."""
+        if self._ttl <= 0:
+            return await produce()
+        generation = (await self._cache.get(CATALOG_GENERATION) or b"0").decode("ascii", "replace")
+        canonical = json.dumps(dict(parameters), sort_keys=True, default=str)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:40]
+        key = f"{KEY_PREFIX}{generation}:{what}:{digest}"
+        body = await self._cache.get(key)
+        if body is not None:
+            return body
+        body = await produce()
+        await self._cache.set(key, body, self._ttl)
+        return body
