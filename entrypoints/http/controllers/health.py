@@ -1,9 +1,11 @@
-"""/health: liveness and readiness, for load balancers and orchestrators."""
+"""/health: liveness and readiness, for load balancers and orchestrators. Readiness checks
+the database, and Redis when it is configured (sessions and the task queue need it)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -18,6 +20,7 @@ from entrypoints.http.state import container_of
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 3.0
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class Health(msgspec.Struct):
@@ -41,7 +44,15 @@ async def _database(container: Container) -> None:
         await uow.users.any_with_role(Role.ADMIN)
 
 
-CHECKS = {"database": _database}
+async def _redis(container: Container) -> None:
+    await asyncio.wait_for(container.redis_client().ping(), REDIS_TIMEOUT_SECONDS)
+
+
+def readiness_checks(container: Container) -> dict[str, Callable[[Container], Awaitable[None]]]:
+    checks = {"database": _database}
+    if container.settings().redis_url is not None:
+        checks["redis"] = _redis
+    return checks
 
 
 class HealthController(Controller):
@@ -68,7 +79,7 @@ class HealthController(Controller):
         """200 when every backing service answers; 503 naming the ones that do not."""
         container = container_of(request.app)
         checks: dict[str, str] = {}
-        for name, check in CHECKS.items():
+        for name, check in readiness_checks(container).items():
             try:
                 await asyncio.wait_for(check(container), CHECK_TIMEOUT_SECONDS)
                 checks[name] = "ok"
