@@ -27,6 +27,7 @@ from domain.catalog import Product
 from domain.errors import InvalidValue
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
+from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
 from domain.values import Email
 
@@ -330,3 +331,17 @@ class InMemoryProcessedEvents(_Repository):
         for key in keys:
             self._tx.delete(table, key)
         return len(keys)
+
+
+class InMemoryUploads(_Repository):
+    async def add(self, upload: Upload) -> None:
+        if self._tx.read("uploads", upload.id) is not None:
+            raise DuplicateRecord("uploads.id")
+        self._tx.write("uploads", upload.id, upload)
+
+    async def get(self, upload_id: str) -> Upload | None:
+        upload: Upload | None = self._tx.read("uploads", upload_id)
+        return upload
+
+    async def save(self, upload: Upload) -> None:
+        self._tx.write("uploads", upload.id, upload)

@@ -23,6 +23,7 @@ from adapters.memory.repositories import (
     InMemoryPayments,
     InMemoryProcessedEvents,
     InMemoryProducts,
+    InMemoryUploads,
     InMemoryUsers,
 )
 from domain.events import EventSource
@@ -110,6 +111,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox(self._tx)
         self.idempotency = InMemoryIdempotency(self._tx)
         self.processed_events = InMemoryProcessedEvents(self._tx)
+        self.uploads = InMemoryUploads(self._tx)
         self.committed = False
 
     async def __aenter__(self) -> Self:

@@ -275,6 +275,21 @@ processed_events = Table(
     Index(None, "processed_at"),
 )
 
+uploads = Table(
+    "uploads",
+    metadata,
+    _id("id", primary_key=True),
+    _id("owner_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("storage_key", Text, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("completed_at", nullable=True),
+    CheckConstraint("size > 0", name="size_positive"),
+    Index(None, "owner_id", "created_at"),
+)
+
 # For a SQL-backed TokenStore (refresh-token rotation with reuse detection); not used yet.
 refresh_token_families = Table(
     "refresh_token_families",

@@ -33,6 +33,7 @@ from adapters.sql.repositories.messages import (
 from adapters.sql.repositories.orders import SqlOrderRepository
 from adapters.sql.repositories.payments import SqlPaymentRepository
 from adapters.sql.repositories.products import SqlProductRepository
+from adapters.sql.repositories.uploads import SqlUploadRepository
 from adapters.sql.repositories.users import SqlApiKeyRepository, SqlUserRepository
 from adapters.sql.transaction import SqlTransaction
 from application.ports.persistence import (
@@ -44,6 +45,7 @@ from application.ports.persistence import (
     PaymentRepository,
     ProcessedEventRepository,
     ProductRepository,
+    UploadRepository,
     UserRepository,
 )
 
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
     processed_events: ProcessedEventRepository
+    uploads: UploadRepository
 
     def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
@@ -122,6 +125,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(tx)
         self.idempotency = SqlIdempotencyRepository(tx)
         self.processed_events = SqlProcessedEventRepository(tx)
+        self.uploads = SqlUploadRepository(tx)
 
     def _require_connection(self) -> AsyncConnection:
         if self._connection is None:

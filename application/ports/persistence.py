@@ -21,6 +21,7 @@ from domain.events import DomainEvent, event_to_record
 from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment
+from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
 from domain.values import Email
 
@@ -211,6 +212,14 @@ class ProcessedEventRepository(Protocol):
     async def purge_before(self, cutoff: datetime) -> int: ...
 
 
+class UploadRepository(Protocol):
+    async def add(self, upload: Upload) -> None:
+        """Raises DuplicateRecord if an upload with this id exists."""
+
+    async def get(self, upload_id: str) -> Upload | None: ...
+    async def save(self, upload: Upload) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""
 
@@ -223,6 +232,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
     processed_events: ProcessedEventRepository
+    uploads: UploadRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
