@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-# PostgreSQL and SQLite databases (created, migrated, emptied, dropped) for any test.
-pytest_plugins = ["tests.sql_fixtures"]
+# PostgreSQL and SQLite databases (created, migrated, emptied, dropped) for any test, and
+# an S3-compatible server (moto) with a fresh bucket per test.
+pytest_plugins = ["tests.sql_fixtures", "tests.s3_server"]
 
 
 def running_in_ci() -> bool:
