@@ -9,7 +9,9 @@ Each port's adapter follows from the settings, independently:
 - cache, rate limits, refresh tokens, task queue: Redis + arq when `redis_url` is set,
   else in-process;
 - payments: Stripe when `stripe_api_key` is set, else the local gateway;
-- email: SMTP when `smtp_url` is set, else `.eml` files in the data folder.
+- email: SMTP when `smtp_url` is set, else `.eml` files in the data folder;
+- files (uploads, product images): S3 when `s3_bucket` is set, else a folder in the data
+  folder, served by the app at `<public_base_url>/files` through signed URLs.
 
 `await start_services(container)` makes the database ready (creates or migrates it) and
 `await stop_services(container)` closes every connection pool that was opened, in the
@@ -19,6 +21,8 @@ reverse order of opening.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -31,16 +35,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
 from adapters.local.folder_mailer import FolderMailer
+from adapters.local.local_file_storage import LocalFileStorage
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.cache import InMemoryCache
-from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
+from adapters.s3_storage.file_storage import S3FileStorage
 from adapters.security.jwt_tokens import JwtTokenIssuer
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.smtp.mailer import SmtpMailer
@@ -62,6 +67,8 @@ from application.outbox import HANDLE_EVENT_JOB, OutboxRelay
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
 from application.ports.runtime import Clock
+from application.product_images import ProductImages
+from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
 from entrypoints.settings import Settings
 
@@ -99,6 +106,49 @@ def _token_issuer(settings: Settings, clock: Any) -> JwtTokenIssuer:
         )
     secret = settings.jwt_secret or _local_jwt_secret(settings.data_dir)
     return JwtTokenIssuer(secret=secret, **common)
+
+
+def _files_secret(settings: Settings) -> bytes:
+    """The key that signs the local file storage's URLs: derived from the configured JWT
+    secret (every app process sharing it agrees), else made once and kept in the data
+    folder (0600), like the embedded default's JWT secret."""
+    if settings.jwt_secret is not None:
+        return hmac.new(
+            settings.jwt_secret.encode(), b"hexmart local file URLs", hashlib.sha256
+        ).digest()
+    path = settings.data_dir / "files-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def _local_file_storage(settings: Settings, clock: Clock) -> LocalFileStorage:
+    return LocalFileStorage(
+        settings.files_dir,
+        secret=_files_secret(settings),
+        clock=clock,
+        base_url=f"{settings.public_base_url.rstrip('/')}/files",
+    )
+
+
+def _s3_file_storage(settings: Settings) -> S3FileStorage:
+    assert settings.s3_bucket is not None
+    return S3FileStorage(
+        settings.s3_bucket,
+        region=settings.s3_region,
+        endpoint_url=settings.s3_endpoint_url,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
+
+
+def _upload_policy(settings: Settings) -> UploadPolicy:
+    return UploadPolicy(
+        max_bytes=settings.upload_max_bytes,
+        content_types=frozenset(t.strip().lower() for t in settings.upload_content_types),
+    )
 
 
 def _event_handler(notifications: Notifications) -> Any:
@@ -219,8 +269,11 @@ class Container(containers.DeclarativeContainer):
             sender=providers.Callable(lambda s: s.email_from, settings),
         ),
     )
-    # Uploads and product images are not served yet; nothing asks for files today.
-    file_storage = providers.Singleton(InMemoryFileStorage, clock)
+    file_storage = providers.Selector(
+        providers.Callable(lambda s: "s3" if s.s3_bucket else "local", settings),
+        s3=providers.Singleton(_s3_file_storage, settings),
+        local=providers.Singleton(_local_file_storage, settings, clock),
+    )
     payment_gateway = providers.Selector(
         providers.Callable(lambda s: "stripe" if s.uses_stripe else "local", settings),
         stripe=providers.Singleton(_stripe, settings, closers),
@@ -260,6 +313,11 @@ class Container(containers.DeclarativeContainer):
     payment_events = providers.Singleton(
         PaymentEvents, unit_of_work, payment_gateway, payment_flow, clock, ids
     )
+    upload_policy = providers.Singleton(_upload_policy, settings)
+    product_images = providers.Singleton(
+        ProductImages, unit_of_work, file_storage, clock, ids, upload_policy, cache
+    )
+    uploads = providers.Singleton(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
 

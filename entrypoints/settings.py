@@ -160,7 +160,9 @@ class Settings:
             "database": _redact(self.database_url),
             "cache, rate limits, tokens, queue": "redis" if self.redis_url else "in-process",
             "payments": "stripe" if self.uses_stripe else "local gateway",
-            "files": "not served yet (uploads and product images come later)",
+            "files": f"s3 bucket {self.s3_bucket}"
+            if self.s3_bucket
+            else f"folder {self.files_dir}, served at {self.public_base_url}/files",
             "email": "smtp" if self.smtp_url else f"folder {self.mail_dir}",
         }
 
