@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.memory.payment_gateway import FakePaymentGateway
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
+from domain.errors import InvalidWebhook
 from tests.contract.payment_gateway_contract import (
     PaymentGatewayContract,
     PaymentGatewayOutageContract,
@@ -48,3 +51,10 @@ class TestLocalPaymentGateway(PaymentGatewayContract):
     async def customer_pays(self, gateway: PaymentGateway, intent: PaymentIntent) -> None:
         assert isinstance(gateway, LocalPaymentGateway)
         await gateway.complete(intent.id)
+
+    async def test_every_webhook_is_refused(self, gateway: PaymentGateway) -> None:
+        intent = await self.new_intent(gateway)
+        await self.customer_pays(gateway, intent)
+        body = b'{"id": "evt_1", "type": "payment_intent.succeeded", "data": {}}'
+        with pytest.raises(InvalidWebhook):
+            gateway.parse_event(body, "t=1,v1=00")
