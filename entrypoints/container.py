@@ -6,8 +6,8 @@ are the same whatever adapters the settings choose, so tests and embedding progr
 
 Each port's adapter follows from the settings, independently:
 - database: SQLite (the embedded default) or PostgreSQL, by `database_url`;
-- cache, rate limits, refresh tokens, task queue: Redis + arq when `redis_url` is set,
-  else in-process;
+- cache, rate limits, refresh tokens, task queue, live order updates: Redis + arq when
+  `redis_url` is set, else in-process;
 - payments: Stripe when `stripe_api_key` is set, else the local gateway;
 - email: SMTP when `smtp_url` is set, else `.eml` files in the data folder;
 - files (uploads, product images): S3 when `s3_bucket` is set, else a folder in the data
@@ -39,10 +39,12 @@ from adapters.local.local_file_storage import LocalFileStorage
 from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.cache import InMemoryCache
+from adapters.memory.order_updates import InProcessOrderUpdates
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
 from adapters.s3_storage.file_storage import S3FileStorage
@@ -60,6 +62,7 @@ from application.auth import Authentication, AuthPolicy
 from application.cart import Carts
 from application.catalog import Catalog
 from application.email_templates import ShopIdentity
+from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
@@ -151,9 +154,13 @@ def _upload_policy(settings: Settings) -> UploadPolicy:
     )
 
 
-def _event_handler(notifications: Notifications) -> Any:
+def _event_handler(notifications: Notifications, live_updates: LiveOrderUpdates) -> Any:
     async def handle_event(payload: dict[str, Any]) -> None:
-        await notifications.handle_event(payload["message_id"], payload["name"], payload["payload"])
+        event = (payload["message_id"], payload["name"], payload["payload"])
+        # The live update first: it never fails for an outage, and a retry of the email
+        # only repeats it.
+        await live_updates.handle_event(*event)
+        await notifications.handle_event(*event)
 
     return handle_event
 
@@ -214,9 +221,15 @@ def _local_gateway(settings: Settings, clock: Clock, closers: list[Any]) -> Loca
     return _closing(closers, gateway, "close")
 
 
-def _in_process_queue(notifications: Notifications, closers: list[Any]) -> InProcessTaskQueue:
-    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(notifications)})
+def _in_process_queue(
+    notifications: Notifications, live_updates: LiveOrderUpdates, closers: list[Any]
+) -> InProcessTaskQueue:
+    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(notifications, live_updates)})
     return _closing(closers, queue, "close")
+
+
+def _redis_order_updates(redis: Redis, closers: list[Any]) -> RedisOrderUpdates:
+    return _closing(closers, RedisOrderUpdates(redis), "aclose")
 
 
 def _redis_or_memory(settings: Settings) -> str:
@@ -313,18 +326,24 @@ class Container(containers.DeclarativeContainer):
     payment_events = providers.Singleton(
         PaymentEvents, unit_of_work, payment_gateway, payment_flow, clock, ids
     )
+    order_updates = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(_redis_order_updates, redis_client, closers),
+        memory=providers.Singleton(InProcessOrderUpdates),
+    )
     upload_policy = providers.Singleton(_upload_policy, settings)
     product_images = providers.Singleton(
         ProductImages, unit_of_work, file_storage, clock, ids, upload_policy, cache
     )
     uploads = providers.Singleton(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
+    live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
         redis=providers.Singleton(_arq_queue, settings, closers),
-        memory=providers.Singleton(_in_process_queue, notifications, closers),
+        memory=providers.Singleton(_in_process_queue, notifications, live_updates, closers),
     )
     outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
 

@@ -5,10 +5,11 @@ Run it next to the app, with the same `HEXMART_*` settings (HEXMART_REDIS_URL re
     arq entrypoints.worker.WorkerSettings        # or: hexmart worker
 
 Jobs:
-- `handle_event` (one per relayed outbox message, job id = message id): sends the email the
-  event calls for. A `ServiceUnavailable` (mail server, database busy) is retried with
-  exponential backoff, `MAX_TRIES` tries in all (about an hour); the last failure is logged
-  as an error with the payload and kept by arq as the job's failed result for a day.
+- `handle_event` (one per relayed outbox message, job id = message id): publishes the live
+  order update and sends the email the event calls for. A `ServiceUnavailable` (mail
+  server, database busy) is retried with exponential backoff, `MAX_TRIES` tries in all
+  (about an hour); the last failure is logged as an error with the payload and kept by
+  arq as the job's failed result for a day.
 - the schedule, as arq cron jobs, each run by one worker however many are running: relay
   the outbox every `RELAY_EVERY_SECONDS` (and at start-up), expire unpaid orders and
   reconcile pending payments every minute, purge old housekeeping records hourly.
@@ -87,15 +88,16 @@ def _container(ctx: Mapping[str, Any]) -> Container:
 
 
 async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Send the email a relayed outbox event calls for (at most once, by its ledger)."""
+    """Publish the live order update a relayed outbox event calls for, and send its email
+    (at most once, by its ledger)."""
     job_try: int = ctx.get("job_try", 1)
     max_tries: int = ctx.get("max_tries", MAX_TRIES)
+    event = (payload["message_id"], payload["name"], payload["payload"])
     try:
-        return (
-            await _container(ctx)
-            .notifications()
-            .handle_event(payload["message_id"], payload["name"], payload["payload"])
-        )
+        # The live order update first: it never fails for an outage, and a retry of the
+        # email only repeats it (watchers see the same state again).
+        await _container(ctx).live_updates().handle_event(*event)
+        return await _container(ctx).notifications().handle_event(*event)
     except _TRANSIENT as error:
         if job_try >= max_tries:
             log.error(

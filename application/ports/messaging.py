@@ -1,8 +1,11 @@
-"""Email and background jobs."""
+"""Email, background jobs and live order updates."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -23,3 +26,25 @@ class TaskQueue(Protocol):
     async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
         """Queue a job. A second enqueue with the same `job_id` is a no-op, so relaying an
         event twice runs its job once. Raises `ServiceUnavailable` if the queue is down."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """What a watcher of an order is told: its status as of `updated_at`."""
+
+    order_id: str
+    status: str
+    updated_at: datetime
+
+
+class OrderUpdates(Protocol):
+    """Live order updates, fanned out to every subscriber of the order in every process
+    the adapter reaches (one process in memory; every app process through Redis)."""
+
+    async def publish(self, update: OrderUpdate) -> None:
+        """Best effort: an outage is logged, never raised. Updates are not stored, so a
+        subscriber that was not listening then misses it (and reads the order instead)."""
+
+    def subscribe(self, order_id: str) -> AbstractAsyncContextManager[AsyncIterator[OrderUpdate]]:
+        """Updates of `order_id` published from the moment this is entered until it is
+        left. Raises `ServiceUnavailable` if the adapter cannot listen now."""
