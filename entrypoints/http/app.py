@@ -24,6 +24,7 @@ from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.lifespan import StartupTask, app_lifespan
+from entrypoints.http.live_orders import order_updates_socket
 from entrypoints.http.metrics import (
     METRICS_KEY,
     MetricsController,
@@ -69,7 +70,7 @@ def create_app(
         background_jobs = settings.redis_url is None
     metrics = ShopMetrics()
     return Litestar(
-        route_handlers=[*CONTROLLERS, swagger_ui_assets()],
+        route_handlers=[*CONTROLLERS, order_updates_socket, swagger_ui_assets()],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         before_send=[add_response_headers],

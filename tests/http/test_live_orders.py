@@ -1,0 +1,239 @@
+"""GET /ws/orders/{id}: the order's owner, staff and admins see each status change live,
+also one made in another process (through Redis); anyone else is refused with a close
+code."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from litestar import Litestar
+
+from adapters.local.payment_gateway import LocalPaymentGateway
+from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.order_updates import RedisOrderUpdates
+from adapters.sql.engine import create_engine
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_app
+from entrypoints.testing import in_memory_container, settings_for_tests
+from tests.http.shop_api import (
+    ADMIN_EMAIL,
+    PASSWORD,
+    Account,
+    Client,
+    create_product,
+    login,
+    pay,
+    place_order,
+    register,
+    serving,
+)
+from tests.http.websocket_client import WebSocketSession
+from tests.real_services import SHARED_REDIS_URL, free_port, shared_redis
+from tests.worker.support import ARQ_CLOSES_WITH_DEPRECATED_CALL, Queue, WorkerProcess
+
+
+def watch(app: Litestar, order_id: str, token: str | None = None) -> WebSocketSession:
+    return WebSocketSession(app, f"/ws/orders/{order_id}", query=f"token={token}" if token else "")
+
+
+async def statuses_until(ws: WebSocketSession, wanted: str, within: float = 20.0) -> list[str]:
+    """The statuses the socket shows, up to and including `wanted`."""
+    deadline = time.monotonic() + within
+    seen: list[str] = []
+    while wanted not in seen:
+        message = await ws.receive_json(within=max(0.1, deadline - time.monotonic()))
+        assert set(message) == {"order_id", "status", "updated_at"}
+        seen.append(message["status"])
+    return seen
+
+
+async def intent_of(container: Container, order_id: str) -> str:
+    async with container.unit_of_work()() as uow:
+        payment = await uow.payments.get_for_order(order_id)
+    assert payment is not None
+    assert payment.intent_id is not None
+    return payment.intent_id
+
+
+# --- who may watch ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def order(client: Client, customer: Account, mug: dict[str, Any]) -> dict[str, Any]:
+    return await place_order(client, customer, mug["id"])
+
+
+async def test_the_owner_sees_the_order_as_it_stands_on_connecting(
+    app: Litestar, customer: Account, order: dict[str, Any]
+) -> None:
+    async with watch(app, order["id"], customer.access_token) as ws:
+        message = await ws.receive_json()
+
+    assert message == {
+        "order_id": order["id"],
+        "status": "pending",
+        "updated_at": order["updated_at"],
+    }
+
+
+async def test_the_token_may_come_as_the_first_message(
+    app: Litestar, customer: Account, order: dict[str, Any]
+) -> None:
+    async with watch(app, order["id"]) as ws:
+        await ws.send_text(f'{{"token": "{customer.access_token}"}}')
+        message = await ws.receive_json()
+
+    assert message["status"] == "pending"
+
+
+async def test_staff_and_admins_may_watch_any_order(
+    app: Litestar, staff: Account, admin: Account, order: dict[str, Any]
+) -> None:
+    for account in (staff, admin):
+        async with watch(app, order["id"], account.access_token) as ws:
+            assert (await ws.receive_json())["order_id"] == order["id"]
+
+
+async def test_another_customer_is_refused_with_4403(
+    app: Litestar, other_customer: Account, order: dict[str, Any]
+) -> None:
+    async with watch(app, order["id"], other_customer.access_token) as ws:
+        closed = await ws.closed()
+    async with watch(app, "no-such-order", other_customer.access_token) as ws:
+        unknown = await ws.closed()
+
+    assert closed.code == 4403
+    assert unknown.code == 4403  # the same answer: whether an order exists is not told
+
+
+@pytest.mark.parametrize("token", ["not-a-jwt", "Bearer nonsense"])
+async def test_a_bad_token_is_refused_with_4401(
+    app: Litestar, order: dict[str, Any], token: str
+) -> None:
+    async with watch(app, order["id"], token) as ws:
+        closed = await ws.closed()
+
+    assert closed.code == 4401
+
+
+async def test_a_missing_token_is_refused_with_4401(app: Litestar, order: dict[str, Any]) -> None:
+    async with watch(app, order["id"]) as ws:
+        await ws.send_text("   ")
+        closed = await ws.closed()
+
+    assert closed.code == 4401
+
+
+async def test_a_client_that_leaves_before_sending_a_token_is_let_go(
+    app: Litestar, order: dict[str, Any]
+) -> None:
+    async with watch(app, order["id"]) as ws:
+        assert ws.accepted
+    # Leaving the block disconnected it; the server's handler ended without an error.
+
+
+# --- updates in one process (the embedded default) ----------------------------------------
+
+
+@pytest.fixture
+async def embedded(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[Litestar, Client]]:
+    """The embedded default, as `hexmart serve` runs it: SQLite, the in-process queue and
+    relay, the local payment gateway (completing payments when told to)."""
+    container = build_container(
+        settings_for_tests(
+            database_url=sqlite_url,
+            data_dir=tmp_path / "var",
+            admin_email=ADMIN_EMAIL,
+            admin_password=PASSWORD,
+        )
+    )
+    app = create_app(container)
+    async with serving(app) as client:
+        yield app, client
+
+
+async def test_on_the_embedded_default_the_owner_sees_paid_and_shipped_live(
+    embedded: tuple[Litestar, Client],
+) -> None:
+    app, client = embedded
+    container: Container = app.state["container"]
+    admin = await login(client, ADMIN_EMAIL)
+    ann = await register(client, "ann@example.com")
+    mug = await create_product(client, admin)
+    order = await place_order(client, ann, mug["id"])
+
+    async with watch(app, order["id"], ann.access_token) as ws:
+        assert (await ws.receive_json())["status"] == "pending"
+        gateway = container.payment_gateway()
+        assert isinstance(gateway, LocalPaymentGateway)
+        await gateway.complete(await intent_of(container, order["id"]))
+        paid = await statuses_until(ws, "paid")
+        shipped = await client.post(f"/orders/{order['id']}/ship", json={}, headers=admin.headers)
+        assert shipped.status_code == 200, shipped.text
+        after = await statuses_until(ws, "shipped")
+
+    assert paid == ["paid"]
+    assert after == ["shipped"]
+
+
+# --- updates from another process, through Redis ------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)
+async def test_a_socket_sees_paid_when_a_worker_in_another_process_handles_the_event(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The app (this process) commits the payment; only the worker process relays and
+    handles the order's events, so `paid` can reach the socket only through Redis."""
+    engine = create_engine(sqlite_url)
+    shop = in_memory_container(settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD))
+    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    redis = create_redis_client(SHARED_REDIS_URL)
+    shop.order_updates.override(providers.Object(RedisOrderUpdates(redis)))
+    app = create_app(shop, background_jobs=False)
+    async with shared_redis() as (queue_redis, prefix), serving(app) as client:
+        admin = await login(client, ADMIN_EMAIL)
+        ann = await register(client, "ann@example.com")
+        mug = await create_product(client, admin)
+        order = await place_order(client, ann, mug["id"])
+        worker = WorkerProcess(
+            tmp_path,
+            Queue(queue_redis, prefix),
+            {"HEXMART_DATABASE_URL": sqlite_url},
+            relay_every_seconds=1,
+        )
+        try:
+            async with watch(app, order["id"], ann.access_token) as ws:
+                assert (await ws.receive_json())["status"] == "pending"
+                await pay(shop, order["id"])
+                seen = await statuses_until(ws, "paid", within=30.0)
+        finally:
+            assert worker.terminate() == 0, worker.log
+    await shop.order_updates().aclose()
+    await redis.aclose()
+    await engine.dispose()
+
+    assert seen == ["paid"]
+    assert "order_paid" not in [job.payload["name"] for job in shop.task_queue().jobs]
+
+
+@pytest.mark.integration
+async def test_with_redis_down_a_socket_is_closed_with_try_again_later(
+    app: Litestar, container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    nobody_listens = create_redis_client(f"redis://127.0.0.1:{free_port()}/0")
+    container.order_updates.override(providers.Object(RedisOrderUpdates(nobody_listens)))
+    try:
+        async with watch(app, order["id"], customer.access_token) as ws:
+            closed = await ws.closed()
+    finally:
+        await nobody_listens.aclose()
+
+    assert closed.code == 1013
