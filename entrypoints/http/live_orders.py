@@ -7,8 +7,8 @@ The protocol:
    parameter, or else the first message (the token as text, or `{"token": "..."}`) within
    `TOKEN_WAIT_SECONDS`.
 2. No, a bad or an expired token: closed with 4401. Not the owner, staff or an admin (or no
-   such order; the two are not told apart): closed with 4403. Live updates unavailable
-   (Redis down): closed with 1013, try again later.
+   such order; the two are not told apart): closed with 4403. Redis or the database
+   down: closed with 1013, try again later.
 3. The order as it stands now, then one message per change. A message never shows an
    older state than the one before it (changes are ordered by `updated_at`), and one the
    socket already showed is not repeated. Messages from the client are ignored.
@@ -32,6 +32,7 @@ from application.ports.messaging import OrderUpdate
 from application.principal import Principal
 from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from domain.orders import Order
+from entrypoints.container import Container
 from entrypoints.http.state import container_of
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,20 @@ async def _push(
         await socket.send_text(_message(shown))
 
 
+async def _watcher(
+    container: Container, access_token: str, order_id: str
+) -> Principal | tuple[int, str]:
+    """Who may watch the order, or the close code and reason refusing the socket."""
+    try:
+        principal = await container.authentication().authenticate_access_token(access_token)
+        await container.orders().get_order(principal, order_id)
+    except AuthenticationFailed:
+        return UNAUTHENTICATED, "invalid or expired access token"
+    except NotFound:
+        return FORBIDDEN, "not allowed to watch this order"
+    return principal
+
+
 @websocket("/ws/orders/{order_id:str}")
 async def order_updates_socket(
     socket: WebSocket[Any, Any, Any], order_id: FromPath[str], token: FromQuery[str | None] = None
@@ -105,20 +120,13 @@ async def order_updates_socket(
         await socket.close(UNAUTHENTICATED, "an access token is required")
         return
     try:
-        principal: Principal = await container.authentication().authenticate_access_token(
-            access_token
-        )
-        await container.orders().get_order(principal, order_id)
-    except AuthenticationFailed:
-        await socket.close(UNAUTHENTICATED, "invalid or expired access token")
-        return
-    except NotFound:
-        await socket.close(FORBIDDEN, "not allowed to watch this order")
-        return
-    try:
+        watcher = await _watcher(container, access_token, order_id)
+        if isinstance(watcher, tuple):
+            await socket.close(*watcher)
+            return
         async with container.order_updates().subscribe(order_id) as updates:
             # Read after subscribing: a change in between is then in `updates`.
-            order = await container.orders().get_order(principal, order_id)
+            order = await container.orders().get_order(watcher, order_id)
             pushing = asyncio.create_task(_push(socket, _update_of(order), updates))
             listening = asyncio.create_task(_until_disconnect(socket))
             done, pending = await asyncio.wait(

@@ -18,6 +18,7 @@ from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from domain.errors import ServiceUnavailable
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -235,5 +236,20 @@ async def test_with_redis_down_a_socket_is_closed_with_try_again_later(
             closed = await ws.closed()
     finally:
         await nobody_listens.aclose()
+
+    assert closed.code == 1013
+
+
+class _OrdersWithTheDatabaseDown:
+    async def get_order(self, *_: object) -> None:
+        raise ServiceUnavailable("the database does not answer")
+
+
+async def test_with_the_database_down_a_socket_is_closed_with_try_again_later(
+    app: Litestar, container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    container.orders.override(providers.Object(_OrdersWithTheDatabaseDown()))
+    async with watch(app, order["id"], customer.access_token) as ws:
+        closed = await ws.closed()
 
     assert closed.code == 1013
