@@ -16,9 +16,12 @@ from entrypoints.container import Container
 from entrypoints.http.controllers.api_keys import ApiKeysController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.cart import CartController
+from entrypoints.http.controllers.files import LocalFilesController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.orders import OrdersController
+from entrypoints.http.controllers.product_images import ProductImagesController
 from entrypoints.http.controllers.products import ProductsController
+from entrypoints.http.controllers.uploads import UploadsController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
@@ -43,9 +46,12 @@ CONTROLLERS = (
     UsersController,
     ApiKeysController,
     ProductsController,
+    ProductImagesController,
     CartController,
     OrdersController,
+    UploadsController,
     WebhooksController,
+    LocalFilesController,
     HealthController,
     MetricsController,
 )

@@ -16,6 +16,8 @@ from application.cart import Carts
 from application.catalog import Catalog
 from application.orders import Orders
 from application.principal import Principal
+from application.product_images import ProductImages
+from application.uploads import Uploads
 from application.users import UserAccounts
 from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.metrics import ShopMetrics, metrics_of
@@ -50,6 +52,14 @@ def provide_catalog_responses(state: State) -> CatalogResponses:
     return CatalogResponses(container.cache(), container.settings().catalog_cache_ttl_seconds)
 
 
+def provide_product_images(state: State) -> ProductImages:
+    return _container(state).product_images()
+
+
+def provide_uploads(state: State) -> Uploads:
+    return _container(state).uploads()
+
+
 def provide_carts(state: State) -> Carts:
     return _container(state).carts()
 
@@ -74,6 +84,8 @@ def dependencies() -> dict[str, Provide]:
         "api_keys": Provide(provide_api_keys, sync_to_thread=False),
         "catalog": Provide(provide_catalog, sync_to_thread=False),
         "catalog_responses": Provide(provide_catalog_responses, sync_to_thread=False),
+        "product_images": Provide(provide_product_images, sync_to_thread=False),
+        "uploads": Provide(provide_uploads, sync_to_thread=False),
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
         "metrics": Provide(provide_metrics, sync_to_thread=False),

@@ -32,6 +32,7 @@ TAGS = [
     Tag(name="users", description="Your own profile; user administration (admins)"),
     Tag(name="api keys", description="Scoped keys for third-party programs (admins)"),
     Tag(name="catalog", description="Products: anyone browses, staff maintain"),
+    Tag(name="uploads", description="Files users upload, through presigned URLs"),
     Tag(name="cart", description="The signed-in user's cart"),
     Tag(name="orders", description="Checkout, order history, fulfilment, refunds"),
     Tag(name="webhooks", description="Events from the payment provider (signed, not for clients)"),

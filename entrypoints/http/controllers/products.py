@@ -13,8 +13,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.catalog import Catalog
 from application.ports.persistence import ProductQuery, ProductSort
 from application.principal import Principal
+from application.product_images import ProductImages
 from domain.users import Scope
 from entrypoints.http.catalog_cache import CatalogResponses
+from entrypoints.http.controllers.product_images import product_with_images
 from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.schemas.common import Cursor, Limit, page_request
@@ -48,6 +50,7 @@ class ProductsController(Controller):
         self,
         catalog: Injected[Catalog],
         catalog_responses: Injected[CatalogResponses],
+        product_images: Injected[ProductImages],
         q: Text = None,
         category: Category = None,
         min_price: Price = None,
@@ -70,9 +73,10 @@ class ProductsController(Controller):
 
         async def listing() -> bytes:
             page = await catalog.list_products(query)
+            urls = await product_images.image_urls(page.items)
             return msgspec.json.encode(
                 ProductPage(
-                    items=[product_out(p) for p in page.items], next_cursor=page.next_cursor
+                    items=[product_out(p, urls) for p in page.items], next_cursor=page.next_cursor
                 )
             )
 
@@ -95,11 +99,13 @@ class ProductsController(Controller):
         product_id: FromPath[str],
         catalog: Injected[Catalog],
         catalog_responses: Injected[CatalogResponses],
+        product_images: Injected[ProductImages],
     ) -> Response[Product]:
         """Anyone: one active product."""
 
         async def product() -> bytes:
-            return msgspec.json.encode(product_out(await catalog.get_product(product_id)))
+            found = await catalog.get_product(product_id)
+            return msgspec.json.encode(await product_with_images(product_images, found))
 
         body = await catalog_responses.cached("product", {"id": product_id}, product)
         return Response(content=body, media_type=MediaType.JSON)  # type: ignore[arg-type]
@@ -131,11 +137,12 @@ class ProductsController(Controller):
         product_id: FromPath[str],
         data: JSONBody[ProductChanges],
         catalog: Injected[Catalog],
+        product_images: Injected[ProductImages],
         principal: Injected[Principal],
     ) -> Product:
         """Staff, admins and `products:write` keys: change any of the product's fields."""
         product = await catalog.change_product(principal, product_id, data.command())
-        return product_out(product)
+        return await product_with_images(product_images, product)
 
     @delete(
         "/{product_id:str}",
@@ -165,7 +172,9 @@ class ProductsController(Controller):
         product_id: FromPath[str],
         data: JSONBody[InventoryAdjustment],
         catalog: Injected[Catalog],
+        product_images: Injected[ProductImages],
         principal: Injected[Principal],
     ) -> Product:
         """Staff, admins and `products:write` keys: restock or correct; never below 0."""
-        return product_out(await catalog.adjust_inventory(principal, product_id, data.delta))
+        product = await catalog.adjust_inventory(principal, product_id, data.delta)
+        return await product_with_images(product_images, product)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import msgspec
@@ -77,7 +78,10 @@ class InventoryAdjustment(msgspec.Struct, forbid_unknown_fields=True):
     delta: int
 
 
-def product_out(product: catalog.Product) -> Product:
+def product_out(product: catalog.Product, image_urls: Mapping[str, str] | None = None) -> Product:
+    """`image_urls`: a download URL per image id (ProductImages.image_urls); an image
+    without one is left out."""
+    urls = image_urls or {}
     return Product(
         id=product.id,
         name=product.name,
@@ -85,9 +89,11 @@ def product_out(product: catalog.Product) -> Product:
         price=money_out(product.price),
         inventory_count=product.inventory_count,
         category=product.category,
-        # Image URLs come from file storage, which the product-images issue wires in;
-        # until then no product has images.
-        images=[],
+        images=[
+            ProductImage(id=image.id, url=urls[image.id])
+            for image in product.images
+            if image.id in urls
+        ],
         created_at=rfc3339(product.created_at),
         updated_at=rfc3339(product.updated_at),
     )
