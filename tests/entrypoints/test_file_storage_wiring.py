@@ -1,0 +1,67 @@
+"""Which file storage the container hands out, and what start-up logs say about it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from adapters.local.local_file_storage import LocalFileStorage
+from adapters.s3_storage.file_storage import S3FileStorage
+from entrypoints.container import build_container
+from entrypoints.testing import settings_for_tests
+
+
+async def test_the_embedded_default_keeps_files_in_the_data_folder_served_by_the_app(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for_tests(data_dir=tmp_path, public_base_url="https://shop.example/")
+    storage = build_container(settings).file_storage()
+
+    assert isinstance(storage, LocalFileStorage)
+    assert storage.root == tmp_path / "files"
+    url = await storage.presign_download("a.png", expires_in=timedelta(1))
+    assert url.startswith("https://shop.example/files/a.png?")
+    assert settings.describe_adapters()["files"].startswith(f"folder {tmp_path / 'files'}")
+
+
+async def signed_by_one_verified_by_other(one: object, other: object) -> bool:
+    assert isinstance(one, LocalFileStorage)
+    assert isinstance(other, LocalFileStorage)
+    url = await one.presign_download("a.png", expires_in=timedelta(minutes=5))
+    query = parse_qs(urlsplit(url).query)
+    return other.verify_signature("a.png", query["expires"][0], query["sig"][0], "GET")
+
+
+async def test_the_url_signing_key_follows_the_jwt_secret_so_every_process_agrees(
+    tmp_path: Path,
+) -> None:
+    first = build_container(settings_for_tests(data_dir=tmp_path / "a")).file_storage()
+    second = build_container(settings_for_tests(data_dir=tmp_path / "b")).file_storage()
+    assert await signed_by_one_verified_by_other(first, second)
+    other_secret = settings_for_tests(data_dir=tmp_path / "c", jwt_secret="x" * 40)
+    assert not await signed_by_one_verified_by_other(
+        first, build_container(other_secret).file_storage()
+    )
+    assert not (tmp_path / "a" / "files-secret").exists()
+
+
+async def test_without_a_jwt_secret_the_signing_key_is_made_once_and_kept(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for_tests(data_dir=tmp_path, jwt_secret=None)
+    first = build_container(settings).file_storage()
+    second = build_container(settings).file_storage()
+    assert await signed_by_one_verified_by_other(first, second)
+    assert (tmp_path / "files-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_bucket_switches_files_to_s3() -> None:
+    settings = settings_for_tests(
+        s3_bucket="shop-files",
+        s3_endpoint_url="http://127.0.0.1:9000",
+        s3_access_key_id="key",
+        s3_secret_access_key="s3cret",
+    )
+    assert isinstance(build_container(settings).file_storage(), S3FileStorage)
+    assert settings.describe_adapters()["files"] == "s3 bucket shop-files"
