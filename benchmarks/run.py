@@ -181,9 +181,15 @@ class Bench:
             )
 
     async def _capture(self) -> capture.Captured:
+        with self.sql() as conn:
+            products = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT product_id FROM cart_lines WHERE user_id = 'cap-1' ORDER BY position"
+                )
+            ]
         container = build_container(self.settings())
         try:
-            products = [f"bp-{n}" for n in (2, 3, 4)]
             return await capture.capture_place_order(container, "cap-1", products)
         finally:
             await container.database_engine().dispose()
