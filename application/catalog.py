@@ -1,9 +1,9 @@
 """The catalog: staff create and change products, anyone browses them.
 
 Readers may keep catalog answers in the `Cache` port keyed by `CATALOG_GENERATION`'s
-current value: every product change made here bumps it after its commit, so a change is
-visible on the next read. (Stock that orders take or release does not bump it: a cached
-answer's inventory count may lag by the cache's TTL.)"""
+current value: every product change bumps it after its commit (`announce_catalog_change`),
+here and wherever stock moves (orders placed, cancelled or expired), so a change is
+visible on the next read."""
 
 from __future__ import annotations
 
@@ -58,6 +58,13 @@ def _check_query(query: ProductQuery) -> ProductQuery:
 CATALOG_GENERATION = "catalog:generation"
 
 
+async def announce_catalog_change(cache: Cache | None) -> None:
+    """Call after a commit that changed products: a reader that sees the new generation
+    must find the new data."""
+    if cache is not None:
+        await cache.incr(CATALOG_GENERATION)
+
+
 class Catalog:
     def __init__(
         self,
@@ -72,9 +79,7 @@ class Catalog:
         self._cache = cache
 
     async def _changed(self) -> None:
-        # After the commit: a reader that saw the new generation must find the new data.
-        if self._cache is not None:
-            await self._cache.incr(CATALOG_GENERATION)
+        await announce_catalog_change(self._cache)
 
     async def create_product(self, actor: Principal, new: NewProduct) -> Product:
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)

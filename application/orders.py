@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import NoReturn
 
+from application.catalog import announce_catalog_change
 from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.persistence import (
@@ -21,7 +22,7 @@ from application.ports.persistence import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from application.ports.runtime import Clock, IdGenerator
+from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.errors import (
@@ -71,11 +72,14 @@ class Orders:
         payments: PaymentFlow,
         clock: Clock,
         ids: IdGenerator,
+        cache: Cache | None = None,
     ) -> None:
+        """`cache`: where cached catalog answers are invalidated when stock moves."""
         self._uow_factory = uow_factory
         self._payments = payments
         self._clock = clock
         self._ids = ids
+        self._cache = cache
 
     async def place_order(
         self, actor: Principal, *, idempotency_key: str, shipping_address: Address
@@ -117,6 +121,8 @@ class Orders:
             return order_id, await self._create_order(uow, order_id, user_id, shipping_address)
 
         order_id, new_order = await in_transaction(self._uow_factory, place)
+        if new_order is not None:
+            await announce_catalog_change(self._cache)  # its stock was taken
         payment = await self._payments.start_payment(order_id)
         # Starting the payment never changes the order, so a new one needs no second read.
         order = new_order if new_order is not None else await self._load(order_id)

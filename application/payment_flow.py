@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from application.catalog import announce_catalog_change
 from application.outbox import record_events
 from application.ports.payments import PaymentGateway
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from application.ports.runtime import Clock, IdGenerator
+from application.ports.runtime import Cache, Clock, IdGenerator
 from application.transactions import in_transaction
 from domain.errors import NotFound, PaymentProviderError
 from domain.money import Money
@@ -34,11 +35,14 @@ class PaymentFlow:
         gateway: PaymentGateway,
         clock: Clock,
         ids: IdGenerator,
+        cache: Cache | None = None,
     ) -> None:
+        """`cache`: where cached catalog answers are invalidated when stock is released."""
         self._uow_factory = uow_factory
         self._gateway = gateway
         self._clock = clock
         self._ids = ids
+        self._cache = cache
 
     @property
     def provider(self) -> str:
@@ -85,6 +89,7 @@ class PaymentFlow:
             return order
 
         order = await in_transaction(self._uow_factory, cancel)
+        await announce_catalog_change(self._cache)  # its stock came back
         await self._cancel_open_intent(order_id)
         return order
 
@@ -100,6 +105,7 @@ class PaymentFlow:
 
         expired = await in_transaction(self._uow_factory, expire)
         if expired:
+            await announce_catalog_change(self._cache)  # its stock came back
             await self._cancel_open_intent(order_id)
         return expired
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from application.catalog import CATALOG_GENERATION
+from application.catalog import announce_catalog_change
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.ports.storage import FileStorage
@@ -171,6 +171,4 @@ class ProductImages:
         return product
 
     async def _changed(self) -> None:
-        # Like every product change: cached catalog answers are not read again.
-        if self._cache is not None:
-            await self._cache.incr(CATALOG_GENERATION)
+        await announce_catalog_change(self._cache)

@@ -321,8 +321,10 @@ class Container(containers.DeclarativeContainer):
     carts = providers.Singleton(
         Carts, unit_of_work, clock, providers.Callable(lambda s: s.currency, settings)
     )
-    payment_flow = providers.Singleton(PaymentFlow, unit_of_work, payment_gateway, clock, ids)
-    orders = providers.Singleton(Orders, unit_of_work, payment_flow, clock, ids)
+    payment_flow = providers.Singleton(
+        PaymentFlow, unit_of_work, payment_gateway, clock, ids, cache
+    )
+    orders = providers.Singleton(Orders, unit_of_work, payment_flow, clock, ids, cache)
     payment_events = providers.Singleton(
         PaymentEvents, unit_of_work, payment_gateway, payment_flow, clock, ids
     )

@@ -10,7 +10,6 @@ from dependency_injector import providers
 
 from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client
-from adapters.system.clock import FixedClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.http.shop_api import Account, Client, create_product, place_order, serving
@@ -69,21 +68,34 @@ async def test_different_queries_are_cached_apart(
     assert [p["name"] for p in everything.json()["items"]] == ["Lamp", "Mug"]
 
 
-async def test_stock_taken_by_an_order_shows_once_the_cache_ttl_has_passed(
-    client: Client, container: Container, customer: Account, mug: dict[str, Any]
+async def test_stock_taken_by_an_order_shows_on_the_next_read(
+    client: Client, customer: Account, mug: dict[str, Any]
 ) -> None:
     path = f"/products/{mug['id']}"
     before = await client.get(path)
+    listed_before = await client.get("/products")
     await place_order(client, customer, mug["id"], quantity=3)
-    within_ttl = await client.get(path)
-    clock = container.clock()
-    assert isinstance(clock, FixedClock)
-    clock.advance(container.settings().catalog_cache_ttl_seconds)
-    after_ttl = await client.get(path)
+    after = await client.get(path)
+    listed_after = await client.get("/products")
 
     assert before.json()["inventory_count"] == 10
-    assert within_ttl.json()["inventory_count"] == 10
-    assert after_ttl.json()["inventory_count"] == 7
+    assert after.json()["inventory_count"] == 7
+    assert [p["inventory_count"] for p in listed_before.json()["items"]] == [10]
+    assert [p["inventory_count"] for p in listed_after.json()["items"]] == [7]
+
+
+async def test_stock_released_by_a_cancellation_shows_on_the_next_read(
+    client: Client, customer: Account, mug: dict[str, Any]
+) -> None:
+    path = f"/products/{mug['id']}"
+    order = await place_order(client, customer, mug["id"], quantity=3)
+    taken = await client.get(path)
+    cancelled = await client.post(f"/orders/{order['id']}/cancel", headers=customer.headers)
+    released = await client.get(path)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert taken.json()["inventory_count"] == 7
+    assert released.json()["inventory_count"] == 10
 
 
 async def test_with_the_cache_down_the_catalog_still_answers_and_changes(
