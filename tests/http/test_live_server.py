@@ -3,9 +3,12 @@ like curl would."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
+import websockets
 
 from tests.http.live_server import LiveServer
 from tests.http.polling import eventually_sync
@@ -60,3 +63,35 @@ def test_a_newcomer_buys_something_with_curl(live_server: LiveServer) -> None:
         )
         assert admin.status_code == 200, admin.text
         assert admin.json()["user"]["role"] == "admin"
+
+
+async def test_the_served_app_upgrades_live_order_updates_to_a_websocket(
+    live_server: LiveServer,
+) -> None:
+    """The quick start's server really speaks WebSocket (uvicorn needs a library for it)."""
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=10.0) as http:
+        registered = await http.post(
+            "/auth/register",
+            json={"email": "ws@example.com", "password": "my long passphrase", "full_name": "W"},
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        [product] = (await http.get("/products", params={"limit": 1})).json()["items"]
+        await http.put(f"/cart/items/{product['id']}", json={"quantity": 1}, headers=auth)
+        placed = await http.post(
+            "/orders",
+            json={"shipping_address": an_address()},
+            headers={**auth, "Idempotency-Key": "ws-1"},
+        )
+        assert placed.status_code == 201, placed.text
+        order_id = placed.json()["order"]["id"]
+
+    ws_url = live_server.url.replace("http://", "ws://")
+    async with websockets.connect(f"{ws_url}/ws/orders/{order_id}?token={token}") as socket:
+        statuses = []
+        while "paid" not in statuses:  # the local gateway pays a moment later
+            update = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+            assert update["order_id"] == order_id
+            statuses.append(update["status"])
+    assert statuses[-1] == "paid"
