@@ -20,8 +20,10 @@ class InMemoryCache:
     An entry set with `ttl_seconds` is visible until `ttl_seconds` have passed on the
     clock. `incr` behaves like Redis INCR: a missing key starts from 0 and never expires,
     an existing one keeps its expiry, and the value is stored as ASCII digits (so `get`
-    after `incr` returns b"1"). At most `max_entries` are kept: beyond that, the oldest
-    written go first (expired entries are otherwise dropped when next read).
+    after `incr` returns b"1"); `get_versioned` reads a counter and the value under it
+    with no await in between, so no other task can bump the counter halfway. At most
+    `max_entries` are kept: beyond that, the oldest written go first (expired entries are
+    otherwise dropped when next read).
     """
 
     def __init__(self, clock: Clock, *, max_entries: int = 10_000) -> None:
@@ -58,6 +60,17 @@ class InMemoryCache:
             raise ValueError(f"cache key {key!r} does not hold an integer") from None
         entry.value = str(value).encode("ascii")
         return value
+
+    async def get_versioned(
+        self, version_key: str, key_prefix: str, key_suffix: str = ""
+    ) -> tuple[int, bytes | None]:
+        counter = self._live_entry(version_key)
+        try:
+            version = 0 if counter is None else int(counter.value)
+        except ValueError:
+            raise ValueError(f"cache key {version_key!r} does not hold an integer") from None
+        entry = self._live_entry(f"{key_prefix}{version}{key_suffix}")
+        return version, None if entry is None else entry.value
 
     def _live_entry(self, key: str) -> _Entry | None:
         entry = self._entries.get(key)

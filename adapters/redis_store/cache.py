@@ -11,24 +11,39 @@ from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
 
 log = logging.getLogger(__name__)
 
+# A counter and the entry stored under its current value, in one round trip and one
+# atomic step. The entry's key is built on the server, so it is not declared in KEYS:
+# fine on one Redis (what hexmart runs), not on Redis Cluster, where the two keys could
+# live on different nodes. The counter comes back raw so Python decides what an
+# integer is, as for `incr`.
+_GET_VERSIONED = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+
 
 class RedisCache:
     """Values are stored as they are given, under `<prefix>cache:<key>`, with Redis's own
     expiry (so time is the Redis server's). `incr` is Redis INCR: a missing key starts at
     0 and never expires; an existing one keeps its TTL.
 
-    Best effort, as the port says: when Redis fails, `get` reads as a miss, `set` and
-    `delete` do nothing, and `incr` returns 0 (no counter could be kept); the outage is
-    logged as a warning, once and then every half minute, never raised. Consequence: a
-    generation counter bumped during an outage is not bumped, so entries cached before
-    the outage may be served again afterwards, until their TTL; keep cache TTLs short
-    for data that must not go stale. Programming errors (a non-integer under `incr`, a
-    TTL that is not positive) still raise `ValueError`, as in the in-process cache.
+    `get_versioned` is one Lua script (EVALSHA), so the counter and the entry come in a
+    single round trip.
+
+    Best effort, as the port says: when Redis fails, `get` reads as a miss and
+    `get_versioned` as (0, None), `set` and `delete` do nothing, and `incr` returns 0 (no
+    counter could be kept); the outage is logged as a warning, once and then every half
+    minute, never raised. Consequence: a generation counter bumped during an outage is
+    not bumped, so entries cached before the outage may be served again afterwards,
+    until their TTL; keep cache TTLs short for data that must not go stale. Programming
+    errors (a non-integer counter under `incr` or `get_versioned`, a TTL that is not
+    positive) still raise `ValueError`, as in the in-process cache.
     """
 
     def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._redis = redis
         self._prefix = f"{prefix}cache:"
+        self._get_versioned = redis.register_script(_GET_VERSIONED)
         self._outage = OutageLog(log, "cache")
 
     async def get(self, key: str) -> bytes | None:
@@ -68,6 +83,23 @@ class RedisCache:
             return 0
         self._outage.succeeded()
         return value
+
+    async def get_versioned(
+        self, version_key: str, key_prefix: str, key_suffix: str = ""
+    ) -> tuple[int, bytes | None]:
+        try:
+            raw_version, value = await self._get_versioned(
+                keys=[self._prefix + version_key], args=[self._prefix + key_prefix, key_suffix]
+            )
+        except REDIS_FAILURES as error:
+            self._outage.failed(error, "reading as a miss")
+            return 0, None
+        self._outage.succeeded()
+        try:
+            version = int(raw_version)
+        except ValueError:
+            raise ValueError(f"cache key {version_key!r} does not hold an integer") from None
+        return version, None if value is None else bytes(value)
 
 
 def _is_not_an_integer(error: BaseException) -> bool:

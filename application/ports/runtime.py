@@ -26,6 +26,14 @@ class Cache(Protocol):
     async def incr(self, key: str) -> int:
         """Atomically add one and return the new value (used as a generation counter)."""
 
+    async def get_versioned(
+        self, version_key: str, key_prefix: str, key_suffix: str = ""
+    ) -> tuple[int, bytes | None]:
+        """The counter under `version_key` (0 if missing) and the value under
+        f"{key_prefix}{counter}{key_suffix}", read together in one step: the value is
+        never one stored under an older counter. A cache that is down reads as (0, None);
+        a counter that is not an integer raises `ValueError`, as in `incr`."""
+
 
 @dataclass(frozen=True, slots=True)
 class RateLimitDecision:

@@ -36,13 +36,13 @@ class CatalogResponses:
         An error raised by `produce` (a 404, say) is not cached."""
         if self._ttl <= 0:
             return await produce()
-        generation = (await self._cache.get(CATALOG_GENERATION) or b"0").decode("ascii", "replace")
         canonical = json.dumps(dict(parameters), sort_keys=True, default=str)
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:40]
-        key = f"{KEY_PREFIX}{generation}:{what}:{digest}"
-        body = await self._cache.get(key)
+        suffix = f":{what}:{digest}"
+        # The generation and the entry under it in one cache round trip, not two.
+        generation, body = await self._cache.get_versioned(CATALOG_GENERATION, KEY_PREFIX, suffix)
         if body is not None:
             return body
         body = await produce()
-        await self._cache.set(key, body, self._ttl)
+        await self._cache.set(f"{KEY_PREFIX}{generation}{suffix}", body, self._ttl)
         return body

@@ -85,3 +85,36 @@ class CacheContract(TimedContract, abc.ABC):
     async def test_concurrent_increments_each_get_their_own_number(self, cache: Cache) -> None:
         results = await asyncio.gather(*(cache.incr("contract:race") for _ in range(50)))
         assert sorted(results) == list(range(1, 51))
+
+    async def test_a_versioned_read_without_a_counter_is_version_0_and_a_miss(
+        self, cache: Cache
+    ) -> None:
+        assert await cache.get_versioned("contract:v:generation", "contract:v:") == (0, None)
+
+    async def test_a_versioned_read_finds_the_value_under_the_current_counter(
+        self, cache: Cache
+    ) -> None:
+        await cache.set("contract:v:0:page", b"at 0", ttl_seconds=60)
+        at_0 = await cache.get_versioned("contract:v:generation", "contract:v:", ":page")
+        await cache.incr("contract:v:generation")
+        await cache.incr("contract:v:generation")
+        await cache.set("contract:v:2:page", b"at 2", ttl_seconds=60)
+        at_2 = await cache.get_versioned("contract:v:generation", "contract:v:", ":page")
+        assert (at_0, at_2) == ((0, b"at 0"), (2, b"at 2"))
+
+    async def test_after_incr_a_versioned_read_no_longer_returns_the_old_value(
+        self, cache: Cache
+    ) -> None:
+        await cache.incr("contract:v:generation")
+        await cache.set("contract:v:1:page", b"old", ttl_seconds=60)
+        await cache.incr("contract:v:generation")
+        read = await cache.get_versioned("contract:v:generation", "contract:v:", ":page")
+        assert read == (2, None)
+        assert await cache.get("contract:v:1:page") == b"old"  # still there, just not read
+
+    async def test_a_versioned_read_of_a_counter_that_is_not_a_number_raises(
+        self, cache: Cache
+    ) -> None:
+        await cache.set("contract:v:generation", b"not a number", ttl_seconds=60)
+        with pytest.raises(ValueError, match="does not hold an integer"):
+            await cache.get_versioned("contract:v:generation", "contract:v:")

@@ -123,6 +123,18 @@ async def test_a_cache_counter_whose_redis_is_down_reads_as_zero() -> None:
     await redis.aclose()
 
 
+async def test_a_versioned_cache_read_whose_redis_is_down_is_version_0_and_a_miss(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    redis = create_redis_client(f"redis://127.0.0.1:{free_port()}/0")
+    cache = RedisCache(redis)
+    reads = [await cache.get_versioned("generation", "page:", ":1") for _ in range(3)]
+    assert reads == [(0, None)] * 3
+    warnings = [r for r in caplog.records if "reading as a miss" in r.getMessage()]
+    assert len(warnings) == 1  # logged like the other cache calls: once per outage
+    await redis.aclose()
+
+
 async def test_a_rate_limiter_whose_redis_is_down_lets_requests_through(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -150,6 +162,7 @@ async def test_the_redis_adapters_carry_on_after_redis_restarts(tmp_path: Path) 
         cache, limiter = RedisCache(redis), RedisRateLimiter(redis)
         tokens = RedisTokenStore(redis)
         await cache.set("k", b"before", ttl_seconds=60)
+        await cache.set("page:0", b"versioned", ttl_seconds=60)
         assert (await limiter.hit("k", limit=2, window_seconds=60)).remaining == 1
         server.stop()
         assert await cache.get("k") is None
@@ -157,6 +170,7 @@ async def test_the_redis_adapters_carry_on_after_redis_restarts(tmp_path: Path) 
             await tokens.family_owner("fam", datetime.now(UTC))
         server.start()  # pooled connections are now broken, and the script cache empty
         assert await cache.get("k") == b"before"
+        assert await cache.get_versioned("generation", "page:") == (0, b"versioned")
         assert (await limiter.hit("k", limit=2, window_seconds=60)).remaining == 0
         assert not (await limiter.hit("k", limit=2, window_seconds=60)).allowed
     finally:
