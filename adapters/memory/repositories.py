@@ -175,7 +175,7 @@ class InMemoryProducts(_Repository):
         matching = (p for p in self._tx.rows("products") if _matches(p, query))
         return _paginate(matching, sort_key, lambda p: p.id, query.page, descending=descending)
 
-    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
+    async def _take(self, product_id: str, quantity: int) -> bool:
         product = await self.get(product_id)
         if product is None or product.is_archived or product.inventory_count < quantity:
             return False
@@ -187,7 +187,7 @@ class InMemoryProducts(_Repository):
         taken: dict[str, ReservedProduct] = {}
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
-            if await self.reserve_stock(product_id, quantity):
+            if await self._take(product_id, quantity):
                 product = await self.get(product_id)
                 assert product is not None
                 taken[product_id] = ReservedProduct(

@@ -136,16 +136,11 @@ class ProductRepository(Protocol):
     async def list_page(self, query: ProductQuery) -> Page[Product]:
         """Active products only, filtered and sorted, keyset-paginated."""
 
-    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
-        """Atomically take `quantity` units if at least that many are free; False if not.
-
-        One conditional update: concurrent callers can never take the same unit twice.
-        """
-
     async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
-        """Take the units of every line (product id -> quantity) in one step, each line
-        under the same rule as `reserve_stock`; returns what was taken for each line that
-        could be served, with the product's name and price at that moment.
+        """Take the units of every line (product id -> quantity) in one step; a line takes
+        its units only if at least that many are free, by a conditional update, so
+        concurrent callers can never take the same unit twice. Returns what was taken for
+        each line that could be served, with the product's name and price at that moment.
 
         A line missing from the answer (unknown, archived or short of stock) took
         nothing; the lines that were served did take their units, so a caller that wants

@@ -192,29 +192,9 @@ class SqlProductRepository:
 
         return await self._tx.on_replica(read)
 
-    async def reserve_stock(self, product_id: str, quantity: int) -> bool:
-        """One conditional UPDATE: it takes the units only if they are all there, so
-        concurrent reservations can never take the same unit twice."""
-        statement = (
-            update(products)
-            .where(
-                products.c.id == product_id,
-                products.c.inventory_count >= _positive(quantity),
-                not_(products.c.is_archived),
-            )
-            .values(
-                inventory_count=products.c.inventory_count - quantity,
-                version=products.c.version + 1,
-            )
-        )
-        reserved = (await self._tx.execute(statement)).rowcount == 1
-        if reserved:
-            self._tx.bump_if_seen("product", product_id)
-        return reserved
-
     async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
         """One UPDATE ... RETURNING for all the lines (the quantity of each row picked by a
-        CASE on its id), each row under the conditional update of `reserve_stock`. The
+        CASE on its id), each row taken only if `inventory_count >= quantity`. The
         rows are found through the primary key, so two carts sharing products lock them
         in the same (index) order."""
         if not quantities:

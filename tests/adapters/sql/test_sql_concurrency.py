@@ -60,7 +60,7 @@ async def test_fifty_buyers_of_five_units_exactly_five_succeed(engine: AsyncEngi
         await start.wait()
 
         async def reserve(tx: UnitOfWork) -> bool:
-            return await tx.products.reserve_stock("prod-0001", 1)
+            return "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
 
         return await in_transaction(uow, reserve)
 
@@ -82,11 +82,11 @@ async def test_opposite_lock_orders_finish_quickly(postgres_engine: AsyncEngine)
 
     async def buy(first: str, second: str) -> bool:
         async def take_both(tx: UnitOfWork) -> bool:
-            if not await tx.products.reserve_stock(first, 1):
+            if first not in await tx.products.reserve_lines({first: 1}):
                 return False
             first_reserved[first].set()
             await first_reserved[second].wait()  # both hold one lock: now cross over
-            if not await tx.products.reserve_stock(second, 1):
+            if second not in await tx.products.reserve_lines({second: 1}):
                 await tx.rollback()
                 return False
             return True

@@ -69,7 +69,7 @@ class UnitOfWorkContract:
         product = a_product(1, inventory=3)
         async with uow() as tx:
             await tx.products.add(product)
-            assert await tx.products.reserve_stock(product.id, 2)
+            assert product.id in await tx.products.reserve_lines({product.id: 2})
             found = await tx.products.get(product.id)
             assert found is not None
             assert found.inventory_count == 1
