@@ -8,11 +8,11 @@ schedule the same functions with arq cron later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from application.stopping import cancel_until_done
 from entrypoints.container import Container
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,7 @@ class BackgroundLoop:
     async def stop(self) -> None:
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_until_done(self._task)
         self._task = None
 
     async def run_once(self, jobs: tuple[Job, ...] = FREQUENT_JOBS + PERIODIC_JOBS) -> None:

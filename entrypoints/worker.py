@@ -31,6 +31,8 @@ Nothing happens at import time: the settings are read when the worker starts.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterator, Mapping
@@ -183,9 +185,40 @@ def build_worker_container(
     return container
 
 
+# How often a stop of the worker's main loop is checked for having taken effect.
+_STOP_CHECK_SECONDS = 0.2
+
+
+async def _see_stop_through(main_task: asyncio.Task[Any]) -> None:
+    """Cancel the worker's main loop again for as long as a cancellation asked of it has
+    not taken effect.
+
+    arq stops a worker (SIGTERM, SIGINT, `Worker.close`) by cancelling its main task once.
+    On Python 3.11, `asyncio.wait_for` returns the inner result instead of raising when
+    the cancellation lands as the inner awaitable finishes, and redis-py wraps every
+    command it sends in `wait_for`: the main loop, sending a command every poll, then
+    swallows the cancellation and runs on for ever, taking no jobs, and the process never
+    exits (tests/worker/test_shutdown.py shows it with a real Redis). A cancellation
+    asked for and still pending at two checks in a row (a timeout's own cancellation is
+    withdrawn within one turn of the loop) is asked for again."""
+    pending_before = False
+    while not main_task.done():
+        await asyncio.sleep(_STOP_CHECK_SECONDS)
+        pending = main_task.cancelling() > 0 and not main_task.done()
+        if pending and pending_before:
+            log.info("the worker's main loop missed its cancellation; cancelling again")
+            main_task.cancel()
+        pending_before = pending
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the container and make the database ready (the worker may start before the
-    app does), unless the caller (a test, an embedding program) gave a container."""
+    app does), unless the caller (a test, an embedding program) gave a container.
+
+    arq calls this from the worker's main task, which `_see_stop_through` then watches."""
+    main_task = asyncio.current_task()
+    if main_task is not None:
+        ctx["stop_watch"] = asyncio.create_task(_see_stop_through(main_task))
     if ctx.get("container") is None:
         container = build_worker_container(
             ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
@@ -197,6 +230,11 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` built (a container the caller gave stays the caller's)."""
+    stop_watch: asyncio.Task[None] | None = ctx.pop("stop_watch", None)
+    if stop_watch is not None:
+        stop_watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop_watch
     owned = ctx.pop("owned_container", None)
     if owned is not None:
         await stop_services(owned)

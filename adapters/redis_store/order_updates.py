@@ -16,6 +16,7 @@ from redis.asyncio.client import PubSub
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
 from application.ports.messaging import OrderUpdate
+from application.stopping import cancel_until_done
 from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,7 @@ class RedisOrderUpdates:
 
     async def aclose(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await cancel_until_done(self._listener)
             self._listener = None
         if self._pubsub is not None:
             with contextlib.suppress(*REDIS_FAILURES):

@@ -30,6 +30,7 @@ from litestar.params import FromPath, FromQuery
 
 from application.ports.messaging import OrderUpdate
 from application.principal import Principal
+from application.stopping import cancel_until_done
 from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from domain.orders import Order
 from entrypoints.container import Container
@@ -132,9 +133,9 @@ async def order_updates_socket(
             done, pending = await asyncio.wait(
                 {pushing, listening}, return_when=asyncio.FIRST_COMPLETED
             )
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(
+                *(cancel_until_done(task) for task in pending), return_exceptions=True
+            )
             for task in done:
                 with contextlib.suppress(WebSocketDisconnect):
                     task.result()

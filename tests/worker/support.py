@@ -72,6 +72,10 @@ async def running_worker(
     try:
         yield worker
     finally:
+        if task.done():
+            # Stopped within the block (as by SIGTERM): let the jobs it cancelled put
+            # themselves back on the queue before `close` cancels what is unfinished.
+            await asyncio.wait([*worker.tasks.values()], timeout=10) if worker.tasks else None
         await worker.close()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -1,0 +1,28 @@
+"""Stopping a background task for sure.
+
+`task.cancel()` asks once, and on Python 3.11 once is not always enough:
+`asyncio.wait_for` returns the inner result instead of raising when the cancellation
+lands just as the inner awaitable finishes, and redis-py wraps every command it sends in
+`wait_for`. A loop that talks to Redis can therefore swallow the cancellation and run on
+for ever, and whoever awaits it (an app or worker shutting down) waits for ever too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+# How long a cancelled task gets to end before it is cancelled again.
+RECHECK_SECONDS = 0.2
+
+
+async def cancel_until_done(task: asyncio.Task[Any], *, recheck: float = RECHECK_SECONDS) -> None:
+    """Cancel `task` and wait until it has ended, cancelling it again each `recheck`
+    seconds while it runs on. An exception the task ended with (other than its
+    cancellation) is raised here."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=recheck)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
