@@ -93,6 +93,10 @@ class Settings:
     # Every other route: per signed-in user or API key, else per client IP.
     rate_limit_general_per_client: int = 600
 
+    # How often an open /ws/orders socket checks again that its access token is still
+    # good (not expired, its user still active) and that it may still see the order.
+    live_updates_recheck_seconds: int = 30
+
     # How long GET /products and GET /products/{id} answers are reused; a product change
     # invalidates them at once, but stock sold by orders shows up only after this. 0: off.
     catalog_cache_ttl_seconds: int = 5
@@ -255,6 +259,7 @@ def _check(s: Settings) -> list[str]:
         "max_request_body_bytes",
         "upload_max_bytes",
         "stripe_webhook_tolerance_seconds",
+        "live_updates_recheck_seconds",
     ):
         if getattr(s, name) <= 0:
             bad(name, "must be positive")

@@ -12,6 +12,14 @@ The protocol:
 3. The order as it stands now, then one message per change. A message never shows an
    older state than the one before it (changes are ordered by `updated_at`), and one the
    socket already showed is not repeated. Messages from the client are ignored.
+4. While open, every `HEXMART_LIVE_UPDATES_RECHECK_SECONDS` (30) the socket checks its
+   access token and the watcher's right to the order again: an expired token, a
+   deactivated user or a lost right closes it (4401, 4403), as a new connection would
+   be. A database outage during such a check keeps the socket open (it was allowed).
+
+Each connection counts once against the general rate limit (per signed-in user when the
+`Authorization` header is sent, else per client IP); over the limit the socket is closed
+with 4429 and a reason saying when to try again.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ from application.stopping import cancel_until_done
 from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from domain.orders import Order
 from entrypoints.container import Container
+from entrypoints.http.errors import RateLimited
+from entrypoints.http.rate_limits import client_subject, rate_limits_of
 from entrypoints.http.state import container_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +52,7 @@ TOKEN_WAIT_SECONDS = 10.0
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
 TRY_AGAIN_LATER = 1013
+TOO_MANY_REQUESTS = 4429
 
 
 def _update_of(order: Order) -> OrderUpdate:
@@ -104,6 +115,33 @@ async def _watcher(
     return principal
 
 
+async def _until_refused(
+    container: Container, access_token: str, order_id: str, every_seconds: float
+) -> tuple[int, str]:
+    """Check the watcher's right to the order every `every_seconds`, until it is gone;
+    then the close code and reason."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            watcher = await _watcher(container, access_token, order_id)
+        except ServiceUnavailable as error:
+            log.warning("could not recheck a watcher of order %s: %s", order_id, error)
+            continue
+        if isinstance(watcher, tuple):
+            return watcher
+
+
+async def _over_rate_limit(socket: WebSocket[Any, Any, Any]) -> str | None:
+    """Count this connection against the general limit: why it is refused, or None."""
+    limits = rate_limits_of(socket)
+    try:
+        await limits.check(limits.general, await client_subject(socket, limits))
+    except RateLimited as error:
+        retry_after = (error.headers or {}).get("Retry-After", "1")
+        return f"too many requests; try again in {retry_after} s"
+    return None
+
+
 @websocket("/ws/orders/{order_id:str}")
 async def order_updates_socket(
     socket: WebSocket[Any, Any, Any], order_id: FromPath[str], token: FromQuery[str | None] = None
@@ -111,6 +149,10 @@ async def order_updates_socket(
     """The order's status, live (see the module docstring)."""
     await socket.accept()
     container = container_of(socket.app)
+    refusal = await _over_rate_limit(socket)
+    if refusal is not None:
+        await socket.close(TOO_MANY_REQUESTS, refusal)
+        return
     try:
         access_token = await _access_token(socket, token)
     except TimeoutError:
@@ -130,12 +172,23 @@ async def order_updates_socket(
             order = await container.orders().get_order(watcher, order_id)
             pushing = asyncio.create_task(_push(socket, _update_of(order), updates))
             listening = asyncio.create_task(_until_disconnect(socket))
+            refused = asyncio.create_task(
+                _until_refused(
+                    container,
+                    access_token,
+                    order_id,
+                    container.settings().live_updates_recheck_seconds,
+                )
+            )
             done, pending = await asyncio.wait(
-                {pushing, listening}, return_when=asyncio.FIRST_COMPLETED
+                {pushing, listening, refused}, return_when=asyncio.FIRST_COMPLETED
             )
             await asyncio.gather(
                 *(cancel_until_done(task) for task in pending), return_exceptions=True
             )
+            if refused in done:
+                await socket.close(*refused.result())
+                return
             for task in done:
                 with contextlib.suppress(WebSocketDisconnect):
                     task.result()

@@ -10,6 +10,9 @@ Who the client is:
   trusted proxy. Addresses left of that one were written by the client and are never
   believed, so rotating X-Forwarded-For from an untrusted host changes nothing.
 
+WebSocket connections (/ws/orders/{id}) count against the general limit when they
+connect (see entrypoints/http/live_orders.py); messages on an open socket do not.
+
 Not limited: /health/*, /metrics (probes and scrapers poll them) and /webhooks/stripe
 (Stripe's retries must always get through; its signature is its gate).
 """
@@ -145,7 +148,8 @@ def rate_limits_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimits
     return RateLimits(container.rate_limiter(), container.settings())
 
 
-async def _client(connection: ASGIConnection[Any, Any, Any, Any], limits: RateLimits) -> str:
+async def client_subject(connection: ASGIConnection[Any, Any, Any, Any], limits: RateLimits) -> str:
+    """Whom a request counts against: its signed-in user or API key, else its client IP."""
     has_credentials = "authorization" in connection.headers or "x-api-key" in connection.headers
     if has_credentials:
         try:
@@ -173,5 +177,5 @@ class GeneralRateLimitMiddleware(ASGIMiddleware):
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive)
         limits = rate_limits_of(connection)
         if limits.general.requests > 0:
-            await limits.check(limits.general, await _client(connection, limits))
+            await limits.check(limits.general, await client_subject(connection, limits))
         await next_app(scope, receive, send)

@@ -47,6 +47,7 @@ def test_values_are_parsed_to_their_types() -> None:
     [
         ("HEXMART_DATABASE_POOL_SIZE", "many", "must be a whole number"),
         ("HEXMART_DATABASE_POOL_SIZE", "0", "must be positive"),
+        ("HEXMART_LIVE_UPDATES_RECHECK_SECONDS", "0", "must be positive"),
         ("HEXMART_DATABASE_URL", "mysql://db/shop", "must start with sqlite+aiosqlite://"),
         ("HEXMART_ENVIRONMENT", "staging", "must be one of development, production, test"),
         ("HEXMART_LOCAL_PAYMENTS_AUTO_COMPLETE", "maybe", "must be true or false"),

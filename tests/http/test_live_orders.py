@@ -4,8 +4,11 @@ code."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +17,12 @@ from dependency_injector import providers
 from litestar import Litestar
 
 from adapters.local.payment_gateway import LocalPaymentGateway
+from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from application.ports.messaging import OrderUpdate
 from domain.errors import ServiceUnavailable
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
@@ -253,3 +258,97 @@ async def test_with_the_database_down_a_socket_is_closed_with_try_again_later(
         closed = await ws.closed()
 
     assert closed.code == 1013
+
+
+# --- an open socket keeps checking who watches, and connecting is rate limited -------------
+
+
+def with_settings(container: Container, **changes: Any) -> None:
+    container.settings.override(
+        providers.Object(dataclasses.replace(container.settings(), **changes))
+    )
+
+
+async def test_a_user_deactivated_while_watching_is_disconnected_with_4401(
+    container: Container,
+    client: Client,
+    admin: Account,
+    customer: Account,
+    order: dict[str, Any],
+) -> None:
+    with_settings(container, live_updates_recheck_seconds=1)
+    app = create_app(container)
+    async with watch(app, order["id"], customer.access_token) as ws:
+        assert (await ws.receive_json())["status"] == "pending"
+        response = await client.patch(
+            f"/users/{customer.id}", json={"is_active": False}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+        closed = await ws.closed(within=10)
+
+    assert closed.code == 4401
+
+
+async def test_a_socket_whose_access_token_expires_is_disconnected_with_4401(
+    container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    with_settings(container, live_updates_recheck_seconds=1)
+    app = create_app(container)
+    async with watch(app, order["id"], customer.access_token) as ws:
+        assert (await ws.receive_json())["status"] == "pending"
+        container.clock().advance(container.settings().access_token_ttl_seconds + 60)
+        closed = await ws.closed(within=10)
+
+    assert closed.code == 4401
+
+
+async def test_staff_demoted_to_customer_loses_sight_of_others_orders_with_4403(
+    container: Container,
+    client: Client,
+    admin: Account,
+    staff: Account,
+    order: dict[str, Any],
+) -> None:
+    with_settings(container, live_updates_recheck_seconds=1)
+    app = create_app(container)
+    async with watch(app, order["id"], staff.access_token) as ws:
+        assert (await ws.receive_json())["status"] == "pending"
+        response = await client.patch(
+            f"/users/{staff.id}", json={"role": "customer"}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+        closed = await ws.closed(within=10)
+
+    assert closed.code == 4403
+
+
+async def test_a_watcher_still_allowed_stays_connected_across_rechecks(
+    container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    with_settings(container, live_updates_recheck_seconds=1)
+    app = create_app(container)
+    async with watch(app, order["id"], customer.access_token) as ws:
+        first = await ws.receive_json()
+        await asyncio.sleep(2.5)  # two rechecks pass; the socket must still be pushing
+        later = datetime.fromisoformat(first["updated_at"]) + timedelta(seconds=1)
+        await container.order_updates().publish(
+            OrderUpdate(order_id=order["id"], status="cancelled", updated_at=later)
+        )
+        assert await statuses_until(ws, "cancelled") == ["cancelled"]
+
+
+async def test_connections_over_the_general_rate_limit_are_closed_with_4429(
+    container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    with_settings(container, rate_limit_general_per_client=2)
+    # A limiter of its own: the requests that set up the order are forgotten.
+    container.rate_limiter.override(providers.Object(InMemoryRateLimiter(container.clock())))
+    app = create_app(container)
+    for _ in range(2):
+        async with watch(app, order["id"], customer.access_token) as ws:
+            assert (await ws.receive_json())["order_id"] == order["id"]
+    async with watch(app, order["id"], customer.access_token) as ws:
+        closed = await ws.closed()
+
+    assert closed.code == 4429
+    assert "try again in" in closed.reason
