@@ -8,6 +8,9 @@ from datetime import timedelta
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.runtime import Clock
 
+# Outlasts every window in which a duplicate can still arrive (see `Maintenance.purge`).
+PURGE_OLDER_THAN = timedelta(days=7)
+
 
 @dataclass(frozen=True, slots=True)
 class PurgeReport:

@@ -47,6 +47,10 @@ class UploadPolicy:
         return normalised
 
 
+# An upload still not completed this long after its upload URL expired is abandoned.
+ABANDONED_AFTER = timedelta(hours=1)
+
+
 @dataclass(frozen=True, slots=True)
 class RequestedUpload:
     """What a client needs to send a file: the id to refer to it by, and where to send it."""
@@ -120,6 +124,36 @@ class Uploads:
         )
         return UploadView(upload=upload, download_url=url)
 
+    async def purge_abandoned(
+        self, older_than: timedelta = ABANDONED_AFTER, *, batch: int = 500
+    ) -> int:
+        """Forget uploads never completed whose upload URL expired more than `older_than`
+        ago (nothing can be sent to them any more), at most `batch` in one call, and
+        delete what was sent to them if it is not what was announced. One whose object
+        did arrive as announced is completed instead. Returns how many were forgotten.
+
+        The object goes before the record: a crash in between leaves a record whose
+        object is gone, which the next call forgets."""
+        if older_than < timedelta(0):
+            raise ValueError("older_than must not be negative")
+        cutoff = self._clock.now() - self._policy.upload_expires_in - older_than
+        async with self._uow_factory() as uow:
+            stale = await uow.uploads.incomplete_before(cutoff, batch)
+        forgotten = 0
+        for upload in stale:
+            stored = await self._storage.head(upload.storage_key)
+            if stored is not None and upload.matches(stored.size, stored.content_type):
+                await self._note_arrival(upload)
+                continue
+            if stored is not None:
+                await self._storage.delete(upload.storage_key)
+
+            async def forget(uow: UnitOfWork, upload_id: str = upload.id) -> bool:
+                return await uow.uploads.delete_incomplete(upload_id)
+
+            forgotten += await in_transaction(self._uow_factory, forget)
+        return forgotten
+
     async def _note_arrival(self, upload: Upload) -> Upload:
         stored = await self._storage.head(upload.storage_key)
         if stored is None or not upload.matches(stored.size, stored.content_type):
@@ -127,7 +161,7 @@ class Uploads:
 
         async def complete(uow: UnitOfWork) -> Upload:
             current = await uow.uploads.get(upload.id)
-            if current is None:  # pragma: no cover - uploads are never deleted
+            if current is None:  # forgotten as abandoned meanwhile
                 raise NotFound("upload", upload.id)
             current.complete(self._clock.now())
             await uow.uploads.save(current)

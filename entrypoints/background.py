@@ -8,10 +8,12 @@ schedule the same functions with arq cron later.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from application.maintenance import PURGE_OLDER_THAN
 from application.stopping import cancel_until_done
 from entrypoints.container import Container
 
@@ -43,10 +45,22 @@ async def reconcile_pending_payments(container: Container) -> int:
     return await container.payment_events().reconcile_pending(timedelta(minutes=minutes))
 
 
+async def purge_old_records(container: Container) -> int:
+    """Housekeeping records past every duplicate window (as the worker purges them), and
+    abandoned uploads; returns how many records went."""
+    report = await container.maintenance().purge(PURGE_OLDER_THAN)
+    abandoned = await container.uploads().purge_abandoned()
+    return sum(dataclasses.astuple(report)) + abandoned
+
+
 FREQUENT_JOBS: tuple[Job, ...] = (relay_outbox,)
 # Reconciliation first: a payment that did arrive must mark its order paid before the
 # expiry job would cancel that order.
-PERIODIC_JOBS: tuple[Job, ...] = (reconcile_pending_payments, expire_unpaid_orders)
+PERIODIC_JOBS: tuple[Job, ...] = (
+    reconcile_pending_payments,
+    expire_unpaid_orders,
+    purge_old_records,
+)
 
 
 class BackgroundLoop:

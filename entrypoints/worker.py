@@ -12,7 +12,8 @@ Jobs:
   arq as the job's failed result for a day.
 - the schedule, as arq cron jobs, each run by one worker however many are running: relay
   the outbox every `RELAY_EVERY_SECONDS` (and at start-up), expire unpaid orders and
-  reconcile pending payments every minute, purge old housekeeping records hourly.
+  reconcile pending payments every minute, purge old housekeeping records and
+  abandoned uploads hourly.
 
 Shutdown: on SIGTERM or SIGINT the worker stops taking jobs, gives the jobs in hand up to
 `SHUTDOWN_GRACE_SECONDS` to finish, then cancels what is left; arq puts a cancelled job
@@ -52,6 +53,7 @@ from adapters.arq_queue.task_queue import (
     ArqTaskQueue,
     create_arq_redis,
 )
+from application.maintenance import PURGE_OLDER_THAN
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
@@ -71,8 +73,6 @@ SHUTDOWN_GRACE_SECONDS = 20
 # Paid -> email latency is about this plus arq's poll delay (benchmarks/: p50 target 1 s).
 RELAY_EVERY_SECONDS = 1
 POLL_DELAY_SECONDS = 0.1
-# Must outlast every window in which a duplicate can arrive (see Maintenance.purge).
-PURGE_OLDER_THAN = timedelta(days=7)
 
 # What a job may meet that trying again later can cure.
 _TRANSIENT = (ServiceUnavailable, ConcurrencyConflict)
@@ -158,9 +158,12 @@ async def reconcile_payments(ctx: dict[str, Any]) -> int:
 
 
 async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
-    report = await _container(ctx).maintenance().purge(PURGE_OLDER_THAN)
+    """Housekeeping records past every duplicate window, and abandoned uploads."""
+    container = _container(ctx)
+    report = dataclasses.asdict(await container.maintenance().purge(PURGE_OLDER_THAN))
+    report["abandoned_uploads"] = await container.uploads().purge_abandoned()
     log.info("purged old records: %s", report)
-    return dataclasses.asdict(report)
+    return report
 
 
 # --- start-up and shutdown ----------------------------------------------------------------

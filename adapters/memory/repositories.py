@@ -343,5 +343,20 @@ class InMemoryUploads(_Repository):
         upload: Upload | None = self._tx.read("uploads", upload_id)
         return upload
 
+    async def incomplete_before(self, cutoff: datetime, limit: int) -> list[Upload]:
+        stale = [
+            upload
+            for upload in self._tx.rows("uploads")
+            if upload.completed_at is None and upload.created_at < cutoff
+        ]
+        return sorted(stale, key=lambda upload: (upload.created_at, upload.id))[:limit]
+
+    async def delete_incomplete(self, upload_id: str) -> bool:
+        upload: Upload | None = self._tx.read("uploads", upload_id)
+        if upload is None or upload.completed_at is not None:
+            return False
+        self._tx.delete("uploads", upload_id)
+        return True
+
     async def save(self, upload: Upload) -> None:
         self._tx.write("uploads", upload.id, upload)

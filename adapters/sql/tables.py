@@ -289,6 +289,13 @@ uploads = Table(
     CheckConstraint("size > 0", name="size_positive"),
     Index(None, "owner_id", "created_at"),
 )
+# For forgetting abandoned uploads (Uploads.purge_abandoned): only the incomplete ones.
+Index(
+    "ix_uploads_created_at_incomplete",
+    uploads.c.created_at,
+    postgresql_where=uploads.c.completed_at.is_(None),
+    sqlite_where=uploads.c.completed_at.is_(None),
+)
 
 # For a SQL-backed TokenStore (refresh-token rotation with reuse detection); not used yet.
 refresh_token_families = Table(

@@ -214,6 +214,14 @@ class UploadRepository(Protocol):
     async def get(self, upload_id: str) -> Upload | None: ...
     async def save(self, upload: Upload) -> None: ...
 
+    async def incomplete_before(self, cutoff: datetime, limit: int) -> list[Upload]:
+        """At most `limit` uploads not completed and created before `cutoff`, oldest
+        first."""
+
+    async def delete_incomplete(self, upload_id: str) -> bool:
+        """Forget the upload if it is still not completed; False if it is gone or was
+        completed meanwhile."""
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `async with` block without `commit()` rolls back."""

@@ -106,3 +106,75 @@ async def test_what_may_not_be_uploaded_is_invalid(
     with pytest.raises(InvalidValue) as refused:
         await shop.uploads().request_upload(customer.principal, filename, content_type, size)
     assert refused.value.field == field
+
+
+# --- abandoned uploads ----------------------------------------------------------------------
+
+# The upload URL lasts 15 minutes; an upload is abandoned an hour after that.
+PAST_ABANDONMENT = timedelta(minutes=15) + timedelta(hours=1) + timedelta(seconds=1)
+
+
+async def test_an_upload_never_sent_is_forgotten_once_abandoned(
+    shop: Container, customer: Account
+) -> None:
+    requested = await announce(shop, customer)
+    clock(shop).advance(PAST_ABANDONMENT - timedelta(seconds=2))
+    assert await shop.uploads().purge_abandoned() == 0  # not abandoned yet
+
+    clock(shop).advance(timedelta(seconds=2))
+    assert await shop.uploads().purge_abandoned() == 1
+
+    with pytest.raises(NotFound):
+        await shop.uploads().get_upload(customer.principal, requested.id)
+    assert await shop.uploads().purge_abandoned() == 0
+
+
+async def test_a_file_other_than_announced_is_deleted_with_its_abandoned_upload(
+    shop: Container, customer: Account
+) -> None:
+    requested = await announce(shop, customer)
+    key = storage(shop).key_from_url(requested.presigned.url)
+    storage(shop).put(key, JPEG[:-1], "image/jpeg")
+    clock(shop).advance(PAST_ABANDONMENT)
+
+    assert await shop.uploads().purge_abandoned() == 1
+
+    assert await storage(shop).head(key) is None
+    with pytest.raises(NotFound):
+        await shop.uploads().get_upload(customer.principal, requested.id)
+
+
+async def test_a_file_that_arrived_as_announced_completes_its_upload_instead(
+    shop: Container, customer: Account
+) -> None:
+    requested = await announce(shop, customer)
+    key = storage(shop).key_from_url(requested.presigned.url)
+    storage(shop).put(key, JPEG, "image/jpeg")  # sent, but its owner never asked again
+    clock(shop).advance(PAST_ABANDONMENT)
+
+    assert await shop.uploads().purge_abandoned() == 0
+
+    view = await shop.uploads().get_upload(customer.principal, requested.id)
+    assert view.upload.is_completed
+    assert storage(shop).get(key) == JPEG
+
+
+async def test_completed_uploads_are_never_forgotten(shop: Container, customer: Account) -> None:
+    requested = await announce(shop, customer)
+    storage(shop).put(storage(shop).key_from_url(requested.presigned.url), JPEG, "image/jpeg")
+    await shop.uploads().get_upload(customer.principal, requested.id)  # completes it
+    clock(shop).advance(timedelta(days=365))
+
+    assert await shop.uploads().purge_abandoned() == 0
+    assert (await shop.uploads().get_upload(customer.principal, requested.id)).upload.is_completed
+
+
+async def test_abandoned_uploads_go_in_batches(shop: Container, customer: Account) -> None:
+    for n in range(5):
+        await announce(shop, customer, filename=f"photo-{n}.jpg")
+    clock(shop).advance(PAST_ABANDONMENT)
+
+    assert await shop.uploads().purge_abandoned(batch=2) == 2
+    assert await shop.uploads().purge_abandoned(batch=2) == 2
+    assert await shop.uploads().purge_abandoned(batch=2) == 1
+    assert await shop.uploads().purge_abandoned(batch=2) == 0

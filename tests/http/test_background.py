@@ -168,3 +168,19 @@ async def test_queued_jobs_finish_before_the_app_stops(container: Container) -> 
     assert [message.subject for message in mailer.sent_to("ann@example.com")] == [
         "Welcome to hexmart"
     ]
+
+
+async def test_the_loop_forgets_abandoned_uploads(
+    client: Client, container: Container, customer: Account
+) -> None:
+    body = {"filename": "never-sent.png", "content_type": "image/png", "size": 10}
+    response = await client.post("/uploads", json=body, headers=customer.headers)
+    assert response.status_code == 201, response.text
+    upload_id = response.json()["upload_id"]
+    _clock(container).advance(timedelta(hours=2))
+
+    await BackgroundLoop(container).run_once()
+    customer = await login(client, customer.email)  # the old access token has expired
+
+    gone = await client.get(f"/uploads/{upload_id}", headers=customer.headers)
+    assert gone.status_code == 404, gone.text

@@ -69,13 +69,15 @@ async def test_reconcile_payments_applies_what_the_provider_says(shop: Container
 
 
 async def test_purge_old_records_reports_what_it_removed(shop: Container) -> None:
-    await sign_up(shop, "ann@example.com", "Ann Archer")
+    ann = await sign_up(shop, "ann@example.com", "Ann Archer")
     await relay_outbox(ctx(shop))
+    await shop.uploads().request_upload(ann.principal, "never-sent.png", "image/png", 10)
     clock(shop).advance(timedelta(days=8))
     assert await purge_old_records(ctx(shop)) == {
         "idempotency_records": 0,
         "processed_events": 0,
         "sent_outbox_messages": 1,
+        "abandoned_uploads": 1,
     }
 
 

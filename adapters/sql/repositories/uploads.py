@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, delete, select, update
 
 from adapters.sql.tables import uploads
 from adapters.sql.transaction import SqlTransaction
@@ -54,3 +55,18 @@ class SqlUploadRepository:
             .where(uploads.c.id == upload.id)
             .values(completed_at=upload.completed_at)
         )
+
+    async def incomplete_before(self, cutoff: datetime, limit: int) -> list[Upload]:
+        result = await self._tx.execute(
+            select(uploads)
+            .where(uploads.c.completed_at.is_(None), uploads.c.created_at < cutoff)
+            .order_by(uploads.c.created_at, uploads.c.id)
+            .limit(limit)
+        )
+        return [_upload(row) for row in result]
+
+    async def delete_incomplete(self, upload_id: str) -> bool:
+        result = await self._tx.execute(
+            delete(uploads).where(uploads.c.id == upload_id, uploads.c.completed_at.is_(None))
+        )
+        return bool(result.rowcount)

@@ -79,6 +79,52 @@ class UploadRepositoryContract:
             with pytest.raises(DuplicateRecord):
                 await tx.uploads.add(an_upload(1, owner_id=owner))
 
+    async def test_incomplete_uploads_before_a_cutoff_come_oldest_first_up_to_a_limit(
+        self, uow: UnitOfWorkFactory, owner: str
+    ) -> None:
+        async with uow() as tx:
+            for n in (4, 1, 3, 2, 6):
+                await tx.uploads.add(an_upload(n, owner_id=owner))
+            completed = an_upload(5, owner_id=owner)
+            completed.complete(at(7))
+            await tx.uploads.add(completed)
+            await tx.commit()
+        async with uow() as tx:
+            first_two = await tx.uploads.incomplete_before(at(6), 2)
+            all_before = await tx.uploads.incomplete_before(at(6), 100)
+        assert [u.id for u in first_two] == ["upload-0001", "upload-0002"]
+        # upload 5 is completed; upload 6 is not older than the cutoff
+        assert [u.id for u in all_before] == [f"upload-{n:04d}" for n in (1, 2, 3, 4)]
+
+    async def test_only_an_incomplete_upload_is_deleted(
+        self, uow: UnitOfWorkFactory, owner: str
+    ) -> None:
+        completed = an_upload(2, owner_id=owner)
+        completed.complete(at(3))
+        async with uow() as tx:
+            await tx.uploads.add(an_upload(1, owner_id=owner))
+            await tx.uploads.add(completed)
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.uploads.delete_incomplete("upload-0001") is True
+            assert await tx.uploads.delete_incomplete("upload-0002") is False
+            assert await tx.uploads.delete_incomplete("upload-9999") is False
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.uploads.get("upload-0001") is None
+            assert await tx.uploads.get("upload-0002") is not None
+
+    async def test_a_delete_that_is_not_committed_keeps_the_upload(
+        self, uow: UnitOfWorkFactory, owner: str
+    ) -> None:
+        async with uow() as tx:
+            await tx.uploads.add(an_upload(1, owner_id=owner))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.uploads.delete_incomplete("upload-0001") is True
+        async with uow() as tx:
+            assert await tx.uploads.get("upload-0001") is not None
+
 
 class TestUploadsInMemory(InMemoryStore, UploadRepositoryContract):
     pass
