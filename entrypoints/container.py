@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -73,7 +74,10 @@ from application.ports.runtime import Clock
 from application.product_images import ProductImages
 from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
+from domain.errors import ServiceUnavailable
 from entrypoints.settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -354,12 +358,28 @@ def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
+# How long the start-up check of the S3 settings may take.
+FILES_CHECK_SECONDS = 10.0
+
+
 async def start_services(container: Container) -> None:
-    """Make the database ready: create the SQLite file or migrate to the latest schema.
-    Does nothing when the unit of work is overridden (in-memory tests)."""
-    if container.unit_of_work.overridden:
-        return
-    await asyncio.to_thread(ensure_database, container.settings().database_url)
+    """Make the database ready: create the SQLite file or migrate to the latest schema
+    (not when the unit of work is overridden, as in in-memory tests). With S3 configured,
+    check that its bucket answers, and log an error naming the settings if not: the app
+    still starts (S3 may be down for a moment), and /health/ready reports it."""
+    if not container.unit_of_work.overridden:
+        await asyncio.to_thread(ensure_database, container.settings().database_url)
+    settings = container.settings()
+    if settings.s3_bucket is not None and not container.file_storage.overridden:
+        try:
+            await asyncio.wait_for(container.file_storage().check(), FILES_CHECK_SECONDS)
+        except (ServiceUnavailable, TimeoutError) as error:
+            log.error(
+                "file storage is not usable (check HEXMART_S3_BUCKET, HEXMART_S3_ENDPOINT_URL, "
+                "HEXMART_S3_REGION and the credentials); uploads and product images fail "
+                "until it is: %s",
+                error or "no answer",
+            )
 
 
 async def stop_services(container: Container) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 from application.ports.runtime import Clock
 from application.ports.storage import PresignedUpload, StoredObject
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, ServiceUnavailable
 
 MIN_SECRET_BYTES = 32
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/files"
@@ -91,6 +91,18 @@ class LocalFileStorage:
     async def delete(self, key: str) -> None:
         path = self.file_path(key)
         await asyncio.to_thread(self._delete, path, self._metadata_path(key))
+
+    async def check(self) -> None:
+        """The folder exists (it is made if missing) and files can be written there."""
+        await asyncio.to_thread(self._check_writable)
+
+    def _check_writable(self) -> None:
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self._root):
+                pass
+        except OSError as error:
+            raise ServiceUnavailable(f"file storage folder {self._root}: {error}") from error
 
     # -- for the HTTP route serving `base_url` ---------------------------------------
 

@@ -55,6 +55,9 @@ class InMemoryFileStorage:
     async def delete(self, key: str) -> None:
         self._blobs.pop(key, None)
 
+    async def check(self) -> None:
+        """Always usable."""
+
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Store an object, as a client uploading to the presigned URL would."""
         self._blobs[key] = _Blob(bytes(data), content_type)

@@ -85,6 +85,16 @@ class S3FileStorage:
         except BaseError as error:
             raise ServiceUnavailable(f"file storage: {error}") from error
 
+    async def check(self) -> None:
+        """List at most one object: fails for an unknown bucket, refused credentials or
+        an endpoint that does not answer."""
+        try:
+            await obstore.list(self._store, chunk_size=1).__anext__()
+        except StopAsyncIteration:
+            return  # an empty bucket
+        except BaseError as error:
+            raise ServiceUnavailable(f"file storage (bucket {self._bucket}): {error}") from error
+
     async def _sign(self, method: Any, key: str, expires_in: timedelta) -> str:
         if expires_in <= timedelta(0):
             raise ValueError(f"a presigned URL must expire in the future, got {expires_in}")

@@ -33,3 +33,7 @@ class FileStorage(Protocol):
         """The object's size and type, or None if nothing was uploaded under `key`."""
 
     async def delete(self, key: str) -> None: ...
+
+    async def check(self) -> None:
+        """Raise `ServiceUnavailable` unless the storage answers and its bucket (or
+        folder) exists: a readiness check, and a start-up check of the settings."""

@@ -112,3 +112,6 @@ class FileStorageContract(TimedContract, abc.ABC):
     async def test_deleting_a_missing_object_is_harmless(self, storage: FileStorage) -> None:
         await storage.delete("products/p-1/never-uploaded.png")
         assert await storage.head("products/p-1/never-uploaded.png") is None
+
+    async def test_a_usable_storage_passes_its_check(self, storage: FileStorage) -> None:
+        await storage.check()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -9,8 +11,11 @@ import pytest
 from adapters.local.local_file_storage import LocalFileStorage
 from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
+from adapters.system.clock import FixedClock
 from application.ports.storage import FileStorage, PresignedUpload
+from domain.errors import ServiceUnavailable
 from tests.contract.file_storage_contract import FileStorageContract
+from tests.real_services import free_port
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoServer
 
 BASE_URL = "http://127.0.0.1:8000/files"
@@ -101,3 +106,36 @@ class TestS3FileStorage(FileStorageContract):
             return None
         assert response.status_code == 200, response.text
         return response.content
+
+
+# --- the check: a storage that cannot be used says so ---------------------------------------
+
+
+def _s3(bucket: str, endpoint_url: str, **overrides: str) -> S3FileStorage:
+    credentials = {"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_ACCESS_KEY}
+    return S3FileStorage(
+        bucket, region=REGION, endpoint_url=endpoint_url, **{**credentials, **overrides}
+    )
+
+
+@pytest.mark.integration
+async def test_an_s3_bucket_that_does_not_exist_fails_the_check(moto_server: MotoServer) -> None:
+    with pytest.raises(ServiceUnavailable, match="no-such-bucket"):
+        await _s3("no-such-bucket", moto_server.url).check()
+
+
+@pytest.mark.integration
+async def test_an_s3_endpoint_that_does_not_answer_fails_the_check() -> None:
+    storage = _s3("hexmart", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises((ServiceUnavailable, TimeoutError)):
+        await asyncio.wait_for(storage.check(), 10)
+
+
+async def test_a_folder_that_cannot_be_written_fails_the_check(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    storage = LocalFileStorage(
+        blocker / "files", secret="s" * 32, clock=FixedClock(datetime.now(UTC)), base_url=BASE_URL
+    )
+    with pytest.raises(ServiceUnavailable, match="file storage folder"):
+        await storage.check()

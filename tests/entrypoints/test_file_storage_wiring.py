@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from adapters.local.local_file_storage import LocalFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
-from entrypoints.container import build_container
+from entrypoints.container import build_container, start_services, stop_services
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
 from entrypoints.testing import settings_for_tests
+from tests.http.shop_api import serving
+from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoServer
 
 
 async def test_the_embedded_default_keeps_files_in_the_data_folder_served_by_the_app(
@@ -65,3 +72,66 @@ def test_a_bucket_switches_files_to_s3() -> None:
     )
     assert isinstance(build_container(settings).file_storage(), S3FileStorage)
     assert settings.describe_adapters()["files"] == "s3 bucket shop-files"
+
+
+def _s3_settings(moto: MotoServer, bucket: str, tmp_path: Path) -> Settings:
+    return settings_for_tests(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}",
+        s3_bucket=bucket,
+        s3_endpoint_url=moto.url,
+        s3_region=REGION,
+        s3_access_key_id=ACCESS_KEY_ID,
+        s3_secret_access_key=SECRET_ACCESS_KEY,
+    )
+
+
+@pytest.mark.integration
+async def test_start_up_says_which_settings_to_check_when_the_bucket_does_not_answer(
+    moto_server: MotoServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    container = build_container(_s3_settings(moto_server, "no-such-bucket", tmp_path))
+    with caplog.at_level(logging.ERROR, logger="entrypoints.container"):
+        await start_services(container)
+    await stop_services(container)
+
+    [record] = [r for r in caplog.records if r.name == "entrypoints.container"]
+    assert "file storage is not usable" in record.getMessage()
+    assert "HEXMART_S3_BUCKET" in record.getMessage()
+    assert "no-such-bucket" in record.getMessage()
+
+
+@pytest.mark.integration
+async def test_start_up_is_quiet_when_the_bucket_answers(
+    moto_server: MotoServer, s3_bucket: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    container = build_container(_s3_settings(moto_server, s3_bucket, tmp_path))
+    with caplog.at_level(logging.ERROR, logger="entrypoints.container"):
+        await start_services(container)
+    await stop_services(container)
+
+    assert [r for r in caplog.records if r.name == "entrypoints.container"] == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("bucket_exists", "status", "outcome"), [(True, 200, "ok"), (False, 503, "failed")]
+)
+async def test_readiness_checks_the_bucket(
+    moto_server: MotoServer,
+    s3_bucket: str,
+    tmp_path: Path,
+    bucket_exists: bool,
+    status: int,
+    outcome: str,
+) -> None:
+    bucket = s3_bucket if bucket_exists else "no-such-bucket"
+    container = build_container(_s3_settings(moto_server, bucket, tmp_path))
+    await start_services(container)
+    try:
+        async with serving(create_app(container, background_jobs=False)) as client:
+            response = await client.get("/health/ready")
+    finally:
+        await stop_services(container)
+
+    assert response.status_code == status, response.text
+    assert response.json()["checks"] == {"database": "ok", "files": outcome}

@@ -1,5 +1,6 @@
 """/health: liveness and readiness, for load balancers and orchestrators. Readiness checks
-the database, and Redis when it is configured (sessions and the task queue need it)."""
+the database, Redis when it is configured (sessions and the task queue need it), and the
+S3 bucket when it is configured (uploads and product images need it)."""
 
 from __future__ import annotations
 
@@ -48,10 +49,16 @@ async def _redis(container: Container) -> None:
     await asyncio.wait_for(container.redis_client().ping(), REDIS_TIMEOUT_SECONDS)
 
 
+async def _files(container: Container) -> None:
+    await container.file_storage().check()
+
+
 def readiness_checks(container: Container) -> dict[str, Callable[[Container], Awaitable[None]]]:
     checks = {"database": _database}
     if container.settings().redis_url is not None:
         checks["redis"] = _redis
+    if container.settings().s3_bucket is not None:
+        checks["files"] = _files
     return checks
 
 
