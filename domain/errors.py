@@ -6,6 +6,11 @@ to one status code in one place, the CLI prints its message on one line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # domain.money raises these errors: importing it here would be a cycle
+    from domain.money import Money
+
 
 class DomainError(Exception):
     """Base of every error the domain and the use cases raise on purpose."""
@@ -89,6 +94,21 @@ class IdempotencyKeyReused(Conflict):
         super().__init__("this Idempotency-Key was already used with a different request")
 
 
+class EarlierRefundRecovered(Conflict):
+    """A refund asked for earlier went through at the payment provider although its answer
+    was lost; it is now recorded, and the refund just asked for was not made."""
+
+    def __init__(self, recovered: Money, refundable: Money) -> None:
+        super().__init__(
+            f"an earlier refund of {recovered} whose answer was lost went through at the "
+            f"payment provider and is now recorded; {refundable} is left to refund, and "
+            "this refund was not made: send the request again if another refund is still "
+            "wanted"
+        )
+        self.recovered = recovered
+        self.refundable = refundable
+
+
 class RuleViolation(DomainError):
     """Well-formed input that breaks a business rule (HTTP 422)."""
 
@@ -133,6 +153,11 @@ class ServiceUnavailable(DomainError):
 
 class PaymentProviderError(ServiceUnavailable):
     """The payment provider could not be reached or refused the call."""
+
+
+class ProviderKeyReused(PaymentProviderError):
+    """The payment provider refused a call because its idempotency key was first used
+    with other parameters (the first call may well have taken effect)."""
 
 
 class InvalidWebhook(DomainError):

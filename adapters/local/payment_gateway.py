@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
-from domain.errors import InvalidWebhook, PaymentProviderError
+from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 
@@ -36,6 +36,7 @@ class LocalPaymentGateway:
         self._intents: dict[str, PaymentIntent] = {}
         self._by_key: dict[str, str] = {}
         self._refunds: dict[str, ProviderRefund] = {}
+        self._refunds_of_intent: dict[str, list[ProviderRefund]] = {}
         self._refunded: dict[str, int] = {}
         self._sink: EventSink | None = None
         self._pending: set[asyncio.Task[None]] = set()
@@ -50,7 +51,7 @@ class LocalPaymentGateway:
         if idempotency_key in self._by_key:
             intent = self._intents[self._by_key[idempotency_key]]
             if intent.amount != amount:
-                raise PaymentProviderError("idempotency key reused with a different amount")
+                raise ProviderKeyReused("idempotency key reused with a different amount")
             return intent
         intent_id = f"pi_local_{secrets.token_hex(12)}"
         intent = PaymentIntent(
@@ -84,7 +85,7 @@ class LocalPaymentGateway:
         if idempotency_key in self._refunds:
             earlier = self._refunds[idempotency_key]
             if earlier.amount != amount:
-                raise PaymentProviderError("idempotency key reused with a different amount")
+                raise ProviderKeyReused("idempotency key reused with a different amount")
             return earlier
         intent = self._get(intent_id)
         already = self._refunded.get(intent_id, 0)
@@ -93,11 +94,20 @@ class LocalPaymentGateway:
         ):
             raise PaymentProviderError("refund exceeds what this intent captured")
         refund = ProviderRefund(
-            id=f"re_local_{secrets.token_hex(12)}", amount=amount, succeeded=True
+            id=f"re_local_{secrets.token_hex(12)}",
+            amount=amount,
+            succeeded=True,
+            idempotency_key=idempotency_key,
+            reason=reason,
         )
         self._refunded[intent_id] = already + amount.amount
         self._refunds[idempotency_key] = refund
+        self._refunds_of_intent.setdefault(intent_id, []).append(refund)
         return refund
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        self._get(intent_id)
+        return list(self._refunds_of_intent.get(intent_id, []))
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         raise InvalidWebhook("the local payment gateway receives no webhooks")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
-from domain.errors import InvalidValue, InvalidWebhook, PaymentProviderError
+from domain.errors import InvalidValue, InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 
@@ -61,14 +61,17 @@ class _Request:
 
     target: str
     amount: Money
+    reason: str | None = None
 
 
 class FakePaymentGateway:
     """The `PaymentGateway` port with intents in a dict, and controls for the test.
 
     Like Stripe: `create_intent` and `refund` are idempotent per key (the same key with
-    other parameters is refused), a refund may not exceed what was captured, cancelling
-    a succeeded intent is refused (cancelling a cancelled one returns it unchanged).
+    other parameters, a refund's reason included, is refused with `ProviderKeyReused`),
+    a refund may not exceed what was captured, cancelling a succeeded intent is refused
+    (cancelling a cancelled one returns it unchanged), each refund keeps its key and
+    reason (`list_refunds`).
     Webhooks are Stripe-shaped JSON signed Stripe-style (`t=<unix>,v1=<HMAC-SHA256 of
     "<t>.<payload>">`), checked against the clock with `webhook_tolerance`.
 
@@ -76,7 +79,8 @@ class FakePaymentGateway:
     the event the provider would send (its webhook body is `event_payload(event)`, its
     header `sign(body)`); `go_down()` / `come_back()` make every provider call raise
     `PaymentProviderError`; `lose_next_response()` lets the next call take effect and
-    then raise, as a timeout after the provider acted would. `create_intent_calls`
+    then raise, as a timeout after the provider acted would (a refund is then made at the
+    provider but its answer never reaches the caller). `create_intent_calls`
     counts calls, `intents_created` distinct intents, `events` lists emitted events.
     """
 
@@ -93,6 +97,7 @@ class FakePaymentGateway:
         self._intents: dict[str, _Intent] = {}
         self._intent_keys: dict[str, tuple[_Request, str]] = {}
         self._refund_keys: dict[str, tuple[_Request, ProviderRefund]] = {}
+        self._refunds: dict[str, list[ProviderRefund]] = {}
         self._down = False
         self._lose_next_response = False
         self._serial = 0
@@ -118,7 +123,7 @@ class FakePaymentGateway:
         if idempotency_key in self._intent_keys:
             first_request, intent_id = self._intent_keys[idempotency_key]
             if first_request != request:
-                raise PaymentProviderError(
+                raise ProviderKeyReused(
                     f"idempotency key {idempotency_key!r} was used with other parameters"
                 )
             return self._respond(self._intents[intent_id].snapshot())
@@ -154,11 +159,11 @@ class FakePaymentGateway:
         self, *, intent_id: str, amount: Money, idempotency_key: str, reason: str | None = None
     ) -> ProviderRefund:
         self._check_up()
-        request = _Request(intent_id, amount)
+        request = _Request(intent_id, amount, reason)
         if idempotency_key in self._refund_keys:
             first_request, refund = self._refund_keys[idempotency_key]
             if first_request != request:
-                raise PaymentProviderError(
+                raise ProviderKeyReused(
                     f"idempotency key {idempotency_key!r} was used with other parameters"
                 )
             return self._respond(refund)
@@ -173,9 +178,21 @@ class FakePaymentGateway:
                 f"left on intent {intent_id}"
             )
         intent.refunded = intent.refunded + amount
-        refund = ProviderRefund(id=self._new_id("re"), amount=amount, succeeded=True)
+        refund = ProviderRefund(
+            id=self._new_id("re"),
+            amount=amount,
+            succeeded=True,
+            idempotency_key=idempotency_key,
+            reason=reason,
+        )
         self._refund_keys[idempotency_key] = (request, refund)
+        self._refunds.setdefault(intent_id, []).append(refund)
         return self._respond(refund)
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        self._check_up()
+        self._intent(intent_id)
+        return self._respond(list(self._refunds.get(intent_id, [])))
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         self._verify_signature(payload, signature_header)

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import stripe
-from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+from stripe.params import PaymentIntentCreateParams, RefundCreateParams, RefundListParams
 
 from adapters.stripe_gateway.intents import intent_from_stripe
 from adapters.stripe_gateway.webhooks import event_from_json, verify_signature, webhook_secrets
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
-from domain.errors import InvalidValue, PaymentProviderError
+from domain.errors import InvalidValue, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 
@@ -27,6 +27,11 @@ DEFAULT_MAX_NETWORK_RETRIES = 2
 _REFUND_REASON_CODES = ("duplicate", "fraudulent", "requested_by_customer")
 # Stripe caps a metadata value at 500 characters.
 _METADATA_VALUE_LIMIT = 500
+# The refund's metadata entry that keeps our idempotency key, so that a refund whose
+# answer was lost can be found again (Stripe does not show the key of a request).
+IDEMPOTENCY_KEY_METADATA = "hexmart_idempotency_key"
+# Refunds per page when listing an intent's refunds (Stripe's maximum).
+_REFUNDS_PAGE_SIZE = 100
 
 
 class StripePaymentGateway:
@@ -42,14 +47,18 @@ class StripePaymentGateway:
       unchanged, cancelling a succeeded one is refused (refund it instead).
     - `refund`: checks first that the intent succeeded and that the currency matches,
       then refunds with the idempotency key; Stripe refuses a refund beyond what is
-      left (localstripe does not). The free-text reason goes to the refund's metadata;
-      Stripe's `reason` code (duplicate, fraudulent, requested_by_customer) is sent only
-      if `refund_reason_code` is configured.
+      left (localstripe does not). The key also goes to the refund's metadata
+      (`hexmart_idempotency_key`), and so does the free-text reason (`reason`); Stripe's
+      `reason` code (duplicate, fraudulent, requested_by_customer) is sent only if
+      `refund_reason_code` is configured. Stripe's `idempotency_error` (the key was
+      first used with other parameters) raises `ProviderKeyReused`.
+    - `list_refunds`: every refund of the intent, all pages, keys read from metadata.
     - `parse_event`: see `webhooks.verify_signature`. `webhook_secret` may list several
       secrets ("whsec_new,whsec_old") while one is rotated.
 
     Every provider failure (unreachable, timeout, rate limit, 5xx, rejected key, refused
-    request) raises `PaymentProviderError` with a message that never holds the API key.
+    request, reused idempotency key) raises `PaymentProviderError` with a message that
+    never holds the API key.
     Call `aclose()` at shutdown.
     """
 
@@ -137,24 +146,28 @@ class StripePaymentGateway:
         self, *, intent_id: str, amount: Money, idempotency_key: str, reason: str | None = None
     ) -> ProviderRefund:
         await self._check_refundable(intent_id, amount)
-        params: RefundCreateParams = {"payment_intent": intent_id, "amount": amount.amount}
+        metadata = {IDEMPOTENCY_KEY_METADATA: idempotency_key}
         if reason:
-            params["metadata"] = {"reason": reason[:_METADATA_VALUE_LIMIT]}
+            metadata["reason"] = reason[:_METADATA_VALUE_LIMIT]
+        params: RefundCreateParams = {
+            "payment_intent": intent_id,
+            "amount": amount.amount,
+            "metadata": metadata,
+        }
         if self._refund_reason_code:
             params["reason"] = self._refund_reason_code
         async with _provider_call(f"refunding {amount} of payment intent {intent_id}"):
             refund = await self._client.v1.refunds.create_async(
                 params, {"idempotency_key": idempotency_key}
             )
-        document = refund.to_dict()
-        try:
-            refunded = Money(document["amount"], str(document["currency"]).upper())
-            refund_id = document["id"]
-        except (KeyError, InvalidValue) as exc:
-            raise PaymentProviderError(f"unexpected refund from the provider: {exc}") from None
-        return ProviderRefund(
-            id=str(refund_id), amount=refunded, succeeded=document.get("status") == "succeeded"
-        )
+        return _read_refund(refund)
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        params: RefundListParams = {"payment_intent": intent_id, "limit": _REFUNDS_PAGE_SIZE}
+        async with _provider_call(f"listing the refunds of payment intent {intent_id}"):
+            first_page = await self._client.v1.refunds.list_async(params)
+            found = [refund async for refund in first_page.auto_paging_iter()]
+        return [_read_refund(refund) for refund in found]
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         text = verify_signature(payload, signature_header, self._webhook_secrets, self._tolerance)
@@ -175,6 +188,26 @@ class StripePaymentGateway:
             )
         if amount.currency != paid.amount.currency or not amount.is_positive:
             raise PaymentProviderError(f"cannot refund {amount} of a {paid.amount} payment")
+
+
+def _read_refund(refund: stripe.Refund) -> ProviderRefund:
+    document = refund.to_dict()
+    try:
+        refunded = Money(document["amount"], str(document["currency"]).upper())
+        refund_id = document["id"]
+    except (KeyError, TypeError, ValueError, InvalidValue) as exc:
+        raise PaymentProviderError(f"unexpected refund from the provider: {exc}") from None
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    key, reason = metadata.get(IDEMPOTENCY_KEY_METADATA), metadata.get("reason")
+    return ProviderRefund(
+        id=str(refund_id),
+        amount=refunded,
+        succeeded=document.get("status") == "succeeded",
+        idempotency_key=key if isinstance(key, str) else None,
+        reason=reason if isinstance(reason, str) else None,
+    )
 
 
 def _read_intent(found: stripe.PaymentIntent) -> PaymentIntent:
@@ -207,6 +240,11 @@ async def _provider_call(doing: str) -> AsyncIterator[None]:
     except stripe.RateLimitError:
         raise PaymentProviderError(
             f"the payment provider is rate limiting us; failed while {doing}"
+        ) from None
+    except stripe.IdempotencyError as exc:
+        raise ProviderKeyReused(
+            f"the payment provider refused {doing}: its idempotency key was first used "
+            f"with other parameters (HTTP {exc.http_status})"
         ) from None
     except stripe.StripeError as exc:
         details = ", ".join(

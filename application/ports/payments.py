@@ -23,9 +23,16 @@ class PaymentIntent:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRefund:
+    """One refund as the provider keeps it. `idempotency_key` is the key it was made
+    with (kept with the refund so that it can be found again when its answer was lost;
+    None for a refund made some other way, e.g. in the provider's dashboard), `reason`
+    the free text it was given."""
+
     id: str
     amount: Money
     succeeded: bool
+    idempotency_key: str | None
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +46,12 @@ class ProviderEvent:
 
 
 class PaymentGateway(Protocol):
-    """Creates and follows payment intents. Every call that can charge takes an idempotency
-    key, so a retry after a timeout never charges twice. Network and provider failures
-    raise `PaymentProviderError`."""
+    """Creates and follows payment intents. Every call that can charge or refund takes an
+    idempotency key, so a retry after a timeout never charges or refunds twice: the same
+    key with the same parameters replays the first answer. Network and provider failures
+    raise `PaymentProviderError`; a key first used with other parameters raises its
+    subclass `ProviderKeyReused` (the first call may have taken effect: `list_refunds`
+    finds a refund by its key)."""
 
     @property
     def provider(self) -> str:
@@ -57,7 +67,12 @@ class PaymentGateway(Protocol):
 
     async def refund(
         self, *, intent_id: str, amount: Money, idempotency_key: str, reason: str | None = None
-    ) -> ProviderRefund: ...
+    ) -> ProviderRefund:
+        """Refund `amount` of a succeeded intent; the provider keeps `idempotency_key`
+        and `reason` with the refund."""
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        """Every refund of the intent, each with the idempotency key it was made with."""
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         """Verify the signature over the raw body and parse it; raises `InvalidWebhook`."""

@@ -24,6 +24,7 @@ from domain.errors import (
     Conflict,
     CurrencyMismatch,
     DomainError,
+    EarlierRefundRecovered,
     EmailAlreadyRegistered,
     EmptyCart,
     IdempotencyKeyReused,
@@ -37,6 +38,7 @@ from domain.errors import (
     OutOfStock,
     PaymentProviderError,
     PermissionDenied,
+    ProviderKeyReused,
     RefundExceedsPayment,
     RuleViolation,
     ServiceUnavailable,
@@ -84,6 +86,9 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemKind] = {
     IllegalTransition: ProblemKind(409, "illegal-transition", "Illegal status transition"),
     EmailAlreadyRegistered: ProblemKind(409, "email-taken", "Email already registered"),
     IdempotencyKeyReused: ProblemKind(409, "idempotency-key-reused", "Idempotency key reused"),
+    EarlierRefundRecovered: ProblemKind(
+        409, "earlier-refund-recovered", "An earlier refund went through"
+    ),
     CurrencyMismatch: ProblemKind(422, "currency-mismatch", "Currency mismatch"),
     RuleViolation: ProblemKind(422, "rule-violation", "Business rule violated"),
     RefundExceedsPayment: ProblemKind(
@@ -91,6 +96,11 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemKind] = {
     ),
     ServiceUnavailable: ProblemKind(503, "service-unavailable", "Service unavailable"),
     PaymentProviderError: ProblemKind(
+        503, "payment-provider-unavailable", "Payment provider unavailable"
+    ),
+    # Only when the refund it refused cannot be found at the provider: to the client,
+    # the provider cannot complete the call right now.
+    ProviderKeyReused: ProblemKind(
         503, "payment-provider-unavailable", "Payment provider unavailable"
     ),
 }

@@ -1,5 +1,5 @@
-"""The PaymentGateway contract: idempotent intents and refunds, cancellation; and, for the
-gateways that have them, outages and webhooks.
+"""The PaymentGateway contract: idempotent intents and refunds, refunds listed with their
+keys, cancellation; and, for the gateways that have them, outages and webhooks.
 
 Each capability is a contract of its own, so a test class inherits exactly what its
 adapter can do and a test that does not apply is never collected (never skipped).
@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.ports.payments import PaymentGateway, PaymentIntent
-from domain.errors import InvalidWebhook, PaymentProviderError
+from application.ports.payments import PaymentGateway, PaymentIntent, ProviderRefund
+from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 from tests.contract.time_control import TimedContract
@@ -86,7 +86,7 @@ class PaymentGatewayContract(TimedContract, abc.ABC):
         self, gateway: PaymentGateway
     ) -> None:
         await self.new_intent(gateway, amount=TOTAL)
-        with pytest.raises(PaymentProviderError):
+        with pytest.raises(ProviderKeyReused):
             await self.new_intent(gateway, amount=TOTAL + Money(1, "EUR"))
 
     async def test_an_unknown_intent_is_a_provider_error(self, gateway: PaymentGateway) -> None:
@@ -155,10 +155,79 @@ class PaymentGatewayContract(TimedContract, abc.ABC):
     ) -> None:
         intent = await self.paid_intent(gateway)
         await gateway.refund(intent_id=intent.id, amount=Money(5_00, "EUR"), idempotency_key="r1")
-        with pytest.raises(PaymentProviderError):
+        with pytest.raises(ProviderKeyReused):
             await gateway.refund(
                 intent_id=intent.id, amount=Money(6_00, "EUR"), idempotency_key="r1"
             )
+
+    async def test_a_refund_carries_its_idempotency_key_and_reason(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = await self.paid_intent(gateway)
+        refund = await gateway.refund(
+            intent_id=intent.id,
+            amount=Money(5_00, "EUR"),
+            idempotency_key="refund:order-1:1",
+            reason="scratched",
+        )
+        assert (refund.idempotency_key, refund.reason) == ("refund:order-1:1", "scratched")
+
+    async def test_every_refund_of_an_intent_is_listed_with_its_key(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = await self.paid_intent(gateway)
+        other = await self.new_intent(gateway, "order-2")
+        await self.customer_pays(gateway, other)
+        assert await gateway.list_refunds(intent.id) == []
+        made = [
+            await gateway.refund(
+                intent_id=intent.id,
+                amount=Money(10_00, "EUR"),
+                idempotency_key="refund:order-1:1",
+                reason="scratched",
+            ),
+            await gateway.refund(
+                intent_id=intent.id, amount=Money(2_00, "EUR"), idempotency_key="refund:order-1:2"
+            ),
+        ]
+        await gateway.refund(
+            intent_id=other.id, amount=Money(1_00, "EUR"), idempotency_key="refund:order-2:1"
+        )
+
+        listed = await gateway.list_refunds(intent.id)
+
+        def facts(refunds: list[ProviderRefund]) -> set[tuple[object, ...]]:
+            # In no particular order (Stripe lists the newest first).
+            return {(r.id, r.amount, r.idempotency_key, r.reason) for r in refunds}
+
+        assert len(listed) == 2
+        assert (
+            facts(listed)
+            == facts(made)
+            == {
+                (made[0].id, Money(10_00, "EUR"), "refund:order-1:1", "scratched"),
+                (made[1].id, Money(2_00, "EUR"), "refund:order-1:2", None),
+            }
+        )
+
+    async def test_the_refund_a_reused_key_was_first_used_for_is_listed(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = await self.paid_intent(gateway)
+        first = await gateway.refund(
+            intent_id=intent.id, amount=Money(5_00, "EUR"), idempotency_key="refund:order-1:1"
+        )
+        with pytest.raises(ProviderKeyReused):
+            await gateway.refund(
+                intent_id=intent.id, amount=TOTAL, idempotency_key="refund:order-1:1"
+            )
+
+        [found] = [
+            refund
+            for refund in await gateway.list_refunds(intent.id)
+            if refund.idempotency_key == "refund:order-1:1"
+        ]
+        assert (found.id, found.amount) == (first.id, Money(5_00, "EUR"))
 
     async def test_an_unpaid_intent_cannot_be_refunded(self, gateway: PaymentGateway) -> None:
         intent = await self.new_intent(gateway)
@@ -184,6 +253,8 @@ class PaymentGatewayOutageContract(PaymentGatewayContract):
             await gateway.cancel_intent("pi_1")
         with pytest.raises(PaymentProviderError):
             await gateway.refund(intent_id="pi_1", amount=TOTAL, idempotency_key="r1")
+        with pytest.raises(PaymentProviderError):
+            await gateway.list_refunds("pi_1")
 
 
 class PaymentWebhookContract(PaymentGatewayContract):

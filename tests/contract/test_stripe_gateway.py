@@ -4,9 +4,11 @@ plus what only Stripe has (declines, refund metadata, its errors, its webhooks).
 localstripe falls short of Stripe in ways the contract notices, marked as expected
 failures (strict, so they are noticed if localstripe catches up): it ignores idempotency
 keys, and it refunds more than was paid. The adapter forwards every key (pinned against
-a recording stub in tests/adapters/stripe_gateway, as is Stripe's refusal of an excess
-refund); the application never relies on the provider alone, it stores the intent id
-and keeps the refund total within the payment itself.
+a recording stub in tests/adapters/stripe_gateway, as are Stripe's refusals of an excess
+refund and of a refund key reused for another amount); the application never relies on
+the provider alone, it stores the intent id and keeps the refund total within the
+payment itself. Refunds listed by intent, with the key kept in their metadata, localstripe
+does have.
 
 The test plays the customer with the plain SDK: it attaches a test card to the intent
 (localstripe cannot take one at confirm time) and confirms it. localstripe cannot confirm
@@ -186,6 +188,12 @@ class TestStripePaymentGateway(PaymentGatewayOutageContract, PaymentWebhookContr
     ) -> None:
         await super().test_reusing_a_refund_key_for_another_amount_is_refused(gateway)
 
+    @_IGNORES_KEYS
+    async def test_the_refund_a_reused_key_was_first_used_for_is_listed(
+        self, gateway: PaymentGateway
+    ) -> None:
+        await super().test_the_refund_a_reused_key_was_first_used_for_is_listed(gateway)
+
     @_REFUNDS_ANYTHING
     async def test_refunding_more_than_was_captured_is_refused(
         self, gateway: PaymentGateway
@@ -235,7 +243,7 @@ class TestStripePaymentGateway(PaymentGatewayOutageContract, PaymentWebhookContr
                 intent_id=intent.id, amount=Money(100, "USD"), idempotency_key="r1"
             )
 
-    async def test_the_refund_reason_is_kept_with_the_refund(
+    async def test_the_refund_key_and_reason_are_kept_in_its_metadata(
         self, gateway: StripePaymentGateway, customer: Customer
     ) -> None:
         intent = await self.paid_intent(gateway)
@@ -246,7 +254,10 @@ class TestStripePaymentGateway(PaymentGatewayOutageContract, PaymentWebhookContr
             reason="damaged in transit",
         )
         stored = await customer.client.v1.refunds.retrieve_async(refund.id)
-        assert stored.to_dict()["metadata"] == {"reason": "damaged in transit"}
+        assert stored.to_dict()["metadata"] == {
+            "hexmart_idempotency_key": "r1",
+            "reason": "damaged in transit",
+        }
 
     async def test_a_rejected_api_key_is_a_provider_error_that_does_not_show_the_key(
         self, localstripe: LocalStripe

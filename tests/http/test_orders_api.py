@@ -345,6 +345,44 @@ async def test_refunds_are_for_admins_and_never_exceed_what_was_paid(
     assert payment["refunds"][0]["reason"] == "chipped"
 
 
+async def test_a_new_refund_after_a_lost_one_is_a_conflict_that_records_the_lost_one(
+    client: Client,
+    container: Container,
+    admin: Account,
+    customer: Account,
+    mug: dict[str, Any],
+) -> None:
+    order = await place_order(client, customer, mug["id"], 2)
+    await pay(container, order["id"])
+    url = f"/orders/{order['id']}/refunds"
+    container.payment_gateway().lose_next_response()  # the provider refunds; we never hear
+
+    lost = await client.post(
+        url, json={"amount": {"amount": 1000, "currency": "USD"}}, headers=admin.headers
+    )
+    other_amount = await client.post(
+        url, json={"amount": {"amount": 500, "currency": "USD"}}, headers=admin.headers
+    )
+    payments_then = (
+        await client.get(f"/orders/{order['id']}/payments", headers=admin.headers)
+    ).json()
+    sent_again = await client.post(
+        url, json={"amount": {"amount": 500, "currency": "USD"}}, headers=admin.headers
+    )
+
+    assert_problem(lost, 503)
+    body = assert_problem(other_amount, 409)
+    assert body["type"] == "urn:hexmart:problem:earlier-refund-recovered"
+    assert "earlier refund of 1000 USD" in body["detail"]
+    assert "1400 USD is left to refund" in body["detail"]
+    assert "send the request again" in body["detail"]
+    [payment] = payments_then["items"]
+    assert payment["status"] == "partially_refunded"
+    assert [r["amount"]["amount"] for r in payment["refunds"]] == [1000]
+    assert sent_again.status_code == 201
+    assert sent_again.json()["refunded_amount"] == {"amount": 1500, "currency": "USD"}
+
+
 async def test_payments_show_the_client_secret_to_the_owner_only(
     client: Client, staff: Account, customer: Account, mug: dict[str, Any]
 ) -> None:

@@ -171,7 +171,17 @@ class OrdersController(Controller):
         status_code=201,
         guards=[administrators],
         security=USER_ONLY,
-        responses=problems(401, 403, 404, 409, 413, 422, 503),
+        responses=problems(
+            401,
+            403,
+            404,
+            413,
+            422,
+            503,
+            on_409="The order cannot be refunded in its status; or (`earlier-refund-recovered`) "
+            "an earlier refund whose answer was lost went through and is now recorded, this "
+            "one was not made: send it again if it is still wanted",
+        ),
     )
     async def refund_order(
         self,

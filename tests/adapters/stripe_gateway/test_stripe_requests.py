@@ -2,7 +2,8 @@
 
 localstripe ignores idempotency keys and never fails on purpose, so the request details
 that make retries safe (the key on every call that moves money, the same key on the
-SDK's own retry) and the handling of 429/5xx answers are pinned against this stub.
+SDK's own retry, Stripe's refusal of a key reused with other parameters) and the handling
+of 429/5xx answers are pinned against this stub.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from adapters.stripe_gateway import StripePaymentGateway
-from domain.errors import PaymentProviderError
+from domain.errors import PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 
 INTENT = {
@@ -44,6 +45,7 @@ class Request:
     path: str
     headers: dict[str, str]
     form: dict[str, str]
+    query: dict[str, str]
 
 
 @dataclass
@@ -56,7 +58,9 @@ class StubStripe:
 
     async def handle(self, request: web.Request) -> web.Response:
         form = {key: str(value) for key, value in (await request.post()).items()}
-        self.requests.append(Request(request.method, request.path, dict(request.headers), form))
+        self.requests.append(
+            Request(request.method, request.path, dict(request.headers), form, dict(request.query))
+        )
         if self.replies:
             status, reply = self.replies.pop(0)
             return web.json_response(reply, status=status)
@@ -123,8 +127,68 @@ async def test_a_refund_checks_the_intent_then_sends_its_idempotency_key(
     assert sent.form == {
         "payment_intent": "pi_stub",
         "amount": "700",
+        "metadata[hexmart_idempotency_key]": "refund:ord_1:1",
         "metadata[reason]": "customer changed their mind",
     }
+
+
+async def test_stripe_refusing_a_refund_key_reused_with_other_parameters_is_key_reused(
+    gateway: StripePaymentGateway, stub: StubStripe
+) -> None:
+    # Stripe's answer to a key first used for another amount (localstripe ignores keys).
+    stub.replies += [
+        (200, PAID_INTENT),
+        (
+            400,
+            error(
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters "
+                "they were first used with.",
+            ),
+        ),
+    ]
+
+    with pytest.raises(ProviderKeyReused, match="idempotency key was first used"):
+        await gateway.refund(
+            intent_id="pi_stub", amount=Money(900, "EUR"), idempotency_key="refund:ord_1:1"
+        )
+
+    assert [sent.path for sent in stub.requests] == [
+        "/v1/payment_intents/pi_stub",
+        "/v1/refunds",
+    ]
+
+
+async def test_listing_refunds_reads_every_page_with_each_refund_s_key(
+    gateway: StripePaymentGateway, stub: StubStripe
+) -> None:
+    def refund(number: int, metadata: dict[str, str]) -> dict[str, Any]:
+        return {**REFUND, "id": f"re_{number}", "amount": 100 * number, "metadata": metadata}
+
+    def page(refunds: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+        return {"object": "list", "url": "/v1/refunds", "has_more": has_more, "data": refunds}
+
+    stub.replies += [
+        (200, page([refund(2, {"hexmart_idempotency_key": "refund:ord_1:2"})], True)),
+        (
+            200,
+            page([refund(1, {"hexmart_idempotency_key": "refund:ord_1:1", "reason": "x"})], True),
+        ),
+        (200, page([refund(3, {})], False)),
+    ]
+
+    refunds = await gateway.list_refunds("pi_stub")
+
+    assert [(r.id, r.amount, r.idempotency_key, r.reason) for r in refunds] == [
+        ("re_2", Money(200, "EUR"), "refund:ord_1:2", None),
+        ("re_1", Money(100, "EUR"), "refund:ord_1:1", "x"),
+        ("re_3", Money(300, "EUR"), None, None),
+    ]
+    assert [(sent.method, sent.path) for sent in stub.requests] == [("GET", "/v1/refunds")] * 3
+    first, second, third = (sent.query for sent in stub.requests)
+    assert first == {"payment_intent": "pi_stub", "limit": "100"}
+    assert second == {**first, "starting_after": "re_2"}
+    assert third == {**first, "starting_after": "re_1"}
 
 
 async def test_stripe_refusing_a_refund_beyond_what_is_left_is_a_provider_error(
