@@ -341,7 +341,10 @@ class Container(containers.DeclarativeContainer):
     product_images = providers.Singleton(
         ProductImages, unit_of_work, file_storage, clock, ids, upload_policy, cache
     )
-    uploads = providers.Singleton(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
+    # A Factory: the background loop uses it as the app starts (purging abandoned uploads),
+    # and a Singleton made then would keep a file storage overridden afterwards (tests,
+    # embedding programs). Building one is only storing references.
+    uploads = providers.Factory(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
     live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
