@@ -5,14 +5,13 @@ Every provider call that can move money carries an idempotency key derived from 
 the order and payment rows are locked, so retries and races never charge or refund twice.
 
 A refund whose answer was lost (a timeout, or our commit failing afterwards) is made at
-the provider but not recorded here. A retry with the same parameters reuses its key and
-the provider replays it. A retry with other parameters (an admin's new amount or reason,
-or a cancel that refunds everything left) reuses the key, which the provider refuses
-(`ProviderKeyReused`): the refund made under that key is then looked up at the provider
-(it keeps the key) and recorded. A caller who wanted everything left gets the rest
-refunded under the next key; an admin who asked for an explicit amount and finds that
-amount refunded is done, one who asked for another amount gets `EarlierRefundRecovered`
-once the recovered refund is committed, and may ask again.
+the provider but not recorded here, and the provider forgets idempotency keys after a
+day. So before each refund the provider's refunds of the payment are listed, and any not
+recorded here (also one made in the provider's dashboard) is recorded first: a refund is
+never made twice, however late the retry. A caller who wanted everything left then gets
+what is left refunded; an admin who asked for an explicit amount and finds that amount
+among the recovered is done; one who asked for another amount gets
+`EarlierRefundRecovered` once the recovered refunds are committed, and may ask again.
 """
 
 from __future__ import annotations
@@ -138,7 +137,7 @@ class PaymentFlow:
         other than the recovered one's, nothing more is refunded and
         EarlierRefundRecovered is raised once the recovered refund is committed."""
 
-        async def refund(uow: UnitOfWork) -> tuple[Order, Refund | None]:
+        async def refund(uow: UnitOfWork) -> tuple[Order, Money | None]:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None:
                 raise NotFound("order", order_id)
@@ -152,7 +151,7 @@ class PaymentFlow:
         # Raised after the commit: raising inside would roll the recovered refund back.
         order, recovered = await in_transaction(self._uow_factory, refund)
         if recovered is not None:
-            raise EarlierRefundRecovered(recovered.amount, order.refundable_amount)
+            raise EarlierRefundRecovered(recovered, order.refundable_amount)
         return order
 
     async def refund_late_payment(self, uow: UnitOfWork, order: Order, amount: Money) -> None:
@@ -186,21 +185,44 @@ class PaymentFlow:
         reason: str | None,
         *,
         everything_left: bool,
-    ) -> Refund | None:
+    ) -> Money | None:
         """With the order row locked: refund at the provider, then record it on the payment
         and the order (the caller commits).
 
-        When the provider refuses the refund's key as used with other parameters, the
-        refund made earlier under that key is recorded (if the provider has none, its
-        error is raised). Then, if the caller wants `everything_left` (`amount` was what
-        was left), the rest is refunded under the next key and None is returned. If not,
-        nothing more is refunded: None if the recovered refund was for `amount` (it was
-        this request's own retry), else the recovered refund, for the caller to report."""
+        First, any refund the provider holds for the payment that is not recorded here (an
+        answer lost, whether or not the provider still remembers its key; a refund made
+        in the provider's dashboard) is recorded. If there was one and the caller wants
+        `everything_left` (`amount` was what was left), what is left now is refunded and
+        None is returned. If the caller asked for an explicit `amount`, nothing more is
+        refunded: None if one recovered refund was for `amount` (this request's own
+        retry), else the total recovered, for the caller to report.
+
+        The refund's key is `refund:<order>:<n>`, n counting the provider's refunds of
+        the payment (an attempt whose answer is lost and that the provider has not
+        finished yet is therefore retried under its own key). A key
+        the provider refuses as used with other parameters means an attempt under it is
+        in flight or ended in an error the provider keeps: the refunds are looked at once
+        more (an attempt in flight may have finished), else the provider error stands."""
         payment = await uow.payments.get_for_order(order.id, for_update=True)
         if payment is None or payment.intent_id is None:
             raise NotFound("payment for order", order.id)
+        looked_again = False
         while True:
-            key = refund_idempotency_key(order.id, len(payment.refunds) + 1)
+            listed = await self._gateway.list_refunds(payment.intent_id)
+            recovered = await self._record_unrecorded_refunds(uow, order, payment, listed)
+            if recovered:
+                if not everything_left:
+                    if any(refund.amount == amount for refund in recovered):
+                        return None
+                    total = recovered[0].amount
+                    for refund in recovered[1:]:
+                        total = total + refund.amount
+                    return total
+                amount = order.refundable_amount
+                if not amount.is_positive:
+                    return None
+            # Every refund at the provider (failed ones too) used up a key.
+            key = refund_idempotency_key(order.id, len(listed) + 1)
             try:
                 made = await self._gateway.refund(
                     intent_id=payment.intent_id,
@@ -208,33 +230,41 @@ class PaymentFlow:
                     idempotency_key=key,
                     reason=reason,
                 )
-            except ProviderKeyReused:
-                earlier = await self._lost_refund(payment.intent_id, key)
-                if earlier is None:
-                    raise
-                recovered = await self._record_refund(
-                    uow, order, payment, earlier.amount, earlier.reason, earlier.id
-                )
-                if not everything_left:
-                    return None if recovered.amount == amount else recovered
-                amount = order.refundable_amount
-                if not amount.is_positive:
-                    return None
+            except ProviderKeyReused as refused:
+                if looked_again:
+                    raise PaymentProviderError(
+                        f"the payment provider still holds an earlier attempt under refund "
+                        f"key {key} (in progress, or an error it keeps for a day); try again "
+                        "later, or with the amount and reason of that attempt"
+                    ) from refused
+                looked_again = True
                 continue
             await self._record_refund(uow, order, payment, amount, reason, made.id)
             return None
 
-    async def _lost_refund(self, intent_id: str, idempotency_key: str) -> ProviderRefund | None:
-        """The refund the provider made under `idempotency_key`, if any."""
-        for refund in await self._gateway.list_refunds(intent_id):
-            if refund.idempotency_key == idempotency_key:
-                log.warning(
-                    "refund %s (%s) went through although its answer was lost; recording it",
-                    idempotency_key,
-                    refund.amount,
-                )
-                return refund
-        return None
+    async def _record_unrecorded_refunds(
+        self, uow: UnitOfWork, order: Order, payment: Payment, listed: list[ProviderRefund]
+    ) -> list[Refund]:
+        """Record each refund the provider made of the payment that is not recorded here,
+        oldest first; refunds that failed or were cancelled gave nothing back and are
+        left out."""
+        known = {refund.provider_refund_id for refund in payment.refunds}
+        recovered = []
+        for found in listed:
+            if found.id in known or found.failed:
+                continue
+            log.warning(
+                "refund %s (%s, key %s) of order %s was made at the provider but not "
+                "recorded (an answer lost, or made outside the shop); recording it",
+                found.id,
+                found.amount,
+                found.idempotency_key,
+                order.id,
+            )
+            recovered.append(
+                await self._record_refund(uow, order, payment, found.amount, found.reason, found.id)
+            )
+        return recovered
 
     async def _record_refund(
         self,

@@ -95,15 +95,16 @@ class IdempotencyKeyReused(Conflict):
 
 
 class EarlierRefundRecovered(Conflict):
-    """A refund asked for earlier went through at the payment provider although its answer
-    was lost; it is now recorded, and the refund just asked for was not made."""
+    """Refunds made at the payment provider but not recorded by the shop (an answer lost,
+    or a refund made in the provider's dashboard) turned up; they are now recorded, and
+    the refund just asked for was not made."""
 
     def __init__(self, recovered: Money, refundable: Money) -> None:
         super().__init__(
-            f"an earlier refund of {recovered} whose answer was lost went through at the "
-            f"payment provider and is now recorded; {refundable} is left to refund, and "
-            "this refund was not made: send the request again if another refund is still "
-            "wanted"
+            f"an earlier refund of {recovered} made at the payment provider but not "
+            f"recorded here (its answer was lost, or it was made outside the shop) is now "
+            f"recorded; {refundable} is left to refund, and this refund was not made: send "
+            "the request again if another refund is still wanted"
         )
         self.recovered = recovered
         self.refundable = refundable

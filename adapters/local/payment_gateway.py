@@ -96,7 +96,7 @@ class LocalPaymentGateway:
         refund = ProviderRefund(
             id=f"re_local_{secrets.token_hex(12)}",
             amount=amount,
-            succeeded=True,
+            failed=False,
             idempotency_key=idempotency_key,
             reason=reason,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -181,7 +182,7 @@ class FakePaymentGateway:
         refund = ProviderRefund(
             id=self._new_id("re"),
             amount=amount,
-            succeeded=True,
+            failed=False,
             idempotency_key=idempotency_key,
             reason=reason,
         )
@@ -192,7 +193,8 @@ class FakePaymentGateway:
     async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
         self._check_up()
         self._intent(intent_id)
-        return self._respond(list(self._refunds.get(intent_id, [])))
+        # A read: a lost answer only matters for calls that change something.
+        return list(self._refunds.get(intent_id, []))
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         self._verify_signature(payload, signature_header)
@@ -226,7 +228,37 @@ class FakePaymentGateway:
         self._down = False
 
     def lose_next_response(self) -> None:
+        """The next call is carried out (an intent made, a refund given) but its answer
+        never arrives: the caller sees a timeout. Listing refunds does not count."""
         self._lose_next_response = True
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does a day after a key's first use: the key may be used afresh."""
+        self._intent_keys.clear()
+        self._refund_keys.clear()
+
+    def refund_in_dashboard(self, intent_id: str, amount: Money) -> ProviderRefund:
+        """A refund made at the provider without the shop (no idempotency key)."""
+        intent = self._intent(intent_id)
+        if intent.refunded + amount > intent.amount:
+            raise ValueError(f"refund of {amount} exceeds what is left on {intent_id}")
+        intent.refunded = intent.refunded + amount
+        refund = ProviderRefund(
+            id=self._new_id("re"), amount=amount, failed=False, idempotency_key=None, reason=None
+        )
+        self._refunds.setdefault(intent_id, []).append(refund)
+        return refund
+
+    def fail_refund(self, refund_id: str) -> None:
+        """The refund fails at the bank after it was made: its money stays with the shop."""
+        for intent_id, refunds in self._refunds.items():
+            for index, refund in enumerate(refunds):
+                if refund.id == refund_id:
+                    refunds[index] = dataclasses.replace(refund, failed=True)
+                    intent = self._intent(intent_id)
+                    intent.refunded = intent.refunded - refund.amount
+                    return
+        raise KeyError(refund_id)
 
     def event_payload(self, event: ProviderEvent) -> bytes:
         """The webhook body the provider would POST for `event`."""

@@ -167,6 +167,9 @@ class StripePaymentGateway:
         async with _provider_call(f"listing the refunds of payment intent {intent_id}"):
             first_page = await self._client.v1.refunds.list_async(params)
             found = [refund async for refund in first_page.auto_paging_iter()]
+        # Stripe lists newest first; the port promises oldest first.
+        found.reverse()
+        found.sort(key=lambda refund: int(getattr(refund, "created", None) or 0))
         return [_read_refund(refund) for refund in found]
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
@@ -204,7 +207,7 @@ def _read_refund(refund: stripe.Refund) -> ProviderRefund:
     return ProviderRefund(
         id=str(refund_id),
         amount=refunded,
-        succeeded=document.get("status") == "succeeded",
+        failed=document.get("status") in ("failed", "canceled"),
         idempotency_key=key if isinstance(key, str) else None,
         reason=reason if isinstance(reason, str) else None,
     )

@@ -30,7 +30,8 @@ class ProviderRefund:
 
     id: str
     amount: Money
-    succeeded: bool
+    # The refund failed or was cancelled at the provider: no money went back.
+    failed: bool
     idempotency_key: str | None
     reason: str | None
 
@@ -72,7 +73,8 @@ class PaymentGateway(Protocol):
         and `reason` with the refund."""
 
     async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
-        """Every refund of the intent, each with the idempotency key it was made with."""
+        """Every refund of the intent, oldest first, failed ones too, each with the
+        idempotency key it was made with."""
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         """Verify the signature over the raw body and parse it; raises `InvalidWebhook`."""

@@ -986,12 +986,64 @@ async def test_a_refund_key_refused_with_no_refund_behind_it_stays_a_provider_er
         idempotency_key=f"refund:{paid_order.order.id}:1",
     )
 
-    with pytest.raises(ProviderKeyReused):
+    with pytest.raises(PaymentProviderError, match="still holds an earlier attempt") as told:
         await shop.orders().refund_order(admin.principal, paid_order.order.id, Money(500, "USD"))
+    assert isinstance(told.value.__cause__, ProviderKeyReused)
 
     order = await shop.orders().get_order(customer.principal, paid_order.order.id)
     assert order.refunded_amount == Money(0, "USD")
     assert await _refunds_at_provider(shop, paid_order) == []
+
+
+async def test_a_lost_refund_retried_after_the_provider_forgot_its_key_is_not_made_twice(
+    shop: Container, customer: Account, admin: Account, paid_order: PlacedOrder
+) -> None:
+    await _refund_whose_answer_is_lost(shop, admin, paid_order, Money(1000, "USD"), "chipped")
+    gateway(shop).forget_idempotency_keys()  # Stripe keeps a key for a day
+
+    done = await shop.orders().refund_order(
+        admin.principal, paid_order.order.id, Money(1000, "USD"), "chipped"
+    )
+
+    assert done.refunded_amount == Money(1000, "USD")
+    assert await _refunds_at_provider(shop, paid_order) == [Money(1000, "USD")]
+    [payment] = await shop.orders().list_payments(customer.principal, paid_order.order.id)
+    assert [(r.amount.amount, r.reason) for r in payment.refunds] == [(1000, "chipped")]
+
+
+async def test_a_lost_refund_that_failed_at_the_bank_is_not_counted_as_money_returned(
+    shop: Container, customer: Account, admin: Account, paid_order: PlacedOrder
+) -> None:
+    await _refund_whose_answer_is_lost(shop, admin, paid_order, Money(1000, "USD"), "chipped")
+    assert paid_order.payment.intent_id is not None
+    [lost] = await gateway(shop).list_refunds(paid_order.payment.intent_id)
+    gateway(shop).fail_refund(lost.id)
+
+    cancelled = await shop.orders().cancel_order(customer.principal, paid_order.order.id)
+
+    assert cancelled.refunded_amount == Money(2400, "USD")
+    [payment] = await shop.orders().list_payments(customer.principal, paid_order.order.id)
+    assert [(r.amount.amount, r.reason) for r in payment.refunds] == [
+        (2400, "cancelled by customer")
+    ]
+
+
+async def test_a_refund_made_in_the_provider_s_dashboard_is_recorded_before_refunding_more(
+    shop: Container, customer: Account, admin: Account, paid_order: PlacedOrder
+) -> None:
+    assert paid_order.payment.intent_id is not None
+    gateway(shop).refund_in_dashboard(paid_order.payment.intent_id, Money(300, "USD"))
+
+    cancelled = await shop.orders().cancel_order(customer.principal, paid_order.order.id)
+
+    assert cancelled.refunded_amount == Money(2400, "USD")
+    assert await _refunds_at_provider(shop, paid_order) == [
+        Money(300, "USD"),
+        Money(2100, "USD"),
+    ]
+    [payment] = await shop.orders().list_payments(customer.principal, paid_order.order.id)
+    assert [r.amount.amount for r in payment.refunds] == [300, 2100]
+    assert payment.status is PaymentStatus.REFUNDED
 
 
 # --- payments of an order ------------------------------------------------------------------

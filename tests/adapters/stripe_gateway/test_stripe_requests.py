@@ -163,7 +163,15 @@ async def test_listing_refunds_reads_every_page_with_each_refund_s_key(
     gateway: StripePaymentGateway, stub: StubStripe
 ) -> None:
     def refund(number: int, metadata: dict[str, str]) -> dict[str, Any]:
-        return {**REFUND, "id": f"re_{number}", "amount": 100 * number, "metadata": metadata}
+        # Created in the order 3, 1, 2; Stripe lists newest first, the port oldest first.
+        created = {3: 1_700_000_000, 1: 1_700_000_001, 2: 1_700_000_002}[number]
+        return {
+            **REFUND,
+            "id": f"re_{number}",
+            "amount": 100 * number,
+            "metadata": metadata,
+            "created": created,
+        }
 
     def page(refunds: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
         return {"object": "list", "url": "/v1/refunds", "has_more": has_more, "data": refunds}
@@ -180,9 +188,9 @@ async def test_listing_refunds_reads_every_page_with_each_refund_s_key(
     refunds = await gateway.list_refunds("pi_stub")
 
     assert [(r.id, r.amount, r.idempotency_key, r.reason) for r in refunds] == [
-        ("re_2", Money(200, "EUR"), "refund:ord_1:2", None),
-        ("re_1", Money(100, "EUR"), "refund:ord_1:1", "x"),
         ("re_3", Money(300, "EUR"), None, None),
+        ("re_1", Money(100, "EUR"), "refund:ord_1:1", "x"),
+        ("re_2", Money(200, "EUR"), "refund:ord_1:2", None),
     ]
     assert [(sent.method, sent.path) for sent in stub.requests] == [("GET", "/v1/refunds")] * 3
     first, second, third = (sent.query for sent in stub.requests)
