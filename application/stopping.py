@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
-# How long a cancelled task gets to end before it is cancelled again.
-RECHECK_SECONDS = 0.2
+log = logging.getLogger(__name__)
+
+# How long a cancelled task gets to end (its clean-up included: a database rollback, a
+# connection returned) before it is cancelled again. Long enough that a task cleaning up
+# is rarely interrupted; short enough that a stop still ends within seconds.
+RECHECK_SECONDS = 2.0
 
 
 async def cancel_until_done(task: asyncio.Task[Any], *, recheck: float = RECHECK_SECONDS) -> None:
     """Cancel `task` and wait until it has ended, cancelling it again each `recheck`
     seconds while it runs on. An exception the task ended with (other than its
     cancellation) is raised here."""
+    task.cancel()
+    await asyncio.wait({task}, timeout=recheck)
     while not task.done():
+        log.warning("task %s ran on after its cancellation; cancelling it again", task.get_name())
         task.cancel()
         await asyncio.wait({task}, timeout=recheck)
     with contextlib.suppress(asyncio.CancelledError):

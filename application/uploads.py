@@ -9,6 +9,7 @@ owner asks for it).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,8 +18,10 @@ from application.ports.runtime import Clock, IdGenerator
 from application.ports.storage import FileStorage, PresignedUpload
 from application.principal import Principal
 from application.transactions import in_transaction
-from domain.errors import InvalidValue, NotFound
+from domain.errors import InvalidValue, NotFound, ServiceUnavailable
 from domain.uploads import Upload, display_filename, safe_filename
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +144,25 @@ class Uploads:
             stale = await uow.uploads.incomplete_before(cutoff, batch)
         forgotten = 0
         for upload in stale:
-            stored = await self._storage.head(upload.storage_key)
-            if stored is not None and upload.matches(stored.size, stored.content_type):
-                await self._note_arrival(upload)
-                continue
-            if stored is not None:
-                await self._storage.delete(upload.storage_key)
-
-            async def forget(uow: UnitOfWork, upload_id: str = upload.id) -> bool:
-                return await uow.uploads.delete_incomplete(upload_id)
-
-            forgotten += await in_transaction(self._uow_factory, forget)
+            try:
+                forgotten += await self._forget_abandoned(upload)
+            except ServiceUnavailable as error:
+                # Kept for the next run; the others still go.
+                log.warning("could not forget abandoned upload %s yet: %s", upload.id, error)
         return forgotten
+
+    async def _forget_abandoned(self, upload: Upload) -> bool:
+        stored = await self._storage.head(upload.storage_key)
+        if stored is not None and upload.matches(stored.size, stored.content_type):
+            await self._note_arrival(upload)
+            return False
+        if stored is not None:
+            await self._storage.delete(upload.storage_key)
+
+        async def forget(uow: UnitOfWork) -> bool:
+            return await uow.uploads.delete_incomplete(upload.id)
+
+        return await in_transaction(self._uow_factory, forget)
 
     async def _note_arrival(self, upload: Upload) -> Upload:
         stored = await self._storage.head(upload.storage_key)

@@ -149,7 +149,12 @@ async def order_updates_socket(
     """The order's status, live (see the module docstring)."""
     await socket.accept()
     container = container_of(socket.app)
-    refusal = await _over_rate_limit(socket)
+    try:
+        refusal = await _over_rate_limit(socket)
+    except ServiceUnavailable as error:  # the Authorization header's check met an outage
+        log.warning("live updates of order %s unavailable: %s", order_id, error)
+        await socket.close(TRY_AGAIN_LATER, "live updates are unavailable; try again later")
+        return
     if refusal is not None:
         await socket.close(TOO_MANY_REQUESTS, refusal)
         return
@@ -180,12 +185,16 @@ async def order_updates_socket(
                     container.settings().live_updates_recheck_seconds,
                 )
             )
-            done, pending = await asyncio.wait(
-                {pushing, listening, refused}, return_when=asyncio.FIRST_COMPLETED
-            )
-            await asyncio.gather(
-                *(cancel_until_done(task) for task in pending), return_exceptions=True
-            )
+            tasks = {pushing, listening, refused}
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                # Also when this handler is cancelled (the server shutting down): none of
+                # the three may outlive the socket.
+                await asyncio.gather(
+                    *(cancel_until_done(task) for task in tasks if not task.done()),
+                    return_exceptions=True,
+                )
             if refused in done:
                 await socket.close(*refused.result())
                 return

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from dependency_injector import providers
 
 from adapters.memory.file_storage import InMemoryFileStorage
+from application.ports.storage import StoredObject
 from application.uploads import RequestedUpload
-from domain.errors import InvalidValue, NotFound, PermissionDenied
+from domain.errors import InvalidValue, NotFound, PermissionDenied, ServiceUnavailable
 from entrypoints.container import Container
 from tests.application.shopping import Account, KeyIssuer, clock
 
@@ -178,3 +180,36 @@ async def test_abandoned_uploads_go_in_batches(shop: Container, customer: Accoun
     assert await shop.uploads().purge_abandoned(batch=2) == 2
     assert await shop.uploads().purge_abandoned(batch=2) == 1
     assert await shop.uploads().purge_abandoned(batch=2) == 0
+
+
+class _StorageFailingFor:
+    """The shop's storage, but unreachable for one key."""
+
+    def __init__(self, inner: InMemoryFileStorage, failing_key: str) -> None:
+        self.inner = inner
+        self.failing_key = failing_key
+
+    async def head(self, key: str) -> StoredObject | None:
+        if key == self.failing_key:
+            raise ServiceUnavailable("file storage: connection reset")
+        return await self.inner.head(key)
+
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(key)
+
+
+async def test_an_upload_storage_fails_for_is_kept_and_the_others_still_go(
+    shop: Container, customer: Account
+) -> None:
+    first = await announce(shop, customer, filename="first.jpg")
+    await announce(shop, customer, filename="second.jpg")
+    failing = _StorageFailingFor(storage(shop), storage(shop).key_from_url(first.presigned.url))
+    clock(shop).advance(PAST_ABANDONMENT)
+
+    with shop.file_storage.override(providers.Object(failing)):
+        assert await shop.uploads().purge_abandoned() == 1  # the second
+
+    assert (await shop.uploads().get_upload(customer.principal, first.id)).upload.id == first.id
+    assert await shop.uploads().purge_abandoned() == 1  # the first, once storage answers
+    with pytest.raises(NotFound):
+        await shop.uploads().get_upload(customer.principal, first.id)

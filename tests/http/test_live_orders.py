@@ -352,3 +352,58 @@ async def test_connections_over_the_general_rate_limit_are_closed_with_4429(
 
     assert closed.code == 4429
     assert "try again in" in closed.reason
+
+
+class _OrdersDownAfterConnecting:
+    """The shop's orders until `go_down`; then the database does not answer, and every
+    refused call is counted."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.down = False
+        self.refused = 0
+        self.refused_twice = asyncio.Event()
+
+    async def get_order(self, *args: Any) -> Any:
+        if not self.down:
+            return await self.inner.get_order(*args)
+        self.refused += 1
+        if self.refused >= 2:
+            self.refused_twice.set()
+        raise ServiceUnavailable("the database does not answer")
+
+
+async def test_a_database_outage_during_rechecks_keeps_the_socket_open(
+    container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    with_settings(container, live_updates_recheck_seconds=1)
+    orders = _OrdersDownAfterConnecting(container.orders())
+    container.orders.override(providers.Object(orders))
+    app = create_app(container)
+    async with watch(app, order["id"], customer.access_token) as ws:
+        first = await ws.receive_json()
+        orders.down = True
+        await asyncio.wait_for(orders.refused_twice.wait(), 10)  # two rechecks failed
+        orders.down = False
+        later = datetime.fromisoformat(first["updated_at"]) + timedelta(seconds=1)
+        await container.order_updates().publish(
+            OrderUpdate(order_id=order["id"], status="cancelled", updated_at=later)
+        )
+        assert await statuses_until(ws, "cancelled") == ["cancelled"]
+
+
+class _AuthenticationDown:
+    async def authenticate_access_token(self, token: str) -> Any:
+        raise ServiceUnavailable("the database does not answer")
+
+
+async def test_an_outage_while_counting_a_signed_in_connection_closes_it_with_1013(
+    app: Litestar, container: Container, customer: Account, order: dict[str, Any]
+) -> None:
+    container.authentication.override(providers.Object(_AuthenticationDown()))
+    headers = ((b"authorization", f"Bearer {customer.access_token}".encode()),)
+    session = WebSocketSession(app, f"/ws/orders/{order['id']}", headers=headers)
+    async with session as ws:
+        closed = await ws.closed()
+
+    assert closed.code == 1013

@@ -23,7 +23,14 @@ class WebSocketSession:
     """`async with WebSocketSession(app, "/ws/...") as ws:` connects (the server's accept
     or refusal is awaited); `receive_json`, `send_text` and `closed` then talk to it."""
 
-    def __init__(self, app: Litestar, path: str, *, query: str = "") -> None:
+    def __init__(
+        self,
+        app: Litestar,
+        path: str,
+        *,
+        query: str = "",
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         self._app = app
         self._scope: dict[str, Any] = {
             "type": "websocket",
@@ -34,7 +41,7 @@ class WebSocketSession:
             "raw_path": path.encode(),
             "query_string": query.encode(),
             "root_path": "",
-            "headers": [(b"host", b"testserver.local")],
+            "headers": [(b"host", b"testserver.local"), *headers],
             "client": ("127.0.0.1", 40000),
             "server": ("testserver.local", 80),
             "subprotocols": [],

@@ -1,6 +1,9 @@
-"""/health: liveness and readiness, for load balancers and orchestrators. Readiness checks
-the database, Redis when it is configured (sessions and the task queue need it), and the
-S3 bucket when it is configured (uploads and product images need it)."""
+"""/health: liveness and readiness, for load balancers and orchestrators. Readiness needs
+the database, and Redis when it is configured (sessions and the task queue need it). The
+S3 bucket, when configured, is checked and reported too, but does not fail readiness:
+only uploads and product images need it, and taking every app process out of the load
+balancer for it would stop checkout as well; the answer is then 200 with status
+"degraded" and `checks.files` "failed", for monitoring to alert on."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from entrypoints.http.state import container_of
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 3.0
+# Checked and reported, but the app serves its other routes without them.
+NOT_NEEDED_FOR_READINESS = frozenset({"files"})
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -83,7 +88,8 @@ class HealthController(Controller):
         },
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Health]:
-        """200 when every backing service answers; 503 naming the ones that do not."""
+        """200 when every backing service answers ("degraded" when only file storage does
+        not); 503 naming the ones that do not."""
         container = container_of(request.app)
         checks: dict[str, str] = {}
         for name, check in readiness_checks(container).items():
@@ -94,8 +100,8 @@ class HealthController(Controller):
                 log.exception("readiness check %s failed", name)
                 checks[name] = "failed"
         failing = [name for name, outcome in checks.items() if outcome != "ok"]
-        if not failing:
-            return Response(Health(status="ok", checks=checks))
+        if not [name for name in failing if name not in NOT_NEEDED_FOR_READINESS]:
+            return Response(Health(status="degraded" if failing else "ok", checks=checks))
         body = NotReady(
             type=PROBLEM_TYPE_PREFIX + "not-ready",
             title="Service unavailable",
