@@ -322,14 +322,37 @@ async def test_staff_demoted_to_customer_loses_sight_of_others_orders_with_4403(
     assert closed.code == 4403
 
 
+class _CountedOrders:
+    """The shop's orders, counting the reads made after `count_from_now`."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.counted = 0
+        self.counting = False
+        self.read_twice = asyncio.Event()
+
+    def count_from_now(self) -> None:
+        self.counting = True
+
+    async def get_order(self, *args: Any) -> Any:
+        if self.counting:
+            self.counted += 1
+            if self.counted >= 2:
+                self.read_twice.set()
+        return await self.inner.get_order(*args)
+
+
 async def test_a_watcher_still_allowed_stays_connected_across_rechecks(
     container: Container, customer: Account, order: dict[str, Any]
 ) -> None:
     with_settings(container, live_updates_recheck_seconds=1)
+    orders = _CountedOrders(container.orders())
+    container.orders.override(providers.Object(orders))
     app = create_app(container)
     async with watch(app, order["id"], customer.access_token) as ws:
         first = await ws.receive_json()
-        await asyncio.sleep(2.5)  # two rechecks pass; the socket must still be pushing
+        orders.count_from_now()
+        await asyncio.wait_for(orders.read_twice.wait(), 10)  # two rechecks passed
         later = datetime.fromisoformat(first["updated_at"]) + timedelta(seconds=1)
         await container.order_updates().publish(
             OrderUpdate(order_id=order["id"], status="cancelled", updated_at=later)
