@@ -140,6 +140,18 @@ async def _started(worker: Worker) -> asyncio.Task[None]:
     return task
 
 
+async def _stop_then_close(worker: Worker, task: asyncio.Task[None]) -> None:
+    """Stop `worker` as SIGTERM does (arq cancels its main loop once), fail unless it
+    stops within 5 s, and close it in any case."""
+    worker.handle_sig(signal.SIGTERM)
+    try:
+        await until_stopped(worker, within=5)
+    finally:
+        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_a_worker_stops_even_when_its_main_loop_swallows_the_cancellation(
     queue: Queue,
 ) -> None:
@@ -159,13 +171,7 @@ async def test_a_worker_stops_even_when_its_main_loop_swallows_the_cancellation(
 
     worker._poll_iteration = swallowing_the_first_cancellation  # type: ignore[method-assign]
     task = await _started(worker)
-    worker.handle_sig(signal.SIGTERM)
-    try:
-        await until_stopped(worker, within=5)
-    finally:
-        await worker.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await _stop_then_close(worker, task)
     assert swallowed == [True]
 
 
@@ -175,11 +181,5 @@ async def test_stopping_a_busy_worker_again_and_again_always_stops_it(queue: Que
     for _ in range(20):
         worker = _busy_worker(queue)
         task = await _started(worker)
-        await asyncio.sleep(0.05)
-        worker.handle_sig(signal.SIGTERM)
-        try:
-            await until_stopped(worker, within=5)
-        finally:
-            await worker.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.sleep(0.05)  # a few polls of Redis first, so stops land anywhere
+        await _stop_then_close(worker, task)
