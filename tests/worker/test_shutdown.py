@@ -159,18 +159,23 @@ async def test_a_worker_stops_even_when_its_main_loop_swallows_the_cancellation(
     swallow a cancellation; arq cancels the main loop only once."""
     worker = _busy_worker(queue)
     poll_iteration = worker._poll_iteration
+    parked = asyncio.Event()
     swallowed = []
 
     async def swallowing_the_first_cancellation() -> None:
-        try:
-            await poll_iteration()
-        except asyncio.CancelledError:
-            if swallowed:
-                raise
-            swallowed.append(True)
+        if not swallowed:
+            # Wait inside the loop's iteration for the stop, and swallow it once.
+            parked.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                swallowed.append(True)
+            return
+        await poll_iteration()
 
     worker._poll_iteration = swallowing_the_first_cancellation  # type: ignore[method-assign]
     task = await _started(worker)
+    await asyncio.wait_for(parked.wait(), 10)
     await _stop_then_close(worker, task)
     assert swallowed == [True]
 
