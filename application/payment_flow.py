@@ -31,7 +31,7 @@ from domain.errors import (
     PaymentProviderError,
     ProviderKeyReused,
 )
-from domain.money import Money
+from domain.money import Money, sum_money
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentOutcome, PaymentStatus, Refund
 
@@ -214,10 +214,7 @@ class PaymentFlow:
                 if not everything_left:
                     if any(refund.amount == amount for refund in recovered):
                         return None
-                    total = recovered[0].amount
-                    for refund in recovered[1:]:
-                        total = total + refund.amount
-                    return total
+                    return sum_money([refund.amount for refund in recovered], amount.currency)
                 amount = order.refundable_amount
                 if not amount.is_positive:
                     return None
