@@ -125,9 +125,8 @@ class RateLimited(TooManyRequestsException):
     """Raised by rate limiting: 429 with `Retry-After` (whole seconds)."""
 
     def __init__(self, retry_after_seconds: int, detail: str = "too many requests") -> None:
-        super().__init__(
-            detail=detail, headers={"Retry-After": str(max(1, int(retry_after_seconds)))}
-        )
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+        super().__init__(detail=detail, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
 def problem_kind(error: DomainError) -> ProblemKind:

@@ -137,8 +137,7 @@ async def _over_rate_limit(socket: WebSocket[Any, Any, Any]) -> str | None:
     try:
         await limits.check(limits.general, await client_subject(socket, limits))
     except RateLimited as error:
-        retry_after = (error.headers or {}).get("Retry-After", "1")
-        return f"too many requests; try again in {retry_after} s"
+        return f"too many requests; try again in {error.retry_after_seconds} s"
     return None
 
 
