@@ -45,12 +45,17 @@ async def reconcile_pending_payments(container: Container) -> int:
     return await container.payment_events().reconcile_pending(timedelta(minutes=minutes))
 
 
+async def housekeeping(container: Container) -> dict[str, int]:
+    """Purge housekeeping records past every duplicate window, and forget abandoned
+    uploads; how many of each went. The worker's hourly job runs this too."""
+    report = dataclasses.asdict(await container.maintenance().purge(PURGE_OLDER_THAN))
+    report["abandoned_uploads"] = await container.uploads().purge_abandoned()
+    return report
+
+
 async def purge_old_records(container: Container) -> int:
-    """Housekeeping records past every duplicate window (as the worker purges them), and
-    abandoned uploads; returns how many records went."""
-    report = await container.maintenance().purge(PURGE_OLDER_THAN)
-    abandoned = await container.uploads().purge_abandoned()
-    return sum(dataclasses.astuple(report)) + abandoned
+    """`housekeeping`, as a job of the loop: how many records went in all."""
+    return sum((await housekeeping(container)).values())
 
 
 FREQUENT_JOBS: tuple[Job, ...] = (relay_outbox,)

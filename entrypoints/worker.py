@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import UTC, timedelta
@@ -53,10 +52,10 @@ from adapters.arq_queue.task_queue import (
     ArqTaskQueue,
     create_arq_redis,
 )
-from application.maintenance import PURGE_OLDER_THAN
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
+from entrypoints.background import housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.settings import Settings
 
@@ -159,9 +158,7 @@ async def reconcile_payments(ctx: dict[str, Any]) -> int:
 
 async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
     """Housekeeping records past every duplicate window, and abandoned uploads."""
-    container = _container(ctx)
-    report = dataclasses.asdict(await container.maintenance().purge(PURGE_OLDER_THAN))
-    report["abandoned_uploads"] = await container.uploads().purge_abandoned()
+    report = await housekeeping(_container(ctx))
     log.info("purged old records: %s", report)
     return report
 
