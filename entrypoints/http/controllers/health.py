@@ -100,13 +100,14 @@ class HealthController(Controller):
                 log.exception("readiness check %s failed", name)
                 checks[name] = "failed"
         failing = [name for name, outcome in checks.items() if outcome != "ok"]
-        if not [name for name in failing if name not in NOT_NEEDED_FOR_READINESS]:
+        blocking = [name for name in failing if name not in NOT_NEEDED_FOR_READINESS]
+        if not blocking:
             return Response(Health(status="degraded" if failing else "ok", checks=checks))
         body = NotReady(
             type=PROBLEM_TYPE_PREFIX + "not-ready",
             title="Service unavailable",
             status=503,
-            detail=f"not ready: {', '.join(failing)} failed",
+            detail=f"not ready: {', '.join(blocking)} failed",
             instance=request.url.path,
             checks=checks,
         )
