@@ -213,3 +213,8 @@ async def test_an_upload_storage_fails_for_is_kept_and_the_others_still_go(
     assert await shop.uploads().purge_abandoned() == 1  # the first, once storage answers
     with pytest.raises(NotFound):
         await shop.uploads().get_upload(customer.principal, first.id)
+
+
+async def test_a_negative_abandonment_age_is_refused(shop: Container) -> None:
+    with pytest.raises(ValueError, match="older_than must not be negative"):
+        await shop.uploads().purge_abandoned(timedelta(seconds=-1))
