@@ -141,10 +141,13 @@ class SqlLocalPaymentGateway:
         }
 
         async def create(connection: AsyncConnection) -> Mapping[str, Any]:
-            await connection.execute(
-                self._insert(intents).values(row).on_conflict_do_nothing(),
-                execution_options=_KEEP_ROWCOUNT,
-            )
+            insert = self._insert(intents).values(row).on_conflict_do_nothing()
+            if self._engine.dialect.insert_returning:  # one round trip fewer
+                made = (await connection.execute(insert.returning(*intents.c))).mappings()
+                if (first := made.first()) is not None:
+                    return first
+            else:
+                await connection.execute(insert)
             # Ours, or the one this key made first (in this process or any other).
             stored = await self._intent_row(
                 connection, intents.c.idempotency_key == idempotency_key
@@ -382,7 +385,7 @@ class SqlLocalPaymentGateway:
             due = or_(due, and_(pending, intents.c.deliver_at.is_not(None)))
 
         async def claim(connection: AsyncConnection) -> Mapping[str, Any] | None:
-            claimed = await connection.execute(
+            statement = (
                 update(intents)
                 .where(intents.c.id == intent_id, due)
                 .values(
@@ -391,10 +394,13 @@ class SqlLocalPaymentGateway:
                     ),
                     updated_at=case((pending, now), else_=intents.c.updated_at),
                     deliver_at=retry_at,
-                ),
-                execution_options=_KEEP_ROWCOUNT,
+                )
             )
-            if claimed.rowcount != 1:
+            if self._engine.dialect.update_returning:  # one round trip fewer
+                claimed = await connection.execute(statement.returning(*intents.c))
+                return claimed.mappings().first()
+            result = await connection.execute(statement, execution_options=_KEEP_ROWCOUNT)
+            if result.rowcount != 1:
                 return None
             return await self._intent_row(connection, intents.c.id == intent_id)
 

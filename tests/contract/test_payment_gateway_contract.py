@@ -273,6 +273,18 @@ class TestLocalPaymentGatewayOnSqlite(LocalPaymentGatewayOnADatabase):
         )
 
 
+class TestLocalPaymentGatewayOnSqliteWithoutReturning(TestLocalPaymentGatewayOnSqlite):
+    """SQLite before 3.35 has no RETURNING: the gateway reads back what it wrote."""
+
+    def another_process(
+        self, *, auto_complete: bool = True, sink: EventSink | None = None
+    ) -> SqlLocalPaymentGateway:
+        gateway = super().another_process(auto_complete=auto_complete, sink=sink)
+        dialect = self.engines[-1].dialect
+        dialect.insert_returning = dialect.update_returning = False
+        return gateway
+
+
 @pytest.mark.integration
 class TestLocalPaymentGatewayOnPostgres(LocalPaymentGatewayOnADatabase):
     """In the shop's own PostgreSQL database (tables made by the migrations)."""
