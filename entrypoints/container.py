@@ -224,16 +224,21 @@ def _stripe(settings: Settings, closers: list[Any]) -> StripePaymentGateway:
     return _closing(closers, gateway, "aclose")
 
 
+# The local gateway's own pool: at most this many connections, and as many again in bursts.
+LOCAL_PAYMENTS_POOL_SIZE = 5
+
+
 def _local_gateway(
     settings: Settings, clock: Clock, container: Container, closers: list[Any]
 ) -> SqlLocalPaymentGateway:
     """The local gateway on the shop's database (a file beside it on SQLite), through a
-    pool of its own: the shop calls it while holding one of its own connections. It tells
-    the shop of each completed payment through the payment-event use case."""
+    small pool of its own (its calls are short): the shop calls it while holding one of its
+    own connections. It tells the shop of each completed payment through the payment-event
+    use case."""
     engine = create_engine(
         local_payments_database_url(settings.database_url),
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
+        pool_size=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_pool_size),
+        max_overflow=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_max_overflow),
         pool_timeout=settings.database_pool_timeout,
     )
     _closing(closers, engine, "dispose")
