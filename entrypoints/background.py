@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from application.maintenance import PURGE_OLDER_THAN
 from application.stopping import cancel_until_done
-from entrypoints.container import Container
+from entrypoints.container import Container, deliver_local_payments, purge_local_payments
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ async def housekeeping(container: Container) -> dict[str, int]:
     uploads; how many of each went. The worker's hourly job runs this too."""
     report = dataclasses.asdict(await container.maintenance().purge(PURGE_OLDER_THAN))
     report["abandoned_uploads"] = await container.uploads().purge_abandoned()
+    report["local_payment_intents"] = await purge_local_payments(container)
     return report
 
 
@@ -58,7 +59,13 @@ async def purge_old_records(container: Container) -> int:
     return sum((await housekeeping(container)).values())
 
 
-FREQUENT_JOBS: tuple[Job, ...] = (relay_outbox,)
+async def deliver_completed_local_payments(container: Container) -> int:
+    """The local payment gateway's completed payments whose delivery to the shop is due
+    (their process died, or a delivery failed): deliver them, exactly once."""
+    return await deliver_local_payments(container)
+
+
+FREQUENT_JOBS: tuple[Job, ...] = (relay_outbox, deliver_completed_local_payments)
 # Reconciliation first: a payment that did arrive must mark its order paid before the
 # expiry job would cancel that order.
 PERIODIC_JOBS: tuple[Job, ...] = (

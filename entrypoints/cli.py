@@ -57,7 +57,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if workers > 1 and (settings.redis_url is None or settings.uses_sqlite):
         _fail(
             "--workers > 1 needs HEXMART_REDIS_URL and a PostgreSQL HEXMART_DATABASE_URL: "
-            "sessions, rate limits and the local payment gateway live in one process otherwise"
+            "sessions and rate limits live in one process otherwise"
         )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

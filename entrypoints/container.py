@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
 from adapters.local.folder_mailer import FolderMailer
 from adapters.local.local_file_storage import LocalFileStorage
-from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.cache import InMemoryCache
 from adapters.memory.order_updates import InProcessOrderUpdates
@@ -53,6 +52,11 @@ from adapters.security.jwt_tokens import JwtTokenIssuer
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sql.engine import create_engine
+from adapters.sql.local_payment_gateway import (
+    EventSink,
+    SqlLocalPaymentGateway,
+    local_payments_database_url,
+)
 from adapters.sql.migrate import ensure_database
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.stripe_gateway.gateway import StripePaymentGateway
@@ -220,8 +224,31 @@ def _stripe(settings: Settings, closers: list[Any]) -> StripePaymentGateway:
     return _closing(closers, gateway, "aclose")
 
 
-def _local_gateway(settings: Settings, clock: Clock, closers: list[Any]) -> LocalPaymentGateway:
-    gateway = LocalPaymentGateway(clock, auto_complete=settings.local_payments_auto_complete)
+# The local gateway's own pool: at most this many connections, and as many again in bursts.
+LOCAL_PAYMENTS_POOL_SIZE = 5
+
+
+def _local_gateway(
+    settings: Settings, clock: Clock, container: Container, closers: list[Any]
+) -> SqlLocalPaymentGateway:
+    """The local gateway on the shop's database (a file beside it on SQLite), through a
+    small pool of its own (its calls are short): the shop calls it while holding one of its
+    own connections. It tells the shop of each completed payment through the payment-event
+    use case."""
+    engine = create_engine(
+        local_payments_database_url(settings.database_url),
+        pool_size=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_pool_size),
+        max_overflow=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_max_overflow),
+        pool_timeout=settings.database_pool_timeout,
+    )
+    _closing(closers, engine, "dispose")
+    gateway = SqlLocalPaymentGateway(
+        engine,
+        clock,
+        auto_complete=settings.local_payments_auto_complete,
+        completion_delay=timedelta(seconds=settings.local_payments_completion_seconds),
+    )
+    gateway.subscribe(lambda event: container.payment_events().apply_event(event))
     return _closing(closers, gateway, "close")
 
 
@@ -241,6 +268,7 @@ def _redis_or_memory(settings: Settings) -> str:
 
 
 class Container(containers.DeclarativeContainer):
+    __self__ = providers.Self()
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
     closers = providers.Singleton(list)
 
@@ -294,7 +322,7 @@ class Container(containers.DeclarativeContainer):
     payment_gateway = providers.Selector(
         providers.Callable(lambda s: "stripe" if s.uses_stripe else "local", settings),
         stripe=providers.Singleton(_stripe, settings, closers),
-        local=providers.Singleton(_local_gateway, settings, clock, closers),
+        local=providers.Singleton(_local_gateway, settings, clock, __self__, closers),
     )
     shop = providers.Singleton(
         lambda s: ShopIdentity(name=s.shop_name, base_url=s.public_base_url), settings
@@ -355,6 +383,32 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(_in_process_queue, notifications, live_updates, closers),
     )
     outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
+
+
+def connect_local_payments(container: Container, sink: EventSink) -> None:
+    """Hand the local gateway's payment events to `sink` instead (the app counts them);
+    nothing when payments go through another gateway."""
+    gateway = container.payment_gateway()
+    if isinstance(gateway, SqlLocalPaymentGateway):
+        gateway.subscribe(sink)
+
+
+async def deliver_local_payments(container: Container) -> int:
+    """Tell the shop of local payments completed but not yet delivered (their process
+    died first, or a delivery failed); 0 when payments go through another gateway."""
+    gateway = container.payment_gateway()
+    if not isinstance(gateway, SqlLocalPaymentGateway):
+        return 0
+    return await gateway.deliver_due()
+
+
+async def purge_local_payments(container: Container) -> int:
+    """Forget local payment intents past their retention; 0 for another gateway."""
+    gateway = container.payment_gateway()
+    if not isinstance(gateway, SqlLocalPaymentGateway):
+        return 0
+    days = container.settings().local_payments_retention_days
+    return await gateway.purge(timedelta(days=days))
 
 
 def build_container(settings: Settings) -> Container:

@@ -105,6 +105,11 @@ class Settings:
     upload_content_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # The local payment gateway (payments without Stripe): how long after its creation an
+    # intent succeeds by itself, and how long a final intent is kept after its last change
+    # (it can be refunded until then).
+    local_payments_completion_seconds: float = 0.2
+    local_payments_retention_days: int = 90
     # Set in tests only: the local payment gateway then waits for an explicit completion.
     local_payments_auto_complete: bool = True
 
@@ -260,9 +265,12 @@ def _check(s: Settings) -> list[str]:
         "upload_max_bytes",
         "stripe_webhook_tolerance_seconds",
         "live_updates_recheck_seconds",
+        "local_payments_retention_days",
     ):
         if getattr(s, name) <= 0:
             bad(name, "must be positive")
+    if not 0 <= s.local_payments_completion_seconds <= 3600:
+        bad("local_payments_completion_seconds", "must be between 0 and 3600")
     if s.database_max_overflow < 0:
         bad("database_max_overflow", "must not be negative")
     if s.rate_limit_window_seconds <= 0:

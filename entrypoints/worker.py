@@ -11,7 +11,8 @@ Jobs:
   (about an hour); the last failure is logged as an error with the payload and kept by
   arq as the job's failed result for a day.
 - the schedule, as arq cron jobs, each run by one worker however many are running: relay
-  the outbox every `RELAY_EVERY_SECONDS` (and at start-up), expire unpaid orders and
+  the outbox every `RELAY_EVERY_SECONDS` (and at start-up), as often deliver the local
+  payment gateway's completed payments whose app process died, expire unpaid orders and
   reconcile pending payments every minute, purge old housekeeping records and
   abandoned uploads hourly.
 
@@ -55,7 +56,7 @@ from adapters.arq_queue.task_queue import (
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
-from entrypoints.background import housekeeping
+from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.settings import Settings
 
@@ -156,6 +157,12 @@ async def reconcile_payments(ctx: dict[str, Any]) -> int:
     return changed
 
 
+async def deliver_local_payments(ctx: dict[str, Any]) -> int:
+    """Local payment gateway only: deliver the completed payments whose app process died
+    before telling the shop."""
+    return await deliver_completed_local_payments(_container(ctx))
+
+
 async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
     """Housekeeping records past every duplicate window, and abandoned uploads."""
     report = await housekeeping(_container(ctx))
@@ -253,6 +260,12 @@ def _schedule(job_id_prefix: str, relay_every_seconds: int) -> list[CronJob]:
         cron(
             relay_outbox,
             name=f"{job_id_prefix}relay_outbox",
+            second=set(range(0, 60, relay_every_seconds)),
+            run_at_startup=True,
+        ),
+        cron(
+            deliver_local_payments,
+            name=f"{job_id_prefix}deliver_local_payments",
             second=set(range(0, 60, relay_every_seconds)),
             run_at_startup=True,
         ),

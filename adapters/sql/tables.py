@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -307,6 +308,51 @@ refresh_token_families = Table(
     _timestamp("expires_at"),
     _timestamp("revoked_at", nullable=True),
     Index(None, "user_id"),
+)
+
+# The local payment gateway's own records (the embedded default's stand-in for Stripe),
+# kept in the shop's PostgreSQL database so that every app process and worker sees every
+# intent. On SQLite the gateway keeps them in a file of its own beside the shop's (see
+# adapters/sql/local_payment_gateway.py), hence `only_on` here.
+local_payment_intents = Table(
+    "local_payment_intents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("order_id", String(255), nullable=True),
+    *_money("amount"),
+    Column("refunded_amount", BigInteger, nullable=False),
+    Column("client_secret", Text, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    # When the shop is next to be told the intent succeeded: while pending, the moment it
+    # completes by itself; while a delivery is under way, when to try again; NULL once
+    # told (or, for an intent that waits for an explicit completion, never).
+    _timestamp("deliver_at", nullable=True),
+    Index(None, "deliver_at"),
+    Index(None, "updated_at"),
+    info={ONLY_ON: "postgresql"},
+)
+
+local_payment_refunds = Table(
+    "local_payment_refunds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "intent_id",
+        String(64),
+        ForeignKey("local_payment_intents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # 1 for the intent's first refund, 2 for the next, ...
+    Column("number", Integer, nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    *_money("amount"),
+    Column("reason", Text, nullable=True),
+    _timestamp("created_at"),
+    UniqueConstraint("intent_id", "number"),
+    info={ONLY_ON: "postgresql"},
 )
 
 # PostgreSQL draws order numbers from this sequence (never rolled back, so gaps are

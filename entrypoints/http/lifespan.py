@@ -10,10 +10,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 
-from adapters.local.payment_gateway import LocalPaymentGateway
 from domain.errors import EmailAlreadyRegistered
 from entrypoints.background import BackgroundLoop
-from entrypoints.container import Container, start_services, stop_services
+from entrypoints.container import (
+    Container,
+    connect_local_payments,
+    start_services,
+    stop_services,
+)
 from entrypoints.http.metrics import ShopMetrics, counting_payment_events
 
 log = logging.getLogger(__name__)
@@ -55,9 +59,9 @@ def app_lifespan(
 
 def _connect_local_payments(container: Container, metrics: ShopMetrics) -> None:
     """The local gateway "delivers webhooks" by calling the payment-event use case."""
-    gateway = container.payment_gateway()
-    if isinstance(gateway, LocalPaymentGateway):
-        gateway.subscribe(counting_payment_events(container.payment_events().apply_event, metrics))
+    connect_local_payments(
+        container, counting_payment_events(container.payment_events().apply_event, metrics)
+    )
 
 
 async def ensure_first_admin(container: Container) -> None:

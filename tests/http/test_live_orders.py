@@ -16,11 +16,11 @@ import pytest
 from dependency_injector import providers
 from litestar import Litestar
 
-from adapters.local.payment_gateway import LocalPaymentGateway
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine
+from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.ports.messaging import OrderUpdate
 from domain.errors import ServiceUnavailable
@@ -177,7 +177,7 @@ async def test_on_the_embedded_default_the_owner_sees_paid_and_shipped_live(
     async with watch(app, order["id"], ann.access_token) as ws:
         assert (await ws.receive_json())["status"] == "pending"
         gateway = container.payment_gateway()
-        assert isinstance(gateway, LocalPaymentGateway)
+        assert isinstance(gateway, SqlLocalPaymentGateway)
         await gateway.complete(await intent_of(container, order["id"]))
         paid = await statuses_until(ws, "paid")
         shipped = await client.post(f"/orders/{order['id']}/ship", json={}, headers=admin.headers)

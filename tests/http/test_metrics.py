@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.local.payment_gateway import LocalPaymentGateway
+from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from entrypoints.background import BackgroundLoop
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -114,16 +115,20 @@ async def test_each_app_counts_apart(container: Container) -> None:
 
 
 @pytest.fixture
-async def paying_client() -> AsyncIterator[Client]:
-    """The embedded default's local gateway, which pays by itself, and the background
-    loop running; everything else in memory."""
+async def paying_client(tmp_path: Path) -> AsyncIterator[Client]:
+    """The embedded default's local gateway, which pays by itself (its records in a
+    SQLite file of its own), and the background loop running; everything else in
+    memory."""
     container = in_memory_container(
         settings_for_tests(
-            admin_email=ADMIN_EMAIL, admin_password=PASSWORD, local_payments_auto_complete=True
+            admin_email=ADMIN_EMAIL,
+            admin_password=PASSWORD,
+            local_payments_auto_complete=True,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'hexmart.db'}",
         )
     )
     container.payment_gateway.reset_override()
-    assert isinstance(container.payment_gateway(), LocalPaymentGateway)
+    assert isinstance(container.payment_gateway(), SqlLocalPaymentGateway)
     async with serving(create_app(container, background_jobs=True)) as client:
         yield client
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.local.payment_gateway import LocalPaymentGateway
+from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from entrypoints.container import Container
 from entrypoints.demo import DemoAdmin, seed_demo_shop
 from entrypoints.http.app import create_app
@@ -21,11 +22,17 @@ DEMO_ADMIN = DemoAdmin(email="admin@demo.hexmart.test", password="demo admin pas
 
 
 @pytest.fixture
-def local_shop() -> Container:
-    """In memory, but with the embedded default's gateway, which completes payments."""
-    container = in_memory_container(settings_for_tests(local_payments_auto_complete=True))
+def local_shop(tmp_path: Path) -> Container:
+    """In memory, but with the embedded default's gateway, which completes payments (its
+    records in a SQLite file of its own)."""
+    container = in_memory_container(
+        settings_for_tests(
+            local_payments_auto_complete=True,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'hexmart.db'}",
+        )
+    )
     container.payment_gateway.reset_override()
-    assert isinstance(container.payment_gateway(), LocalPaymentGateway)
+    assert isinstance(container.payment_gateway(), SqlLocalPaymentGateway)
     return container
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,12 +12,13 @@ from arq import Retry
 
 from adapters.arq_queue.serialization import deserialize, serialize
 from application.outbox import HANDLE_EVENT_JOB
-from domain.errors import ServiceUnavailable
+from domain.errors import PaymentProviderError, ServiceUnavailable
 from domain.orders import OrderStatus
-from entrypoints.container import Container
-from entrypoints.testing import in_memory_container
+from entrypoints.container import Container, stop_services
+from entrypoints.testing import in_memory_container, settings_for_tests
 from entrypoints.worker import (
     MAX_TRIES,
+    deliver_local_payments,
     expire_unpaid_orders,
     handle_event,
     purge_old_records,
@@ -78,7 +80,60 @@ async def test_purge_old_records_reports_what_it_removed(shop: Container) -> Non
         "processed_events": 0,
         "sent_outbox_messages": 1,
         "abandoned_uploads": 1,
+        "local_payment_intents": 0,  # payments go through another gateway here
     }
+
+
+def local_payments_shop(folder: Path) -> Container:
+    """In memory, but paying through the local gateway (a SQLite file of its own)."""
+    shop = in_memory_container(
+        settings_for_tests(
+            local_payments_auto_complete=True,
+            database_url=f"sqlite+aiosqlite:///{folder / 'shop.db'}",
+        )
+    )
+    shop.payment_gateway.reset_override()
+    return shop
+
+
+async def test_deliver_local_payments_tells_the_shop_what_a_dead_app_process_left(
+    tmp_path: Path,
+) -> None:
+    """An app process placed the order, its intent's delay had not run out when it died;
+    the worker (same database) completes the payment and tells the shop."""
+    shop = local_payments_shop(tmp_path)
+    placed = await place_an_order(shop, await sign_up(shop, "ann@example.com", "Ann"))
+    await shop.payment_gateway().close()  # the app process dies: its timer with it
+    assert await deliver_local_payments(ctx(shop)) == 0  # not paid yet
+
+    clock(shop).advance(timedelta(seconds=1))
+
+    assert await deliver_local_payments(ctx(shop)) == 1
+    assert await deliver_local_payments(ctx(shop)) == 0
+    async with shop.unit_of_work()() as uow:
+        order = await uow.orders.get(placed.order.id)
+    assert order is not None
+    assert order.status is OrderStatus.PAID
+    await stop_services(shop)
+
+
+async def test_purge_old_records_forgets_local_payments_past_their_retention(
+    tmp_path: Path,
+) -> None:
+    shop = local_payments_shop(tmp_path)
+    placed = await place_an_order(shop, await sign_up(shop, "ann@example.com", "Ann"))
+    clock(shop).advance(timedelta(seconds=1))
+    assert await deliver_local_payments(ctx(shop)) == 1
+    assert placed.payment.intent_id is not None
+
+    clock(shop).advance(timedelta(days=89))
+    assert (await purge_old_records(ctx(shop)))["local_payment_intents"] == 0
+    clock(shop).advance(timedelta(days=1, seconds=1))  # the settings keep them 90 days
+    assert (await purge_old_records(ctx(shop)))["local_payment_intents"] == 1
+
+    with pytest.raises(PaymentProviderError):
+        await shop.payment_gateway().retrieve_intent(placed.payment.intent_id)
+    await stop_services(shop)
 
 
 async def _one_event(shop: Container) -> dict[str, Any]:

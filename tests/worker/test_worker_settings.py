@@ -34,6 +34,7 @@ async def test_arq_builds_hexmart_s_worker_from_the_hexmart_settings(
         assert set(worker.functions) == {
             "handle_event",
             "hexmart:relay_outbox",
+            "hexmart:deliver_local_payments",
             "hexmart:expire_unpaid_orders",
             "hexmart:reconcile_payments",
             "hexmart:purge_old_records",
