@@ -9,7 +9,7 @@ from application.ports.persistence import Page, PageRequest, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
 from domain.errors import NotFound
-from domain.users import ApiKey, parse_scopes
+from domain.users import SYSTEM_CREATOR, ApiKey, parse_scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class ApiKeys:
             scopes=parse_scopes(scopes),
             key_hash=digest(key),
             prefix=key[: len(API_KEY_PREFIX) + 6],
-            created_by=actor.user_id or "system",
+            created_by=actor.user_id or SYSTEM_CREATOR,
             created_at=self._clock.now(),
         )
         async with self._uow_factory() as uow:

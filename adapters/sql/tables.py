@@ -79,6 +79,8 @@ users = Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Column("version", Integer, nullable=False),
+    # Raised by a password change, deactivation or role change: tokens of older epochs die.
+    Column("token_epoch", Integer, nullable=False, server_default="0"),
     Index(None, "created_at", "id"),
     Index(None, "role"),
 )

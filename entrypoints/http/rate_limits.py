@@ -31,7 +31,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.ports.runtime import RateLimiter
-from domain.errors import AuthenticationFailed
+from domain.errors import AuthenticationFailed, PermissionDenied
 from entrypoints.http.errors import RateLimited
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_of
@@ -154,8 +154,8 @@ async def client_subject(connection: ASGIConnection[Any, Any, Any, Any], limits:
     if has_credentials:
         try:
             principal = await authenticate(connection)
-        except AuthenticationFailed:
-            pass  # the guard answers 401 later; until then it is just an address
+        except (AuthenticationFailed, PermissionDenied):
+            pass  # the guard answers 401/403 later; until then it is just an address
         else:
             if principal.user_id is not None:
                 return f"user:{principal.user_id}"

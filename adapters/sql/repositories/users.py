@@ -27,6 +27,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "version": user.version,
+        "token_epoch": user.token_epoch,
     }
 
 
@@ -41,6 +42,7 @@ def _user(row: Row[Any]) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        token_epoch=row.token_epoch,
     )
 
 
