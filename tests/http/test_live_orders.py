@@ -88,6 +88,15 @@ async def test_the_owner_sees_the_order_as_it_stands_on_connecting(
     }
 
 
+async def test_the_socket_handshake_is_never_cached(
+    app: Litestar, customer: Account, order: dict[str, Any]
+) -> None:
+    async with watch(app, order["id"], customer.access_token) as ws:
+        await ws.receive_json()
+
+    assert ws.accept_headers["cache-control"] == "no-store"
+
+
 async def test_the_token_may_come_as_the_first_message(
     app: Litestar, customer: Account, order: dict[str, Any]
 ) -> None:
