@@ -3,6 +3,9 @@ and what a deactivated account can no longer do."""
 
 from __future__ import annotations
 
+import httpx
+from litestar import Litestar
+
 from entrypoints.container import Container
 from tests.http.shop_api import (
     PASSWORD,
@@ -97,6 +100,26 @@ async def test_wrong_password_and_unknown_email_look_the_same(
         body = assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert body["detail"] == "invalid email or password"
+
+
+async def test_someone_elses_wrong_guesses_do_not_lock_the_owner_out(
+    app: Litestar, client: Client, customer: Account
+) -> None:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as attacker:
+        guesses = [
+            await attacker.post(
+                "/auth/login", json={"email": customer.email, "password": f"guess {n} for ann"}
+            )
+            for n in range(6)
+        ]
+        right_from_the_attacker = await attacker.post(
+            "/auth/login", json={"email": customer.email, "password": PASSWORD}
+        )
+
+    assert [g.status_code for g in guesses] == [401] * 5 + [429]
+    assert_problem(right_from_the_attacker, 429)
+    assert (await login(client, customer.email)).id == customer.id
 
 
 async def test_refresh_rotates_the_pair(client: Client, customer: Account) -> None:
