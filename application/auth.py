@@ -222,7 +222,8 @@ class Authentication:
         """The API key behind `key`. A key acts on behalf of the administrator who created
         it, read from the database on every call: once they are deactivated (or gone) the
         key is refused with InvalidToken (401), and once they are no longer an
-        administrator with PermissionDenied (403)."""
+        administrator with PermissionDenied (403), for good: their role epoch moved on,
+        so being made an administrator again does not revive it."""
         async with self._uow_factory() as uow:
             api_key = await uow.api_keys.get_by_hash(digest(key))
             creator = None
@@ -233,9 +234,9 @@ class Authentication:
         if api_key.created_by != SYSTEM_CREATOR:
             if creator is None or not creator.is_active:
                 raise InvalidToken("this API key's creator is no longer active")
-            if creator.role is not Role.ADMIN:
+            if creator.role is not Role.ADMIN or creator.role_epoch != api_key.creator_role_epoch:
                 raise PermissionDenied(
-                    "this API key's creator is no longer an administrator; "
+                    "this API key's creator lost the administrator role since it was made; "
                     "an administrator must create a new key"
                 )
         return Principal.api_key(api_key.id, api_key.scopes)

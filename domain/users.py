@@ -113,6 +113,9 @@ class User(EventSource):
     # it was issued in; raising it ends them all at once, in every process. A counter,
     # not a time: a token issued in the same second right after the change stays valid.
     token_epoch: int = 0
+    # Raised by a role change or a deactivation only: the API keys the user created as an
+    # administrator remember it, and die when it moves on.
+    role_epoch: int = 0
     _events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -164,12 +167,14 @@ class User(EventSource):
     def set_role(self, role: Role, now: datetime) -> None:
         if role is not self.role:
             self.end_sessions()
+            self.role_epoch += 1
         self.role = role
         self._touch(now)
 
     def set_active(self, active: bool, now: datetime) -> None:
         if self.is_active and not active:
             self.end_sessions()
+            self.role_epoch += 1
         self.is_active = active
         self._touch(now)
 
@@ -197,6 +202,9 @@ class ApiKey:
     prefix: str
     created_by: str
     created_at: datetime
+    # The creator's `role_epoch` when the key was made: the key acts for them only while
+    # they have stayed an active administrator since.
+    creator_role_epoch: int = 0
 
     def __post_init__(self) -> None:
         self.name = required_text("name", self.name, 100)

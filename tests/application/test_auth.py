@@ -666,6 +666,34 @@ async def test_an_api_key_dies_with_its_creators_activity_and_is_refused_without
         await auth.authenticate_api_key(demoted_key.key)
     assert (await auth.authenticate_api_key(kept_key.key)).api_key_id == kept_key.api_key.id
 
+    # Made an active administrator again, Zoe needs a new key: the old one stays refused.
+    await accounts.change_user(
+        admin.principal, zoe.id, UserChanges(role=Role.ADMIN, is_active=True)
+    )
+    with pytest.raises(PermissionDenied):
+        await auth.authenticate_api_key(demoted_key.key)
+    zoe = await sign_in(shop, other.email.value)
+    new_key = await shop.api_keys().create(zoe.principal, name="c", scopes=["orders:read"])
+    assert (await auth.authenticate_api_key(new_key.key)).api_key_id == new_key.api_key.id
+
+
+async def test_an_admin_demoted_while_signed_in_cannot_create_a_key(
+    shop: Container, admin: Account
+) -> None:
+    """The rights are read when the key is made, not taken from the caller's token."""
+    other = await shop.user_accounts().create_user(
+        admin.principal,
+        email="zoe@example.com",
+        password=PASSWORD,
+        full_name="Zoe Admin",
+        role=Role.ADMIN,
+    )
+    zoe = await sign_in(shop, other.email.value)
+    await shop.user_accounts().change_user(admin.principal, zoe.id, UserChanges(role=Role.CUSTOMER))
+
+    with pytest.raises(PermissionDenied):
+        await shop.api_keys().create(zoe.principal, name="late", scopes=["orders:read"])
+
 
 async def test_revoking_an_unknown_api_key_is_not_found(shop: Container, admin: Account) -> None:
     with pytest.raises(NotFound):

@@ -14,6 +14,7 @@ from tests.http.shop_api import (
     assert_problem,
     error_fields,
     issue_api_key,
+    login,
     pay,
     place_order,
     promote,
@@ -82,6 +83,22 @@ async def test_a_key_stops_working_once_its_creator_loses_admin_rights(
     assert "creator" in refused.json()["detail"]
     assert_problem(await client.get("/orders/any-order", headers=zoes_key), status)
     assert (await client.get("/orders", headers=roots_key)).status_code == 200
+
+
+async def test_a_key_stays_refused_when_its_creator_is_made_admin_again(
+    client: Client, admin: Account
+) -> None:
+    zoe = await promote(client, admin, await register(client, "zoe@example.com"), "admin")
+    old_key = await issue_api_key(client, zoe, "orders:read")
+
+    for role in ("customer", "admin"):
+        changed = await client.patch(f"/users/{zoe.id}", json={"role": role}, headers=admin.headers)
+        assert changed.status_code == 200
+    zoe = await login(client, zoe.email)
+    new_key = await issue_api_key(client, zoe, "orders:read")
+
+    assert_problem(await client.get("/orders", headers=old_key), 403)
+    assert (await client.get("/orders", headers=new_key)).status_code == 200
 
 
 @pytest.mark.parametrize(

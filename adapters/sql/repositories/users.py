@@ -28,6 +28,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "version": user.version,
         "token_epoch": user.token_epoch,
+        "role_epoch": user.role_epoch,
     }
 
 
@@ -43,6 +44,7 @@ def _user(row: Row[Any]) -> User:
         updated_at=row.updated_at,
         version=row.version,
         token_epoch=row.token_epoch,
+        role_epoch=row.role_epoch,
     )
 
 
@@ -96,6 +98,7 @@ def _api_key(row: Row[Any]) -> ApiKey:
         prefix=row.prefix,
         created_by=row.created_by,
         created_at=row.created_at,
+        creator_role_epoch=row.creator_role_epoch,
     )
 
 
@@ -115,6 +118,7 @@ class SqlApiKeyRepository:
                 prefix=key.prefix,
                 created_by=key.created_by,
                 created_at=key.created_at,
+                creator_role_epoch=key.creator_role_epoch,
             )
             .on_conflict_do_nothing()
         )
