@@ -177,8 +177,11 @@ class LoginLimits:
         account = _account(email)
         attempt = LoginAttempt(account, f"{account}:{_client(address)}")
         await self._limits.refuse_if_over(self._per_client, attempt.account_and_client)
-        if self._per_account and not await self._cache.get(self._known_key(attempt)):
+        try:
             await self._limits.refuse_if_over(self._per_account, account)
+        except RateLimited:
+            if not await self._cache.get(self._known_key(attempt)):
+                raise
         return attempt
 
     async def failed(self, attempt: LoginAttempt) -> None:
