@@ -8,8 +8,8 @@ from application.credentials import API_KEY_PREFIX, digest, new_api_key
 from application.ports.persistence import Page, PageRequest, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
-from domain.errors import NotFound
-from domain.users import ApiKey, parse_scopes
+from domain.errors import NotFound, PermissionDenied
+from domain.users import SYSTEM_CREATOR, ApiKey, Role, parse_scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +25,28 @@ class ApiKeys:
         self._ids = ids
 
     async def create(self, actor: Principal, *, name: str, scopes: list[str]) -> IssuedApiKey:
+        """A new key acting for `actor`, an administrator (or the shop itself)."""
         actor.require(ADMIN_ONLY)
         key = new_api_key()
-        api_key = ApiKey(
-            id=self._ids.new_id(),
-            name=name,
-            scopes=parse_scopes(scopes),
-            key_hash=digest(key),
-            prefix=key[: len(API_KEY_PREFIX) + 6],
-            created_by=actor.user_id or "system",
-            created_at=self._clock.now(),
-        )
+        parsed_scopes = parse_scopes(scopes)
         async with self._uow_factory() as uow:
+            role_epoch = 0
+            if actor.user_id is not None:
+                creator = await uow.users.get(actor.user_id)
+                # The rights as they stand now, not as the caller's token said.
+                if creator is None or not creator.is_active or creator.role is not Role.ADMIN:
+                    raise PermissionDenied("you are not allowed to do this")
+                role_epoch = creator.role_epoch
+            api_key = ApiKey(
+                id=self._ids.new_id(),
+                name=name,
+                scopes=parsed_scopes,
+                key_hash=digest(key),
+                prefix=key[: len(API_KEY_PREFIX) + 6],
+                created_by=actor.user_id or SYSTEM_CREATOR,
+                created_at=self._clock.now(),
+                creator_role_epoch=role_epoch,
+            )
             await uow.api_keys.add(api_key)
             await uow.commit()
         return IssuedApiKey(api_key=api_key, key=key)

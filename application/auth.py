@@ -16,6 +16,7 @@ from application.outbox import record_events
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.ports.security import (
+    IssuedToken,
     PasswordHasher,
     RefreshFamily,
     RotationResult,
@@ -30,9 +31,10 @@ from domain.errors import (
     InvalidCredentials,
     InvalidToken,
     InvalidValue,
+    PermissionDenied,
 )
 from domain.events import PasswordResetRequested
-from domain.users import User, check_password_strength
+from domain.users import SYSTEM_CREATOR, Role, User, check_password_strength
 from domain.values import Email
 
 PASSWORD_RESET = "password_reset"
@@ -133,7 +135,11 @@ class Authentication:
         if user is None or not user.is_active:
             await self._tokens.revoke_family(family_id)
             raise AccountDisabled()
-        access = self._issuer.issue_access_token(subject=user.id, role=user.role.value)
+        if rotation.epoch != user.token_epoch:
+            # Signed in before a password change, role change or deactivation.
+            await self._tokens.revoke_family(family_id)
+            raise InvalidToken("this session has ended; sign in again")
+        access = self._issue_access_token(user)
         return TokenPair(
             access_token=access.token,
             refresh_token=new_token,
@@ -196,8 +202,10 @@ class Authentication:
         await self._tokens.revoke_user(user_id)
 
     async def authenticate_access_token(self, token: str) -> Principal:
-        """The signed-in user behind a bearer token. The role comes from the database, so a
-        role change or deactivation applies at once."""
+        """The signed-in user behind a bearer token. The user is read from the database on
+        every call, so a deactivation applies at once, and a token issued before the
+        user's last password change, role change or deactivation (an older token epoch)
+        is refused with InvalidToken."""
         claims = self._issuer.decode_access_token(token)
         async with self._uow_factory() as uow:
             user = await uow.users.get(claims.subject)
@@ -205,13 +213,32 @@ class Authentication:
             raise InvalidToken()
         if not user.is_active:
             raise AccountDisabled()
+        if claims.epoch != user.token_epoch:
+            # Issued before a password change, role change or deactivation: void.
+            raise InvalidToken("this session has ended; sign in again")
         return Principal.user(user.id, user.role)
 
     async def authenticate_api_key(self, key: str) -> Principal:
+        """The API key behind `key`. A key acts on behalf of the administrator who created
+        it, read from the database on every call: once they are deactivated (or gone) the
+        key is refused with InvalidToken (401), and once they are no longer an
+        administrator with PermissionDenied (403), for good: their role epoch moved on,
+        so being made an administrator again does not revive it."""
         async with self._uow_factory() as uow:
             api_key = await uow.api_keys.get_by_hash(digest(key))
+            creator = None
+            if api_key is not None and api_key.created_by != SYSTEM_CREATOR:
+                creator = await uow.users.get(api_key.created_by)
         if api_key is None:
             raise InvalidToken("invalid API key")
+        if api_key.created_by != SYSTEM_CREATOR:
+            if creator is None or not creator.is_active:
+                raise InvalidToken("this API key's creator is no longer active")
+            if creator.role is not Role.ADMIN or creator.role_epoch != api_key.creator_role_epoch:
+                raise PermissionDenied(
+                    "this API key's creator lost the administrator role since it was made; "
+                    "an administrator must create a new key"
+                )
         return Principal.api_key(api_key.id, api_key.scopes)
 
     async def _sign_in(self, user: User) -> TokenPair:
@@ -223,14 +250,20 @@ class Authentication:
                 user_id=user.id,
                 current_hash=digest(refresh_token),
                 expires_at=self._clock.now() + self._policy.refresh_token_ttl,
+                epoch=user.token_epoch,
             )
         )
-        access = self._issuer.issue_access_token(subject=user.id, role=user.role.value)
+        access = self._issue_access_token(user)
         return TokenPair(
             access_token=access.token,
             refresh_token=refresh_token,
             expires_in=self._seconds_until(access.expires_at),
             user=user,
+        )
+
+    def _issue_access_token(self, user: User) -> IssuedToken:
+        return self._issuer.issue_access_token(
+            subject=user.id, role=user.role.value, epoch=user.token_epoch
         )
 
     async def _upgrade_hash(self, user_id: str, password: str) -> None:
@@ -239,7 +272,7 @@ class Authentication:
         async def save(uow: UnitOfWork) -> None:
             user = await uow.users.get(user_id)
             if user is not None:
-                user.set_password_hash(new_hash, self._clock.now())
+                user.upgrade_password_hash(new_hash, self._clock.now())
                 await uow.users.save(user)
 
         await in_transaction(self._uow_factory, save)

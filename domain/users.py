@@ -109,6 +109,13 @@ class User(EventSource):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    # Every credential issued to the user (access and refresh tokens) carries the epoch
+    # it was issued in; raising it ends them all at once, in every process. A counter,
+    # not a time: a token issued in the same second right after the change stays valid.
+    token_epoch: int = 0
+    # Raised by a role change or a deactivation only: the API keys the user created as an
+    # administrator remember it, and die when it moves on.
+    role_epoch: int = 0
     _events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -147,20 +154,41 @@ class User(EventSource):
         self._touch(now)
 
     def set_password_hash(self, password_hash: str, now: datetime) -> None:
+        """A new password: every session signed in with the old one ends."""
+        self.password_hash = password_hash
+        self.end_sessions()
+        self._touch(now)
+
+    def upgrade_password_hash(self, password_hash: str, now: datetime) -> None:
+        """The same password under a stronger hash: sessions go on."""
         self.password_hash = password_hash
         self._touch(now)
 
     def set_role(self, role: Role, now: datetime) -> None:
+        if role is not self.role:
+            self.end_sessions()
+            self.role_epoch += 1
         self.role = role
         self._touch(now)
 
     def set_active(self, active: bool, now: datetime) -> None:
+        if self.is_active and not active:
+            self.end_sessions()
+            self.role_epoch += 1
         self.is_active = active
         self._touch(now)
+
+    def end_sessions(self) -> None:
+        """Void every token issued to the user so far."""
+        self.token_epoch += 1
 
     def _touch(self, now: datetime) -> None:
         self.updated_at = now
         self.version += 1
+
+
+# `ApiKey.created_by` of a key the shop itself created (no administrator behind it).
+SYSTEM_CREATOR = "system"
 
 
 @dataclass(kw_only=True, eq=False)
@@ -174,6 +202,9 @@ class ApiKey:
     prefix: str
     created_by: str
     created_at: datetime
+    # The creator's `role_epoch` when the key was made: the key acts for them only while
+    # they have stayed an active administrator since.
+    creator_role_epoch: int = 0
 
     def __post_init__(self) -> None:
         self.name = required_text("name", self.name, 100)

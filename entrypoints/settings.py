@@ -85,7 +85,12 @@ class Settings:
     # Sign-in, sign-up and password reset are limited per client IP and per email.
     rate_limit_window_seconds: int = 60
     rate_limit_login_per_ip: int = 10
+    # Sign-in counts only FAILED attempts per account: per account and client IP (over
+    # it, that client is refused for that account), and per account from every client
+    # (over it, only clients the account signed in from before may try). Both back off:
+    # n per window, 2n per 8 windows, 4n per 64, 8n per 512.
     rate_limit_login_per_account: int = 5
+    rate_limit_login_failures_per_account: int = 20
     rate_limit_register_per_ip: int = 10
     rate_limit_register_per_account: int = 5
     rate_limit_password_reset_per_ip: int = 5

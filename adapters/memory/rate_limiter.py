@@ -65,6 +65,31 @@ class InMemoryRateLimiter:
             return self._hit_fixed(key, now, limit, window_seconds)
         return self._hit_sliding(key, now, limit, window_seconds)
 
+    async def peek(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
+        if limit < 1 or window_seconds < 1:
+            raise ValueError("a rate limit needs limit >= 1 and window_seconds >= 1")
+        now = self._clock.now().timestamp()
+        if self._window is WindowKind.FIXED:
+            index = math.floor(now / window_seconds)
+            current = self._fixed.get(key)
+            count = 0
+            if current is not None and (current.index, current.window_seconds) == (
+                index,
+                window_seconds,
+            ):
+                count = current.count
+            if count < limit:
+                return RateLimitDecision(True, limit - count, 0)
+            window_ends = (index + 1) * window_seconds
+            return RateLimitDecision(False, 0, max(1, math.ceil(window_ends - now)))
+        log = self._sliding.get(key)
+        hits = [] if log is None or log.window_seconds != window_seconds else list(log.hits)
+        hits = [at for at in hits if at > now - window_seconds]
+        if len(hits) < limit:
+            return RateLimitDecision(True, limit - len(hits), 0)
+        frees_up_at = hits[len(hits) - limit] + window_seconds
+        return RateLimitDecision(False, 0, max(1, math.ceil(frees_up_at - now)))
+
     def _hit_fixed(self, key: str, now: float, limit: int, window: int) -> RateLimitDecision:
         index = math.floor(now / window)
         current = self._fixed.get(key)

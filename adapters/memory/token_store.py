@@ -61,8 +61,9 @@ class InMemoryTokenStore:
                 user_id=family.user_id,
                 current_hash=new_hash,
                 expires_at=family.expires_at,
+                epoch=family.epoch,
             )
-            return Rotation(RotationResult.ROTATED, family.user_id)
+            return Rotation(RotationResult.ROTATED, family.user_id, family.epoch)
 
     async def family_owner(self, family_id: str, now: datetime) -> str | None:
         async with self._lock:

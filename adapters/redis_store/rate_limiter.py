@@ -37,6 +37,24 @@ if retry_after < 1 then retry_after = 1 end
 return {0, 0, retry_after}
 """
 
+# The same decision without recording a hit (read-only).
+_SLIDING_WINDOW_PEEK = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local oldest_live = '(' .. (now - window)
+local count = redis.call('ZCOUNT', KEYS[1], oldest_live, '+inf')
+if count < limit then
+  return {1, limit - count, 0}
+end
+local frees = redis.call('ZRANGEBYSCORE', KEYS[1], oldest_live, '+inf', 'WITHSCORES',
+                         'LIMIT', count - limit, 1)
+local retry_after = math.ceil((tonumber(frees[2]) + window - now) / 1000000)
+if retry_after < 1 then retry_after = 1 end
+return {0, 0, retry_after}
+"""
+
 
 class RedisRateLimiter:
     """A sliding-window log per key, like the in-process limiter's `SLIDING` kind: a hit
@@ -56,6 +74,7 @@ class RedisRateLimiter:
     def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._prefix = f"{prefix}rate:"
         self._hit = redis.register_script(_SLIDING_WINDOW_HIT)
+        self._peek = redis.register_script(_SLIDING_WINDOW_PEEK)
         self._outage = OutageLog(log, "rate limiter")
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
@@ -69,6 +88,22 @@ class RedisRateLimiter:
         except REDIS_FAILURES as error:
             self._outage.failed(error, "allowing requests unchecked (failing open)")
             return RateLimitDecision(allowed=True, remaining=limit - 1, retry_after_seconds=0)
+        self._outage.succeeded()
+        return RateLimitDecision(
+            allowed=bool(allowed), remaining=int(remaining), retry_after_seconds=int(retry_after)
+        )
+
+    async def peek(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
+        if limit < 1 or window_seconds < 1:
+            raise ValueError("a rate limit needs limit >= 1 and window_seconds >= 1")
+        try:
+            allowed, remaining, retry_after = await self._peek(
+                keys=[f"{self._prefix}{window_seconds}:{key}"],
+                args=[limit, window_seconds * 1_000_000],
+            )
+        except REDIS_FAILURES as error:
+            self._outage.failed(error, "allowing requests unchecked (failing open)")
+            return RateLimitDecision(allowed=True, remaining=limit, retry_after_seconds=0)
         self._outage.succeeded()
         return RateLimitDecision(
             allowed=bool(allowed), remaining=int(remaining), retry_after_seconds=int(retry_after)

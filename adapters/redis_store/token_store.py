@@ -20,7 +20,8 @@ _MICROSECOND = timedelta(microseconds=1)
 T = TypeVar("T")
 
 # Key layout under the prefix:
-#   refresh:family:<family id>  hash {user_id, current_hash, expires_at (µs since epoch)}
+#   refresh:family:<family id>  hash {user_id, current_hash, expires_at (µs since epoch),
+#                               epoch (the user's token epoch; missing reads as 0)}
 #   refresh:user:<user id>      set of the user's family ids (for revoke_user)
 #   once:<purpose>:<token hash> "<expires_at µs>:<subject>"
 # The scripts build family and user keys from the prefix they are given, so they assume
@@ -29,14 +30,14 @@ T = TypeVar("T")
 _CREATE = """
 local family_key, user_key = KEYS[1], KEYS[2]
 local family_id, user_id, current_hash = ARGV[1], ARGV[2], ARGV[3]
-local expires_at, ttl_ms, prefix = ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local expires_at, ttl_ms, prefix, epoch = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local previous_owner = redis.call('HGET', family_key, 'user_id')
 if previous_owner and previous_owner ~= user_id then
   redis.call('SREM', prefix .. 'user:' .. previous_owner, family_id)
 end
 redis.call('DEL', family_key)
 redis.call('HSET', family_key, 'user_id', user_id, 'current_hash', current_hash,
-           'expires_at', expires_at)
+           'expires_at', expires_at, 'epoch', epoch)
 redis.call('PEXPIRE', family_key, ttl_ms)
 -- Forget the ids of families that expired on their own, so the set follows live logins.
 for _, member in ipairs(redis.call('SMEMBERS', user_key)) do
@@ -55,7 +56,8 @@ _ROTATE = """
 local family_key = KEYS[1]
 local presented, new_hash, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local family_id, prefix = ARGV[4], ARGV[5]
-local family = redis.call('HMGET', family_key, 'user_id', 'current_hash', 'expires_at')
+local family = redis.call('HMGET', family_key, 'user_id', 'current_hash', 'expires_at',
+                          'epoch')
 local user_id = family[1]
 if not user_id then
   return {'unknown'}
@@ -75,7 +77,7 @@ if family[2] ~= presented then
   return {'reused', user_id}
 end
 redis.call('HSET', family_key, 'current_hash', new_hash)
-return {'rotated', user_id}
+return {'rotated', user_id, family[4] or '0'}
 """
 
 _REVOKE_FAMILY = """
@@ -150,6 +152,7 @@ class RedisTokenStore:
                     _micros(family.expires_at),
                     self._ttl_ms(family.expires_at),
                     self._prefix,
+                    family.epoch,
                 ],
             )
         )
@@ -165,7 +168,8 @@ class RedisTokenStore:
         )
         result = RotationResult(reply[0].decode())
         user_id = reply[1].decode() if len(reply) > 1 else None
-        return Rotation(result, user_id)
+        epoch = int(reply[2]) if len(reply) > 2 else 0
+        return Rotation(result, user_id, epoch)
 
     async def family_owner(self, family_id: str, now: datetime) -> str | None:
         read: Awaitable[list[bytes | None]] = self._redis.hmget(  # type: ignore[assignment]

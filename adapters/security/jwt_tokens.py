@@ -18,12 +18,15 @@ from domain.errors import InvalidToken
 MIN_SECRET_BYTES = 32
 MIN_RSA_BITS = 2048
 ACCESS_TOKEN_TYPE = "access"
+# The user's token epoch at issue. Optional so that tokens issued before it existed read as
+# epoch 0, the epoch every user starts in.
+EPOCH_CLAIM = "epoch"
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
 
 
 class JwtTokenIssuer:
-    """Issues and checks access tokens: claims `sub`, `role`, `typ="access"`, `jti`, `iat`,
-    `exp`, `iss`, `aud`.
+    """Issues and checks access tokens: claims `sub`, `role`, `epoch`, `typ="access"`, `jti`,
+    `iat`, `exp`, `iss`, `aud`.
 
     Configure exactly one of:
     - `secret`: an HMAC secret of at least 32 bytes, used with HS256;
@@ -84,13 +87,14 @@ class JwtTokenIssuer:
     def algorithm(self) -> str:
         return self._algorithm
 
-    def issue_access_token(self, *, subject: str, role: str) -> IssuedToken:
+    def issue_access_token(self, *, subject: str, role: str, epoch: int = 0) -> IssuedToken:
         issued_at = math.floor(self._clock.now().timestamp())
         expires_at = issued_at + self._ttl_seconds
         token_id = uuid.uuid4().hex
         claims = {
             "sub": subject,
             "role": role,
+            EPOCH_CLAIM: epoch,
             "typ": ACCESS_TOKEN_TYPE,
             "jti": token_id,
             "iat": issued_at,
@@ -137,12 +141,16 @@ class JwtTokenIssuer:
             raise InvalidToken()
         if "nbf" in claims and _timestamp(claims["nbf"]) > now + self._leeway_seconds:
             raise InvalidToken()
+        epoch = claims.get(EPOCH_CLAIM, 0)
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise InvalidToken()
         return AccessClaims(
             subject=subject,
             role=role,
             token_id=token_id,
             issued_at=_utc(issued_at),
             expires_at=_utc(expires_at),
+            epoch=epoch,
         )
 
 

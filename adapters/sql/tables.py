@@ -80,6 +80,10 @@ users = Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Column("version", Integer, nullable=False),
+    # Raised by a password change, deactivation or role change: tokens of older epochs die.
+    Column("token_epoch", Integer, nullable=False, server_default="0"),
+    # Raised by a role change or deactivation: API keys the user made die with it.
+    Column("role_epoch", Integer, nullable=False, server_default="0"),
     Index(None, "created_at", "id"),
     Index(None, "role"),
 )
@@ -95,6 +99,7 @@ api_keys = Table(
     Column("prefix", String(64), nullable=False),
     _id("created_by", nullable=False),
     _timestamp("created_at"),
+    Column("creator_role_epoch", Integer, nullable=False, server_default="0"),
     Index(None, "created_at", "id"),
 )
 

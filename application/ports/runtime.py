@@ -45,3 +45,7 @@ class RateLimitDecision:
 class RateLimiter(Protocol):
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
         """Count one request against `key`; allowed while at most `limit` fall in a window."""
+
+    async def peek(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
+        """Whether a hit against `key` would be allowed now, without counting one (for
+        limits that count only some outcomes, such as failed sign-ins)."""

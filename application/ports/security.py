@@ -35,12 +35,14 @@ class AccessClaims:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    epoch: int = 0  # the user's token epoch when issued (0 for tokens that carry none)
 
 
 class TokenIssuer(Protocol):
     """Signs and checks short-lived access tokens (JWT)."""
 
-    def issue_access_token(self, *, subject: str, role: str) -> IssuedToken: ...
+    def issue_access_token(self, *, subject: str, role: str, epoch: int = 0) -> IssuedToken:
+        """A signed token for user `subject`, carrying the user's token `epoch`."""
 
     def decode_access_token(self, token: str) -> AccessClaims:
         """Checks signature, algorithm, exp, iat, iss, aud and the token type; raises
@@ -55,6 +57,7 @@ class RefreshFamily:
     user_id: str
     current_hash: str
     expires_at: datetime
+    epoch: int = 0  # the user's token epoch at sign-in: the family dies when it moves on
 
 
 class RotationResult(enum.Enum):
@@ -67,6 +70,7 @@ class RotationResult(enum.Enum):
 class Rotation:
     result: RotationResult
     user_id: str | None = None
+    epoch: int = 0
 
 
 class TokenStore(Protocol):

@@ -13,9 +13,10 @@ The protocol:
    older state than the one before it (changes are ordered by `updated_at`), and one the
    socket already showed is not repeated. Messages from the client are ignored.
 4. While open, every `HEXMART_LIVE_UPDATES_RECHECK_SECONDS` (30) the socket checks its
-   access token and the watcher's right to the order again: an expired token, a
-   deactivated user or a lost right closes it (4401, 4403), as a new connection would
-   be. A database outage during such a check keeps the socket open (it was allowed).
+   access token and the watcher's right to the order again: an expired or ended token
+   (deactivation, role or password change) or a lost right closes it (4401, 4403), as a
+   new connection would be. A database outage during such a check keeps the socket open
+   (it was allowed).
 
 Each connection counts once against the general rate limit (per signed-in user when the
 `Authorization` header is sent, else per client IP); over the limit the socket is closed

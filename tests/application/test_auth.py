@@ -491,15 +491,98 @@ async def test_access_token_of_a_deactivated_user_stops_working_at_once(
         await shop.authentication().authenticate_access_token(customer.tokens.access_token)
 
 
-async def test_role_change_applies_to_an_existing_access_token_at_once(
+async def test_a_role_change_ends_every_token_issued_before_it(
     shop: Container, customer: Account, admin: Account
 ) -> None:
     await shop.user_accounts().change_user(admin.principal, customer.id, UserChanges(Role.STAFF))
 
-    principal = await shop.authentication().authenticate_access_token(customer.tokens.access_token)
+    with pytest.raises(InvalidToken):
+        await shop.authentication().authenticate_access_token(customer.tokens.access_token)
+    with pytest.raises(InvalidToken):
+        await shop.authentication().refresh(customer.tokens.refresh_token)
+    # Signing in again, within the same second, gets a working token with the new role.
+    again = await sign_in(shop, customer.email)
+    assert again.principal.role is Role.STAFF
 
-    assert principal.role is Role.STAFF
-    assert principal.is_staff
+
+async def test_a_password_reset_ends_access_tokens_issued_before_it_not_after(
+    shop: Container, customer: Account
+) -> None:
+    token = await _reset_token(shop, customer.email)
+
+    # The clock stands still: the old token, the reset and the new sign-in share one second.
+    await shop.authentication().confirm_password_reset(
+        token=token, new_password="a brand new passphrase"
+    )
+    after = await shop.authentication().login(
+        email=customer.email, password="a brand new passphrase"
+    )
+
+    with pytest.raises(InvalidToken):
+        await shop.authentication().authenticate_access_token(customer.tokens.access_token)
+    signed_in = await shop.authentication().authenticate_access_token(after.access_token)
+    assert signed_in.user_id == customer.id
+    assert (await shop.authentication().refresh(after.refresh_token)).user.id == customer.id
+
+
+async def test_a_password_change_in_the_profile_ends_every_token_issued_before_it(
+    shop: Container, customer: Account
+) -> None:
+    laptop = await shop.authentication().login(email=customer.email, password=PASSWORD)
+
+    await shop.user_accounts().update_me(
+        customer.principal, current_password=PASSWORD, new_password="a brand new passphrase"
+    )
+
+    for tokens in (customer.tokens, laptop):
+        with pytest.raises(InvalidToken):
+            await shop.authentication().authenticate_access_token(tokens.access_token)
+        with pytest.raises(InvalidToken):
+            await shop.authentication().refresh(tokens.refresh_token)
+    await sign_in(shop, customer.email, "a brand new passphrase")
+
+
+async def test_a_refresh_token_from_before_a_reset_is_refused_even_if_its_revocation_was_lost(
+    shop: Container, customer: Account
+) -> None:
+    async def lost(user_id: str) -> None:
+        """A token store that missed the revocation (e.g. Redis flushed or failed over)."""
+
+    shop.token_store().revoke_user = lost  # type: ignore[method-assign]
+    token = await _reset_token(shop, customer.email)
+    await shop.authentication().confirm_password_reset(
+        token=token, new_password="a brand new passphrase"
+    )
+
+    with pytest.raises(InvalidToken):
+        await shop.authentication().refresh(customer.tokens.refresh_token)
+
+
+async def test_tokens_of_a_deactivated_user_stay_dead_after_reactivation(
+    shop: Container, customer: Account, admin: Account
+) -> None:
+    accounts = shop.user_accounts()
+    await accounts.change_user(admin.principal, customer.id, UserChanges(is_active=False))
+    await accounts.change_user(admin.principal, customer.id, UserChanges(is_active=True))
+
+    with pytest.raises(InvalidToken):
+        await shop.authentication().authenticate_access_token(customer.tokens.access_token)
+    await sign_in(shop, customer.email)
+
+
+async def test_a_rename_or_a_hash_upgrade_keeps_the_sessions(
+    shop: Container, customer: Account
+) -> None:
+    await shop.user_accounts().update_me(customer.principal, full_name="Ann B. Archer")
+    async with shop.unit_of_work()() as uow:
+        user = await uow.users.get(customer.id)
+        assert user is not None
+        user.upgrade_password_hash(user.password_hash, clock(shop).now())
+        await uow.users.save(user)
+        await uow.commit()
+
+    principal = await shop.authentication().authenticate_access_token(customer.tokens.access_token)
+    assert principal.user_id == customer.id
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -557,6 +640,59 @@ async def test_revoked_api_key_stops_working_at_once(shop: Container, admin: Acc
     )
     listed = await shop.api_keys().list_keys(admin.principal, FIRST_PAGE)
     assert [key.id for key in listed.items] == [kept.api_key.id]
+
+
+async def test_an_api_key_dies_with_its_creators_activity_and_is_refused_without_admin_rights(
+    shop: Container, admin: Account
+) -> None:
+    other = await shop.user_accounts().create_user(
+        admin.principal,
+        email="zoe@example.com",
+        password=PASSWORD,
+        full_name="Zoe Admin",
+        role=Role.ADMIN,
+    )
+    zoe = await sign_in(shop, other.email.value)
+    demoted_key = await shop.api_keys().create(zoe.principal, name="a", scopes=["orders:read"])
+    kept_key = await shop.api_keys().create(admin.principal, name="b", scopes=["orders:read"])
+    accounts, auth = shop.user_accounts(), shop.authentication()
+
+    await accounts.change_user(admin.principal, zoe.id, UserChanges(role=Role.CUSTOMER))
+    with pytest.raises(PermissionDenied):
+        await auth.authenticate_api_key(demoted_key.key)
+
+    await accounts.change_user(admin.principal, zoe.id, UserChanges(is_active=False))
+    with pytest.raises(InvalidToken):
+        await auth.authenticate_api_key(demoted_key.key)
+    assert (await auth.authenticate_api_key(kept_key.key)).api_key_id == kept_key.api_key.id
+
+    # Made an active administrator again, Zoe needs a new key: the old one stays refused.
+    await accounts.change_user(
+        admin.principal, zoe.id, UserChanges(role=Role.ADMIN, is_active=True)
+    )
+    with pytest.raises(PermissionDenied):
+        await auth.authenticate_api_key(demoted_key.key)
+    zoe = await sign_in(shop, other.email.value)
+    new_key = await shop.api_keys().create(zoe.principal, name="c", scopes=["orders:read"])
+    assert (await auth.authenticate_api_key(new_key.key)).api_key_id == new_key.api_key.id
+
+
+async def test_an_admin_demoted_while_signed_in_cannot_create_a_key(
+    shop: Container, admin: Account
+) -> None:
+    """The rights are read when the key is made, not taken from the caller's token."""
+    other = await shop.user_accounts().create_user(
+        admin.principal,
+        email="zoe@example.com",
+        password=PASSWORD,
+        full_name="Zoe Admin",
+        role=Role.ADMIN,
+    )
+    zoe = await sign_in(shop, other.email.value)
+    await shop.user_accounts().change_user(admin.principal, zoe.id, UserChanges(role=Role.CUSTOMER))
+
+    with pytest.raises(PermissionDenied):
+        await shop.api_keys().create(zoe.principal, name="late", scopes=["orders:read"])
 
 
 async def test_revoking_an_unknown_api_key_is_not_found(shop: Container, admin: Account) -> None:

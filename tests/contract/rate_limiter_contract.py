@@ -86,6 +86,43 @@ class RateLimiterContract(TimedContract, abc.ABC):
 
         assert await self.time.holds_after(self.window_seconds, fresh)
 
+    async def peek(self, limiter: RateLimiter, key: str = "contract:client"):
+        return await limiter.peek(key, limit=self.limit, window_seconds=self.window_seconds)
+
+    async def test_peeking_counts_nothing(self, limiter: RateLimiter) -> None:
+        first = await self.peek(limiter)
+        for _ in range(self.limit * 3):
+            assert (await self.peek(limiter)).allowed
+        assert (first.allowed, first.remaining, first.retry_after_seconds) == (
+            True,
+            self.limit,
+            0,
+        )
+        await self.use_up(limiter)
+
+    async def test_peeking_sees_what_was_hit(self, limiter: RateLimiter) -> None:
+        await self.hit(limiter)
+        assert (await self.peek(limiter)).remaining == self.limit - 1
+        for _ in range(self.limit - 1):
+            await self.hit(limiter)
+
+        peeked = await self.peek(limiter)
+        refused = await self.hit(limiter)
+
+        assert not peeked.allowed
+        assert peeked.remaining == 0
+        assert 1 <= peeked.retry_after_seconds <= self.window_seconds
+        assert abs(peeked.retry_after_seconds - refused.retry_after_seconds) <= 1
+
+    async def test_peeking_is_allowed_again_after_retry_after(self, limiter: RateLimiter) -> None:
+        await self.use_up(limiter)
+        peeked = await self.peek(limiter)
+
+        async def allowed() -> bool:
+            return (await self.peek(limiter)).allowed
+
+        assert await self.time.holds_after(peeked.retry_after_seconds, allowed)
+
     async def test_keys_are_counted_separately(self, limiter: RateLimiter) -> None:
         await self.use_up(limiter, "contract:noisy")
         other = await self.hit(limiter, "contract:quiet")

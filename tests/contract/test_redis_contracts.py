@@ -141,6 +141,7 @@ async def test_a_rate_limiter_whose_redis_is_down_lets_requests_through(
     redis = create_redis_client(f"redis://127.0.0.1:{free_port()}/0")
     limiter = RedisRateLimiter(redis)
     decisions = [await limiter.hit("login:ann", limit=1, window_seconds=60) for _ in range(3)]
+    decisions.append(await limiter.peek("login:ann", limit=1, window_seconds=60))
     assert all(decision.allowed for decision in decisions)
     warnings = [r for r in caplog.records if "failing open" in r.getMessage()]
     assert len(warnings) == 1  # one warning per outage, not one per request

@@ -80,6 +80,16 @@ class TokenIssuerContract(TimedContract, abc.ABC):
         assert claims.issued_at == self.clock.now().replace(microsecond=0)
         assert claims.expires_at == claims.issued_at + self.access_ttl == issued.expires_at
 
+    def test_a_token_carries_the_users_token_epoch(self, issuer: TokenIssuer) -> None:
+        issued = issuer.issue_access_token(subject="user-1", role="admin", epoch=3)
+        assert issuer.decode_access_token(issued.token).epoch == 3
+        # Tokens from before epochs existed carry none: they read as the first epoch.
+        assert issuer.decode_access_token(self.sign(self.claims())).epoch == 0
+
+    @pytest.mark.parametrize("epoch", [-1, "1", 1.5, True, None])
+    def test_a_malformed_epoch_is_refused(self, issuer: TokenIssuer, epoch: object) -> None:
+        self.assert_refused(issuer, self.sign(self.claims(epoch=epoch)))
+
     def test_every_token_has_its_own_id(self, issuer: TokenIssuer) -> None:
         ids = {issuer.issue_access_token(subject="u", role="customer").token_id for _ in range(50)}
         assert len(ids) == 50

@@ -42,6 +42,23 @@ class TokenStoreContract(abc.ABC):
         )
         assert (await store.rotate("fam-1", "h1", "h2", NOW)).result is RotationResult.ROTATED
 
+    async def test_a_rotation_reports_the_token_epoch_the_family_was_created_in(
+        self, store: TokenStore
+    ) -> None:
+        await store.create_family(
+            RefreshFamily(
+                family_id="fam-1",
+                user_id="user-1",
+                current_hash="h0",
+                expires_at=NOW + LIFETIME,
+                epoch=7,
+            )
+        )
+        assert await store.rotate("fam-1", "h0", "h1", NOW) == Rotation(
+            RotationResult.ROTATED, "user-1", 7
+        )
+        assert (await store.rotate("fam-1", "h1", "h2", NOW)).epoch == 7
+
     async def test_presenting_a_spent_hash_revokes_the_whole_family(
         self, store: TokenStore
     ) -> None:

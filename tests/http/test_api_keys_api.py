@@ -14,8 +14,11 @@ from tests.http.shop_api import (
     assert_problem,
     error_fields,
     issue_api_key,
+    login,
     pay,
     place_order,
+    promote,
+    register,
 )
 
 
@@ -51,6 +54,51 @@ async def test_a_revoked_key_stops_working_at_once(client: Client, admin: Accoun
     assert revoked.status_code == 204
     assert_problem(again, 404)
     assert_problem(await client.get("/orders", headers=headers), 401)
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [({"role": "customer"}, 403), ({"role": "staff"}, 403), ({"is_active": False}, 401)],
+    ids=["demoted-to-customer", "demoted-to-staff", "deactivated"],
+)
+async def test_a_key_stops_working_once_its_creator_loses_admin_rights(
+    client: Client,
+    admin: Account,
+    customer: Account,
+    mug: dict[str, Any],
+    change: dict[str, Any],
+    status: int,
+) -> None:
+    await place_order(client, customer, mug["id"])
+    zoe = await promote(client, admin, await register(client, "zoe@example.com"), "admin")
+    zoes_key = await issue_api_key(client, zoe, "orders:read")
+    roots_key = await issue_api_key(client, admin, "orders:read")
+    assert len((await client.get("/orders", headers=zoes_key)).json()["items"]) == 1
+
+    changed = await client.patch(f"/users/{zoe.id}", json=change, headers=admin.headers)
+
+    assert changed.status_code == 200
+    refused = await client.get("/orders", headers=zoes_key)
+    assert_problem(refused, status)
+    assert "creator" in refused.json()["detail"]
+    assert_problem(await client.get("/orders/any-order", headers=zoes_key), status)
+    assert (await client.get("/orders", headers=roots_key)).status_code == 200
+
+
+async def test_a_key_stays_refused_when_its_creator_is_made_admin_again(
+    client: Client, admin: Account
+) -> None:
+    zoe = await promote(client, admin, await register(client, "zoe@example.com"), "admin")
+    old_key = await issue_api_key(client, zoe, "orders:read")
+
+    for role in ("customer", "admin"):
+        changed = await client.patch(f"/users/{zoe.id}", json={"role": role}, headers=admin.headers)
+        assert changed.status_code == 200
+    zoe = await login(client, zoe.email)
+    new_key = await issue_api_key(client, zoe, "orders:read")
+
+    assert_problem(await client.get("/orders", headers=old_key), 403)
+    assert (await client.get("/orders", headers=new_key)).status_code == 200
 
 
 @pytest.mark.parametrize(

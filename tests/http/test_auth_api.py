@@ -3,6 +3,9 @@ and what a deactivated account can no longer do."""
 
 from __future__ import annotations
 
+import httpx
+from litestar import Litestar
+
 from entrypoints.container import Container
 from tests.http.shop_api import (
     PASSWORD,
@@ -97,6 +100,26 @@ async def test_wrong_password_and_unknown_email_look_the_same(
         body = assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert body["detail"] == "invalid email or password"
+
+
+async def test_someone_elses_wrong_guesses_do_not_lock_the_owner_out(
+    app: Litestar, client: Client, customer: Account
+) -> None:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as attacker:
+        guesses = [
+            await attacker.post(
+                "/auth/login", json={"email": customer.email, "password": f"guess {n} for ann"}
+            )
+            for n in range(6)
+        ]
+        right_from_the_attacker = await attacker.post(
+            "/auth/login", json={"email": customer.email, "password": PASSWORD}
+        )
+
+    assert [g.status_code for g in guesses] == [401] * 5 + [429]
+    assert_problem(right_from_the_attacker, 429)
+    assert (await login(client, customer.email)).id == customer.id
 
 
 async def test_refresh_rotates_the_pair(client: Client, customer: Account) -> None:
@@ -194,6 +217,31 @@ async def test_password_reset_with_the_emailed_token(
     assert (await login(client, customer.email, new_password)).id == customer.id
 
 
+async def test_an_access_token_from_before_a_password_reset_is_refused_at_once(
+    client: Client, container: Container, customer: Account
+) -> None:
+    laptop = await login(client, customer.email)
+    assert (await client.get("/users/me", headers=customer.headers)).status_code == 200
+    await client.post("/auth/password-reset", json={"email": customer.email})
+    token = await emailed_reset_token(container, customer.email)
+
+    confirmed = await client.post(
+        "/auth/password-reset/confirm",
+        json={"token": token, "new_password": "a brand new passphrase"},
+    )
+    # Signed in again at once: in the same second as the reset, and it must work.
+    after = await login(client, customer.email, "a brand new passphrase")
+
+    assert confirmed.status_code == 204
+    for before in (customer, laptop):
+        assert_problem(await client.get("/users/me", headers=before.headers), 401)
+        refresh = await client.post("/auth/refresh", json={"refresh_token": before.refresh_token})
+        assert_problem(refresh, 401)
+    assert (await client.get("/users/me", headers=after.headers)).json()["id"] == customer.id
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": after.refresh_token})
+    assert refreshed.status_code == 200
+
+
 async def test_a_deactivated_user_is_locked_out_at_once(
     client: Client, admin: Account, customer: Account
 ) -> None:
@@ -220,4 +268,9 @@ async def test_a_reactivated_user_can_sign_in_again(
             f"/users/{customer.id}", json={"is_active": active}, headers=admin.headers
         )
 
-    assert (await login(client, customer.email)).id == customer.id
+    again = await login(client, customer.email)
+    assert (await client.get("/users/me", headers=again.headers)).status_code == 200
+    # What was issued before the deactivation stays dead.
+    assert_problem(await client.get("/users/me", headers=customer.headers), 401)
+    refresh = await client.post("/auth/refresh", json={"refresh_token": customer.refresh_token})
+    assert_problem(refresh, 401)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +14,9 @@ import pytest
 from dependency_injector import providers
 from litestar import Litestar
 
+from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.rate_limiter import RedisRateLimiter
+from adapters.system.clock import FixedClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -102,19 +105,104 @@ async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket() -> None:
     assert chained == 429
 
 
-async def test_the_per_account_login_limit_holds_across_ip_addresses() -> None:
+OWNER = "198.51.100.7"
+ATTACKERS = [f"203.0.113.{n}" for n in range(1, 20)]
+
+
+async def sign_in(app: Litestar, address: str, email: str, password: str) -> int:
+    async with client_at(app, address) as client:
+        answer = await client.post("/auth/login", json={"email": email, "password": password})
+    if answer.status_code == 429:
+        assert_rate_limited(answer)
+    return answer.status_code
+
+
+async def test_wrong_guesses_from_elsewhere_do_not_lock_the_owner_out() -> None:
+    shop = a_shop(rate_limit_login_per_ip=100, rate_limit_login_per_account=5)
+    async with running(shop) as app:
+        async with client_at(app, OWNER) as owner:
+            await register(owner, "ann@example.com")
+        guesses = [
+            await sign_in(app, ATTACKERS[0], "ann@example.com", f"guess number {n}")
+            for n in range(6)
+        ]
+        # The guessing client is refused for this account, even with the right password.
+        attacker_right = await sign_in(app, ATTACKERS[0], "Ann@Example.com", PASSWORD)
+        owner_right = await sign_in(app, OWNER, "ann@example.com", PASSWORD)
+        someone_else = await sign_in(app, ATTACKERS[0], "bob@example.com", "a guess for bob")
+
+    assert guesses == [401] * 5 + [429]
+    assert attacker_right == 429
+    assert owner_right == 200
+    assert someone_else == 401
+
+
+async def test_only_failed_sign_ins_count_per_account() -> None:
     shop = a_shop(rate_limit_login_per_ip=100, rate_limit_login_per_account=2)
     async with running(shop) as app:
-        answers = []
-        for n in range(3):
-            async with client_at(app, f"203.0.113.{n + 1}") as client:
-                answers.append(await login(client, "Ann@Example.com" if n else "ann@example.com"))
-        async with client_at(app, "203.0.113.50") as client:
-            someone_else = await login(client, "bob@example.com")
+        async with client_at(app, OWNER) as owner:
+            await register(owner, "ann@example.com")
+        answers = [await sign_in(app, OWNER, "ann@example.com", PASSWORD) for _ in range(6)]
+        one_typo = await sign_in(app, OWNER, "ann@example.com", "a typo in it")
+        after_typo = await sign_in(app, OWNER, "ann@example.com", PASSWORD)
 
-    assert [a.status_code for a in answers[:2]] == [401, 401]
-    assert_rate_limited(answers[2])
-    assert someone_else.status_code == 401
+    assert answers == [200] * 6
+    assert (one_typo, after_typo) == (401, 200)
+
+
+async def test_guessing_from_many_addresses_is_bounded_but_a_known_client_gets_in() -> None:
+    shop = a_shop(
+        rate_limit_login_per_ip=100,
+        rate_limit_login_per_account=2,
+        rate_limit_login_failures_per_account=6,
+    )
+    async with running(shop) as app:
+        async with client_at(app, OWNER) as owner:
+            await register(owner, "ann@example.com")
+        assert await sign_in(app, OWNER, "ann@example.com", PASSWORD) == 200  # now known
+        guesses = [
+            await sign_in(app, address, "ann@example.com", f"guess from {address}")
+            for address in ATTACKERS[:3]
+            for _ in range(2)
+        ]
+        # Six failures from everywhere: a client the account never signed in from is
+        # refused, whatever it sends; the owner's usual client still gets in.
+        fresh_attacker = await sign_in(app, ATTACKERS[3], "ann@example.com", "yet another")
+        new_device_right = await sign_in(app, ATTACKERS[4], "ann@example.com", PASSWORD)
+        owner_right = await sign_in(app, OWNER, "ann@example.com", PASSWORD)
+
+    assert guesses == [401] * 6
+    assert fresh_attacker == 429
+    assert new_device_right == 429
+    assert owner_right == 200
+
+
+async def test_a_patient_guesser_backs_off_geometrically() -> None:
+    shop = a_shop(rate_limit_login_per_ip=1000, rate_limit_login_per_account=3)
+    window = timedelta(seconds=shop.settings().rate_limit_window_seconds)
+    clock = shop.clock()
+    assert isinstance(clock, FixedClock)
+    async with running(shop) as app, client_at(app, ATTACKERS[0]) as attacker:
+
+        async def guesses(n: int) -> list[int]:
+            body = {"email": "ann@example.com", "password": "not the password"}
+            return [(await attacker.post("/auth/login", json=body)).status_code for _ in range(n)]
+
+        first = await guesses(4)
+        clock.advance(window)
+        second = await guesses(4)  # 6 in 8 windows: the second step is spent
+        clock.advance(window)
+        refused = await attacker.post(
+            "/auth/login", json={"email": "ann@example.com", "password": "still guessing"}
+        )
+        clock.advance(window * 7)
+        third = await guesses(1)
+
+    assert first == [401, 401, 401, 429]
+    assert second == [401, 401, 401, 429]
+    assert_rate_limited(refused)
+    assert int(refused.headers["Retry-After"]) > window.total_seconds()
+    assert third == [401]
 
 
 @pytest.mark.parametrize(
@@ -196,3 +284,37 @@ async def test_with_redis_two_app_processes_share_one_bucket_per_client() -> Non
     assert answers == [401, 401, 401]
     assert_rate_limited(refused)
     assert_rate_limited(refused_too)
+
+
+@pytest.mark.integration
+async def test_with_redis_failed_sign_ins_count_in_every_app_process() -> None:
+    async with shared_redis() as (_, prefix):
+        apps = []
+        for _ in range(2):
+            shop = a_shop(
+                redis_url=SHARED_REDIS_URL,
+                rate_limit_login_per_ip=100,
+                rate_limit_login_per_account=3,
+                rate_limit_login_failures_per_account=3,
+            )
+            shop.rate_limiter.override(
+                providers.Object(RedisRateLimiter(shop.redis_client(), prefix=prefix))
+            )
+            shop.cache.override(providers.Object(RedisCache(shop.redis_client(), prefix=prefix)))
+            if apps:  # one database for both
+                shop.unit_of_work.override(providers.Object(apps[0].unit_of_work()))
+            apps.append(shop)
+        async with running(apps[0]) as first, running(apps[1]) as second:
+            async with client_at(first, OWNER) as owner:
+                await register(owner, "ann@example.com")
+            assert await sign_in(second, OWNER, "ann@example.com", PASSWORD) == 200
+            guesses = [
+                await sign_in(app, ATTACKERS[0], "ann@example.com", f"guess {n}")
+                for n, app in enumerate([first, second, first, second])
+            ]
+            stranger = await sign_in(second, ATTACKERS[1], "ann@example.com", PASSWORD)
+            owner_right = await sign_in(first, OWNER, "ann@example.com", PASSWORD)
+
+    assert guesses == [401, 401, 401, 429]
+    assert stranger == 429  # three failures from everywhere: unknown clients wait
+    assert owner_right == 200  # known to the account in the other process

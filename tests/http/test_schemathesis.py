@@ -61,6 +61,7 @@ def shop() -> Iterator[Shop]:
             rate_limit_register_per_account=0,
             rate_limit_login_per_ip=0,
             rate_limit_login_per_account=0,
+            rate_limit_login_failures_per_account=0,
             rate_limit_password_reset_per_ip=0,
             rate_limit_password_reset_per_account=0,
         )

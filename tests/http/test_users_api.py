@@ -65,19 +65,23 @@ async def test_changing_your_password_needs_the_current_one(
     assert error_fields(half) == {"new_password"}
 
 
-async def test_changing_your_password_signs_out_other_sessions(
+async def test_changing_your_password_ends_every_session_issued_before_it(
     client: Client, customer: Account
 ) -> None:
+    laptop = await login(client, customer.email)
     response = await client.patch(
         "/users/me",
         json={"current_password": PASSWORD, "new_password": "another good one"},
         headers=customer.headers,
     )
-    refresh = await client.post("/auth/refresh", json={"refresh_token": customer.refresh_token})
 
     assert response.status_code == 200
-    assert_problem(refresh, 401)
-    assert (await login(client, customer.email, "another good one")).id == customer.id
+    for session in (customer, laptop):
+        assert_problem(await client.get("/users/me", headers=session.headers), 401)
+        refresh = await client.post("/auth/refresh", json={"refresh_token": session.refresh_token})
+        assert_problem(refresh, 401)
+    again = await login(client, customer.email, "another good one")
+    assert (await client.get("/users/me", headers=again.headers)).status_code == 200
 
 
 async def test_admins_page_through_every_user(
@@ -107,7 +111,11 @@ async def test_admins_read_and_change_a_user(
 
     assert read.json()["email"] == customer.email
     assert changed.json()["role"] == "staff"
-    # The role is read from the database on every request: it applies to the old token.
+    # A role change ends the tokens issued before it; signing in again gives the new role.
+    assert_problem(await client.get("/users/me", headers=customer.headers), 401)
+    refresh = await client.post("/auth/refresh", json={"refresh_token": customer.refresh_token})
+    assert_problem(refresh, 401)
+    again = await login(client, customer.email)
     product = await client.post(
         "/products",
         json={
@@ -116,7 +124,7 @@ async def test_admins_read_and_change_a_user(
             "inventory_count": 1,
             "category": "office",
         },
-        headers=customer.headers,
+        headers=again.headers,
     )
     assert product.status_code == 201
 

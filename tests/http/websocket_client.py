@@ -52,6 +52,7 @@ class WebSocketSession:
         self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.accepted = False
+        self.accept_headers: dict[str, str] = {}
 
     async def __aenter__(self) -> WebSocketSession:
         self._task = asyncio.create_task(
@@ -62,6 +63,10 @@ class WebSocketSession:
         if first["type"] != "websocket.accept":
             raise Closed(first.get("code", 1000), first.get("reason", ""))
         self.accepted = True
+        self.accept_headers = {
+            bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1")
+            for name, value in first.get("headers", ())
+        }
         return self
 
     async def __aexit__(

@@ -27,6 +27,8 @@ def _user_values(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "version": user.version,
+        "token_epoch": user.token_epoch,
+        "role_epoch": user.role_epoch,
     }
 
 
@@ -41,6 +43,8 @@ def _user(row: Row[Any]) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        token_epoch=row.token_epoch,
+        role_epoch=row.role_epoch,
     )
 
 
@@ -94,6 +98,7 @@ def _api_key(row: Row[Any]) -> ApiKey:
         prefix=row.prefix,
         created_by=row.created_by,
         created_at=row.created_at,
+        creator_role_epoch=row.creator_role_epoch,
     )
 
 
@@ -113,6 +118,7 @@ class SqlApiKeyRepository:
                 prefix=key.prefix,
                 created_by=key.created_by,
                 created_at=key.created_at,
+                creator_role_epoch=key.creator_role_epoch,
             )
             .on_conflict_do_nothing()
         )

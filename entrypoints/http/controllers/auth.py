@@ -11,10 +11,10 @@ from litestar.params import JSONBody
 from application.auth import Authentication
 from application.credentials import refresh_token_family
 from application.principal import Principal
-from domain.errors import InvalidToken, InvalidValue
+from domain.errors import InvalidCredentials, InvalidToken, InvalidValue
 from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
-from entrypoints.http.rate_limits import rate_limits_of
+from entrypoints.http.rate_limits import login_limits_of, rate_limits_of
 from entrypoints.http.schemas.auth import (
     Login,
     PasswordResetConfirmation,
@@ -55,10 +55,18 @@ class AuthController(Controller):
         data: JSONBody[Login],
         authentication: Injected[Authentication],
     ) -> Tokens:
-        """Anyone: sign in with email and password. Limited per client IP and per email
-        (429), so passwords cannot be guessed at speed."""
-        await rate_limits_of(request).check_account_action("login", request, data.email)
-        return tokens_out(await authentication.login(email=data.email, password=data.password))
+        """Anyone: sign in with email and password. Limited per client IP, and by failed
+        attempts per email (429), so passwords cannot be guessed at speed, while someone
+        else's wrong guesses cannot lock the owner out."""
+        limits = login_limits_of(request)
+        attempt = await limits.begin(request, data.email)
+        try:
+            pair = await authentication.login(email=data.email, password=data.password)
+        except InvalidCredentials:
+            await limits.failed(attempt)
+            raise
+        await limits.succeeded(attempt)
+        return tokens_out(pair)
 
     @post("/refresh", status_code=200, responses=problems(401, 413))
     async def refresh(

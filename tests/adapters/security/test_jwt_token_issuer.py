@@ -109,7 +109,7 @@ def test_issued_tokens_carry_exactly_the_documented_claims() -> None:
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert header["alg"] == "HS256"
-    assert set(claims) == {"sub", "role", "typ", "jti", "iat", "exp", "iss", "aud"}
+    assert set(claims) == {"sub", "role", "epoch", "typ", "jti", "iat", "exp", "iss", "aud"}
     assert (claims["typ"], claims["iss"], claims["aud"]) == (
         "access",
         "https://shop.example",

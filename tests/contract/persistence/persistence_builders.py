@@ -62,6 +62,7 @@ def an_api_key(n: int = 1, *, created_by: str = "user-0001") -> ApiKey:
         prefix=f"hxm_{n:06d}",
         created_by=created_by,
         created_at=at(n),
+        creator_role_epoch=n + 1,
     )
 
 

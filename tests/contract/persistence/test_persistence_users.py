@@ -60,6 +60,8 @@ class UserRepositoryContract:
         assert found is not None
         assert snapshot(found) == snapshot(user)
         assert found.version == 4
+        assert found.token_epoch == 2  # the role change and the new password
+        assert found.role_epoch == 1  # the role change
 
     async def test_any_with_role(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_user(1), a_user(2, role=Role.STAFF))
