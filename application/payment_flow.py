@@ -144,7 +144,10 @@ class PaymentFlow:
                 raise NotFound("order", order_id)
             if amount is not None and amount.currency != order.currency:
                 # A bad request, not a rule of the order's: name the field to fix.
-                raise InvalidValue("amount.currency", f"must be {order.currency}, the order's")
+                raise InvalidValue(
+                    "amount.currency",
+                    f"must be {order.currency}, the currency the order was paid in",
+                )
             wanted = amount if amount is not None else order.refundable_amount
             order.check_refund(wanted)
             recovered = await self._refund_locked(

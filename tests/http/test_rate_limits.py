@@ -117,6 +117,19 @@ async def test_the_per_account_login_limit_holds_across_ip_addresses() -> None:
     assert someone_else.status_code == 401
 
 
+async def test_look_alike_spellings_of_an_email_share_its_login_limit() -> None:
+    shop = a_shop(rate_limit_login_per_ip=100, rate_limit_login_per_account=2)
+    spellings = ["ann@example.com", "\uff41\uff4e\uff4e@example.com", "ANN@example.com"]
+    async with running(shop) as app:
+        answers = []
+        for n, spelling in enumerate(spellings):
+            async with client_at(app, f"203.0.113.{n + 1}") as client:
+                answers.append(await login(client, spelling))
+
+    assert [a.status_code for a in answers[:2]] == [401, 401]
+    assert_rate_limited(answers[2])
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
