@@ -5,6 +5,8 @@ path ids that cannot be ids, foreign currencies and look-alike emails. Each is a
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,6 +197,28 @@ async def test_a_control_character_in_a_list_item_is_named_by_its_position(
     )
 
     assert error_fields(response) == {"scopes[1]"}
+
+
+def a_cursor(*key: object) -> str:
+    raw = json.dumps(list(key)).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("sort", "cursor"),
+    [
+        ("name", a_cursor("Mug\x00", "00000000-0000-4000-8000-000000000001")),
+        ("name", a_cursor("Mug", "00000000-0000-4000-8000-00000000000\x00")),
+        ("price", a_cursor(2**63, "00000000-0000-4000-8000-000000000001")),
+        ("price", a_cursor(HUGE, "00000000-0000-4000-8000-000000000001")),
+    ],
+)
+async def test_a_forged_cursor_holding_what_storage_cannot_take_is_400(
+    client: Client, mug: dict[str, Any], sort: str, cursor: str
+) -> None:
+    response = await client.get("/products", params={"sort": sort, "cursor": cursor})
+
+    assert error_fields(response) == {"cursor"}
 
 
 # --- 5. Numbers past what storage holds --------------------------------------------------
