@@ -69,8 +69,8 @@ class Email:
     @classmethod
     def restored(cls, stored: str) -> Email:
         """An address read back from storage, as it was stored. Rows written before a rule
-        was tightened stay readable (the 0006 migration reports those it could not
-        normalise); new addresses always go through the checks."""
+        was tightened stay readable (a migration normalised those it could, and named the
+        rest for an operator); new addresses always go through the checks."""
         email = object.__new__(cls)
         object.__setattr__(email, "value", stored)
         return email

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from domain.users import User
+from domain.values import Email
 from entrypoints.container import Container
 from tests.http.shop_api import (
     PASSWORD,
@@ -494,3 +496,22 @@ async def test_an_email_with_invisible_characters_is_400(
 
     assert error_fields(response) == {"email"}
     assert all("bob" not in address for address in await user_emails(client, admin))
+
+
+async def test_an_account_stored_before_the_rule_is_still_listed(
+    client: Client, container: Container, admin: Account
+) -> None:
+    legacy = "zed\u200b@example.com"  # what a release without the rule let through
+    user = User.register(
+        user_id=container.ids().new_id(),
+        email=Email.restored(legacy),
+        full_name="Zed",
+        password_hash="x",
+        now=container.clock().now(),
+    )
+    async with container.unit_of_work()() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+
+    assert legacy in await user_emails(client, admin)
+    assert (await client.get(f"/users/{user.id}", headers=admin.headers)).status_code == 200
