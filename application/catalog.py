@@ -72,17 +72,29 @@ class Catalog:
         clock: Clock,
         ids: IdGenerator,
         cache: Cache | None = None,
+        *,
+        currency: str,
     ) -> None:
+        """`currency` is the shop's: every price is in it (a product priced in any other
+        could be neither compared, filtered nor put in a cart beside the rest)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._ids = ids
         self._cache = cache
+        self.currency = currency
+
+    def require_shop_currency(self, field: str, currency: str) -> str:
+        """`currency`, if it is the shop's; else InvalidValue naming `field`."""
+        if currency != self.currency:
+            raise InvalidValue(field, f"must be {self.currency}, the shop's currency")
+        return currency
 
     async def _changed(self) -> None:
         await announce_catalog_change(self._cache)
 
     async def create_product(self, actor: Principal, new: NewProduct) -> Product:
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
+        self.require_shop_currency("price.currency", new.price.currency)
         now = self._clock.now()
         product = Product(
             id=self._ids.new_id(),
@@ -117,6 +129,8 @@ class Catalog:
         self, actor: Principal, product_id: str, changes: ProductChanges
     ) -> Product:
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
+        if changes.price is not None:
+            self.require_shop_currency("price.currency", changes.price.currency)
 
         async def change(uow: UnitOfWork) -> Product:
             product = await self._active(uow, product_id)

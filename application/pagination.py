@@ -14,6 +14,8 @@ from typing import Any
 
 from application.ports.persistence import MAX_PAGE_SIZE
 from domain.errors import InvalidValue
+from domain.text import control_character
+from domain.values import could_be_id
 
 
 def encode_cursor(sort_value: Any, item_id: str) -> str:
@@ -34,6 +36,10 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         or not isinstance(value[1], str)
         or not isinstance(value[0], str | int | None)
         or isinstance(value[0], bool)
+        # What the API produced holds an id and no control characters (NUL would even
+        # reach the database, which cannot store it).
+        or not could_be_id(value[1])
+        or (isinstance(value[0], str) and control_character(value[0]) is not None)
     ):
         raise InvalidValue("cursor", "is not a cursor this API produced")
     return value[0], value[1]

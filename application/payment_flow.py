@@ -27,6 +27,7 @@ from application.ports.runtime import Cache, Clock, IdGenerator
 from application.transactions import in_transaction
 from domain.errors import (
     EarlierRefundRecovered,
+    InvalidValue,
     NotFound,
     PaymentProviderError,
     ProviderKeyReused,
@@ -141,6 +142,12 @@ class PaymentFlow:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None:
                 raise NotFound("order", order_id)
+            if amount is not None and amount.currency != order.currency:
+                # A bad request, not a rule of the order's: name the field to fix.
+                raise InvalidValue(
+                    "amount.currency",
+                    f"must be {order.currency}, the currency the order was paid in",
+                )
             wanted = amount if amount is not None else order.refundable_amount
             order.check_refund(wanted)
             recovered = await self._refund_locked(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from domain.currencies import is_iso_4217
 from domain.errors import CurrencyMismatch, InvalidValue
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
 # Large enough for any real price or order total, small enough for a signed 64-bit column.
 MAX_AMOUNT = 10**15
 
@@ -22,8 +21,8 @@ class Money:
             raise InvalidValue("amount", "must be an integer number of minor units")
         if not -MAX_AMOUNT <= self.amount <= MAX_AMOUNT:
             raise InvalidValue("amount", f"must be between -{MAX_AMOUNT} and {MAX_AMOUNT}")
-        if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
-            raise InvalidValue("currency", "must be a three-letter ISO 4217 code, e.g. USD")
+        if not is_iso_4217(self.currency):
+            raise InvalidValue("currency", "must be a current ISO 4217 currency code, e.g. USD")
 
     @classmethod
     def zero(cls, currency: str) -> Money:

@@ -349,10 +349,9 @@ class Container(containers.DeclarativeContainer):
         UserAccounts, unit_of_work, password_hasher, token_store, clock, ids
     )
     api_keys = providers.Singleton(ApiKeys, unit_of_work, clock, ids)
-    catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache)
-    carts = providers.Singleton(
-        Carts, unit_of_work, clock, providers.Callable(lambda s: s.currency, settings)
-    )
+    shop_currency = providers.Callable(lambda s: s.currency, settings)
+    catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache, currency=shop_currency)
+    carts = providers.Singleton(Carts, unit_of_work, clock, shop_currency)
     payment_flow = providers.Singleton(
         PaymentFlow, unit_of_work, payment_gateway, clock, ids, cache
     )

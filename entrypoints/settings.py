@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from domain.currencies import is_iso_4217
+
 PREFIX = "HEXMART_"
 
 
@@ -319,8 +321,8 @@ def _check(s: Settings) -> list[str]:
         bad("password_hashing", "must be argon2id in production")
     if (s.admin_email is None) != (s.admin_password is None):
         bad("admin_password", "HEXMART_ADMIN_EMAIL and HEXMART_ADMIN_PASSWORD go together")
-    if len(s.currency) != 3 or not s.currency.isalpha() or not s.currency.isupper():
-        bad("currency", "must be a three-letter ISO 4217 code such as USD")
+    if not is_iso_4217(s.currency):
+        bad("currency", "must be a current ISO 4217 currency code in capitals, such as USD")
     if "*" in s.cors_origins:
         bad("cors_origins", "list the allowed origins; '*' is not allowed with credentials")
     if not s.public_base_url.startswith(("http://", "https://")):

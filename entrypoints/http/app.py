@@ -39,6 +39,7 @@ from entrypoints.http.rate_limits import GeneralRateLimitMiddleware
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
 from entrypoints.http.strict_bodies import StrictBodyRequest
+from entrypoints.http.text_rules import TextRulesMiddleware
 from entrypoints.settings import Settings
 
 CONTROLLERS = (
@@ -80,8 +81,14 @@ def create_app(
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         before_send=[add_response_headers],
-        # Outermost first: a request refused by the rate limit is still counted.
-        middleware=[RequestMetricsMiddleware(metrics), GeneralRateLimitMiddleware()],
+        # Outermost first: a request refused by the rate limit is still counted; text
+        # that breaks the rules is refused before anything (authentication included)
+        # reads it.
+        middleware=[
+            RequestMetricsMiddleware(metrics),
+            TextRulesMiddleware(),
+            GeneralRateLimitMiddleware(),
+        ],
         cors_config=_cors(settings),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_request_body_bytes,

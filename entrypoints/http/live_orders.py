@@ -42,6 +42,7 @@ from application.principal import Principal
 from application.stopping import cancel_until_done
 from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from domain.orders import Order
+from domain.values import could_be_id
 from entrypoints.container import Container
 from entrypoints.http.errors import RateLimited
 from entrypoints.http.rate_limits import client_subject, rate_limits_of
@@ -108,6 +109,8 @@ async def _watcher(
     """Who may watch the order, or the close code and reason refusing the socket."""
     try:
         principal = await container.authentication().authenticate_access_token(access_token)
+        if not could_be_id(order_id):  # no order is named so: not worth a query
+            raise NotFound("order", "")
         await container.orders().get_order(principal, order_id)
     except AuthenticationFailed:
         return UNAUTHENTICATED, "invalid or expired access token"

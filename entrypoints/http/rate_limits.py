@@ -44,6 +44,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.ports.runtime import Cache, RateLimiter
 from domain.errors import AuthenticationFailed, PermissionDenied
+from domain.values import normalize_email
 from entrypoints.http.errors import RateLimited
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_of
@@ -109,7 +110,8 @@ def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
 
 def _account(email: str) -> str:
     # Emails stay out of the limiter's keys (Redis is no place for personal data).
-    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:32]
+    # Counted by the address's normal form: look-alike spellings are one account.
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
 
 
 def _client(address: str) -> str:

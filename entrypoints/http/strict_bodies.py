@@ -7,6 +7,9 @@ also turn a body's `"amount": "1200"` into 1200. API.md says bodies are JSON val
 msgspec, where a string is not a number; so the request class checks the body against
 the handler's `data` type with a strict msgspec decode first, and refuses what that
 refuses, naming the field. Parameters still convert from strings.
+
+The same reader applies the text rule to bodies (text_rules.py): a body that is not valid
+UTF-8, or a string in it holding control characters, is refused before anything else.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
+
+from entrypoints.http.text_rules import check_body_text, refusal
 
 # msgspec ends a validation message with the path of the offending value.
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -50,6 +55,10 @@ class StrictBodyRequest(Request[Any, Any, Any]):
         body = await self.body()
         if body and field is not None and field.annotation not in _RAW:
             try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise refusal("body", "body", "must be valid UTF-8 JSON") from None
+            try:
                 _decoder(field.annotation).decode(body)
             except msgspec.ValidationError as error:
                 raise ValidationException(
@@ -58,4 +67,7 @@ class StrictBodyRequest(Request[Any, Any, Any]):
                 ) from None
             except msgspec.DecodeError:
                 pass  # not JSON at all: Litestar's own decoding reports it
-        return await super().json()
+        value = await super().json()
+        if field is not None and field.annotation not in _RAW:
+            check_body_text(value)
+        return value

@@ -89,6 +89,24 @@ def product(shop: Container, staff: Account) -> ProductFactory:
         category: str = "kitchen",
         description: str = "A mug for tea",
     ) -> Product:
+        if currency != shop.settings().currency:
+            # The catalog prices only in the shop's currency: a product in another one
+            # is left from before the shop changed it, so it is stored as it was.
+            now = shop.clock().now()
+            legacy = Product(
+                id=shop.ids().new_id(),
+                name=name,
+                description=description,
+                price=Money(price, currency),
+                inventory_count=stock,
+                category=category,
+                created_at=now,
+                updated_at=now,
+            )
+            async with shop.unit_of_work()() as uow:
+                await uow.products.add(legacy)
+                await uow.commit()
+            return legacy
         return await shop.catalog().create_product(
             staff.principal,
             NewProduct(name, description, Money(price, currency), stock, category),

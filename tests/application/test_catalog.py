@@ -372,3 +372,30 @@ async def test_customers_and_read_keys_cannot_adjust_inventory(
             await shop.catalog().adjust_inventory(outsider, mug.id, 5)
 
     assert (await shop.catalog().get_product(mug.id)).inventory_count == 5
+
+
+@pytest.mark.parametrize("currency", ["EUR", "JPY"])
+async def test_products_are_priced_only_in_the_shops_currency(
+    shop: Container, staff: Account, currency: str
+) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        await shop.catalog().create_product(
+            staff.principal, NewProduct("Mug", "", Money(1200, currency), 5, "kitchen")
+        )
+
+    assert raised.value.field == "price.currency"
+    assert shop.settings().currency in raised.value.reason
+
+
+async def test_a_price_change_to_another_currency_is_refused(
+    shop: Container, staff: Account, product: ProductFactory
+) -> None:
+    mug = await product("Mug", price=1200)
+
+    with pytest.raises(InvalidValue) as raised:
+        await shop.catalog().change_product(
+            staff.principal, mug.id, ProductChanges(price=Money(900, "EUR"))
+        )
+
+    assert raised.value.field == "price.currency"
+    assert (await shop.catalog().get_product(mug.id)).price == Money(1200, "USD")

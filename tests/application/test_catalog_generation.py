@@ -46,7 +46,7 @@ async def test_a_change_that_fails_leaves_the_generation_alone(
 
 
 async def test_a_catalog_without_a_cache_still_works(shop: Container, staff: Account) -> None:
-    catalog = Catalog(shop.unit_of_work(), shop.clock(), shop.ids())
+    catalog = Catalog(shop.unit_of_work(), shop.clock(), shop.ids(), currency="USD")
 
     lamp = await catalog.create_product(staff.principal, LAMP)
 

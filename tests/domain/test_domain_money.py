@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.currencies import ISO_4217_CODES
 from domain.errors import CurrencyMismatch, InvalidValue
 from domain.money import MAX_AMOUNT, Money, sum_money
 from tests.domain.builders import currencies, money, valid_amounts
@@ -160,14 +161,29 @@ def test_adding_past_the_maximum_is_rejected_rather_than_wrapping() -> None:
 
 
 @given(currency=st.text(max_size=5))
-def test_only_three_uppercase_ascii_letters_make_a_currency(currency: str) -> None:
-    is_iso_shaped = len(currency) == 3 and all("A" <= c <= "Z" for c in currency)
-    if is_iso_shaped:
+def test_only_current_iso_4217_codes_make_a_currency(currency: str) -> None:
+    if currency in ISO_4217_CODES:
         assert Money(1, currency).currency == currency
     else:
         with pytest.raises(InvalidValue) as raised:
             Money(1, currency)
         assert raised.value.field == "currency"
+
+
+def test_every_iso_4217_code_is_three_upper_case_letters() -> None:
+    assert all(len(c) == 3 and all("A" <= x <= "Z" for x in c) for c in ISO_4217_CODES)
+
+
+@pytest.mark.parametrize("currency", ["QQQ", "ABC", "HRK", "ZWL", "XYZ"])
+def test_three_letters_that_name_no_current_currency_are_rejected(currency: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        Money(1, currency)
+    assert raised.value.field == "currency"
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "GBP", "CHF", "XCG", "ZWG"])
+def test_current_currencies_are_accepted(currency: str) -> None:
+    assert Money(1, currency).currency == currency
 
 
 @pytest.mark.parametrize("currency", ["usd", "US", "USDX", " USD", "US1", "", None, 840])

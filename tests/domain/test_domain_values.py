@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidValue
-from domain.values import Address, Email, Quantity, required_text
+from domain.values import (
+    MAX_ID_LENGTH,
+    Address,
+    Email,
+    Quantity,
+    could_be_id,
+    normalize_email,
+    required_text,
+)
 
 # --- Quantity ---------------------------------------------------------------------------
 
@@ -201,3 +209,90 @@ def test_required_text_strips_and_enforces_its_limit() -> None:
         required_text("title", "hello!", 5)
     with pytest.raises(InvalidValue):
         required_text("title", 5, 5)  # type: ignore[arg-type]
+
+
+# --- Email look-alikes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "\uff42\uff4f\uff42@example.com",  # fullwidth letters
+        "BOB@EXAMPLE.COM",
+        "bob\uff20example.com",  # fullwidth at sign
+        "\uff42ob@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com",
+        "ᵇob@example.com",  # modifier letter small b
+    ],
+)
+def test_look_alike_addresses_normalise_to_the_same_address(look_alike: str) -> None:
+    assert Email(look_alike) == Email("bob@example.com")
+    assert Email(look_alike).value == "bob@example.com"
+
+
+def test_normalize_email_is_nfkc_then_lower_case() -> None:
+    assert normalize_email(" \uff22\uff2f\uff22@Example.COM ") == "bob@example.com"
+    assert normalize_email("ﬁle@example.com") == "file@example.com"  # the fi ligature
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "bob\u200b@example.com",  # zero-width space
+        "bob\u200d@example.com",  # zero-width joiner
+        "\u202ebob@example.com",  # right-to-left override
+        "bob@exam\u2066ple.com",  # left-to-right isolate
+        "\ufeffbob@example.com",  # byte order mark
+        "bo\u00adb@example.com",  # soft hyphen
+    ],
+)
+def test_addresses_with_invisible_characters_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        Email(raw)
+
+    assert raised.value.field == "email"
+    assert "invisible" in raised.value.reason
+
+
+@pytest.mark.parametrize(
+    "raw", ["bob\x00@example.com", "bob@exa\x07mple.com", "bo\x85b@example.com"]
+)
+def test_addresses_with_control_characters_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        Email(raw)
+
+    assert raised.value.field == "email"
+
+
+def test_a_stored_address_is_restored_as_it_was_stored() -> None:
+    legacy = "bob\u200b@example.com"  # written before invisible characters were refused
+
+    assert Email.restored(legacy).value == legacy
+
+
+# --- Ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["0190a1b2-0000-7000-8000-000000000001", "order-000001", "a", "x" * MAX_ID_LENGTH]
+)
+def test_ids_the_shop_makes_could_be_ids(text: str) -> None:
+    assert could_be_id(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00",
+        "a\x00",
+        "x" * (MAX_ID_LENGTH + 1),
+        "\uff42\uff4f\uff42",
+        "a b",
+        "a/b",
+        "a.b",
+        "é",
+        "'--",
+    ],
+)
+def test_text_that_no_id_can_look_like_is_not_an_id(text: str) -> None:
+    assert not could_be_id(text)

@@ -127,6 +127,16 @@ async def test_another_customer_is_refused_with_4403(
     assert unknown.code == 4403  # the same answer: whether an order exists is not told
 
 
+@pytest.mark.parametrize("order_id", ["a\x00b", "x" * 65, "a.b"])
+async def test_an_order_id_that_cannot_be_an_id_is_refused_with_4403(
+    app: Litestar, customer: Account, order_id: str
+) -> None:
+    async with watch(app, order_id, customer.access_token) as ws:
+        closed = await ws.closed()
+
+    assert closed.code == 4403
+
+
 @pytest.mark.parametrize("token", ["not-a-jwt", "Bearer nonsense"])
 async def test_a_bad_token_is_refused_with_4401(
     app: Litestar, order: dict[str, Any], token: str

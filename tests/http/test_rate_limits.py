@@ -205,6 +205,31 @@ async def test_a_patient_guesser_backs_off_geometrically() -> None:
     assert third == [401]
 
 
+async def test_look_alike_spellings_of_an_email_share_its_login_limit() -> None:
+    # Failures count per account and client, and per account from every client: both
+    # must key the account by its normal form.
+    spellings = ["ann@example.com", "\uff41\uff4e\uff4e@example.com", "ANN@example.com"]
+    from_one_client = a_shop(rate_limit_login_per_ip=100, rate_limit_login_per_account=2)
+    async with running(from_one_client) as app, client_at(app, "203.0.113.1") as client:
+        answers = [await login(client, spelling) for spelling in spellings]
+    assert [a.status_code for a in answers[:2]] == [401, 401]
+    assert_rate_limited(answers[2])
+
+    from_many_clients = a_shop(
+        rate_limit_login_per_ip=100,
+        rate_limit_login_per_account=100,
+        rate_limit_login_failures_per_account=2,
+    )
+    async with running(from_many_clients) as app:
+        answers = []
+        for n, spelling in enumerate(spellings):
+            async with client_at(app, f"203.0.113.{n + 1}") as client:
+                answers.append(await login(client, spelling))
+
+    assert [a.status_code for a in answers[:2]] == [401, 401]
+    assert_rate_limited(answers[2])
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

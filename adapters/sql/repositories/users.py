@@ -35,7 +35,7 @@ def _user_values(user: User) -> dict[str, Any]:
 def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,
-        email=Email(row.email),
+        email=Email.restored(row.email),
         full_name=row.full_name,
         password_hash=row.password_hash,
         role=Role(row.role),

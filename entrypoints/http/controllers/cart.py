@@ -35,7 +35,11 @@ class CartController(Controller):
         """Put 1..99 units of a product in the cart, replacing its line."""
         return cart_out(await carts.set_item(principal, product_id, data.quantity))
 
-    @delete("/items/{product_id:str}", status_code=204, responses=problems(401, 403))
+    @delete(
+        "/items/{product_id:str}",
+        status_code=204,
+        responses=problems(401, 403, on_404="The product id cannot name any product"),
+    )
     async def remove_item(
         self,
         product_id: FromPath[str],

@@ -14,6 +14,7 @@ from application.catalog import Catalog
 from application.ports.persistence import ProductQuery, ProductSort
 from application.principal import Principal
 from application.product_images import ProductImages
+from domain.money import MAX_AMOUNT
 from domain.users import Scope
 from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.controllers.product_images import product_with_images
@@ -36,7 +37,17 @@ Text = Annotated[
     str | None, QueryParameter(description="words in the name or description", max_length=200)
 ]
 Category = Annotated[str | None, QueryParameter(max_length=100)]
-Price = Annotated[int | None, QueryParameter(ge=0, description="in minor units")]
+Price = Annotated[
+    int | None,
+    QueryParameter(ge=0, le=MAX_AMOUNT, description="in minor units of the shop's currency"),
+]
+Currency = Annotated[
+    str | None,
+    QueryParameter(
+        description="the currency of `min_price` and `max_price`: only the shop's is accepted",
+        max_length=3,
+    ),
+]
 InStock = Annotated[bool | None, QueryParameter(description="only products in stock (or not)")]
 Sort = Annotated[ProductSort, QueryParameter(description="`-` means descending")]
 
@@ -59,8 +70,11 @@ class ProductsController(Controller):
         sort: Sort = ProductSort.NEWEST_FIRST,
         limit: Limit = 20,
         cursor: Cursor = None,
+        currency: Currency = None,
     ) -> Response[ProductPage]:
         """Anyone: active products, filtered, sorted and paginated."""
+        if currency is not None:
+            catalog.require_shop_currency("currency", currency)
         query = ProductQuery(
             text=q or None,
             category=category or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
@@ -75,7 +76,7 @@ class ProductChanges(msgspec.Struct, forbid_unknown_fields=True):
 class InventoryAdjustment(msgspec.Struct, forbid_unknown_fields=True):
     """A restock (positive) or a correction (negative); stock never goes below zero."""
 
-    delta: int
+    delta: Annotated[int, msgspec.Meta(ge=-catalog.MAX_INVENTORY, le=catalog.MAX_INVENTORY)]
 
 
 def product_out(product: catalog.Product, image_urls: Mapping[str, str] | None = None) -> Product:

@@ -3,11 +3,13 @@ what adapters/sql/tables.py describes."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -16,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy import create_engine, inspect, pool, select, text
 from sqlalchemy.engine import make_url
 
 from adapters.sql.engine import sync_url
@@ -29,7 +31,7 @@ from adapters.sql.migrate import (
     head_revision,
     upgrade_to_head,
 )
-from adapters.sql.tables import include_in_schema, metadata
+from adapters.sql.tables import include_in_schema, metadata, users
 from tests.sql_fixtures import POSTGRES_SERVER_URL, postgres_dsn
 
 
@@ -197,3 +199,81 @@ def test_threads_of_one_process_migrate_one_after_the_other(empty_sqlite_url: st
         for each in started:
             each.result(timeout=60)
     assert current_revision(empty_sqlite_url) == head_revision()
+
+
+# --- 0006: stored emails in their normal form --------------------------------------------
+
+
+def _add_users(url: str, emails: dict[str, str]) -> None:
+    """Rows as an older release wrote them (`emails`: user id -> address as stored)."""
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            for user_id, email in emails.items():
+                connection.execute(
+                    users.insert().values(
+                        id=user_id,
+                        email=email,
+                        full_name="Someone",
+                        password_hash="x",
+                        role="customer",
+                        is_active=True,
+                        created_at=moment,
+                        updated_at=moment,
+                        version=1,
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+def _emails(url: str) -> dict[str, str]:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return dict(connection.execute(select(users.c.id, users.c.email)).tuples().all())
+    finally:
+        engine.dispose()
+
+
+def test_0006_rewrites_stored_emails_in_their_normal_form(empty_database_url: str) -> None:
+    upgrade_one(empty_database_url, "0004")
+    _add_users(
+        empty_database_url,
+        {"u1": "\uff43\uff41\uff4c@example.com", "u2": "dee@example.com", "u3": " Eve@EXAMPLE.com"},
+    )
+
+    upgrade_one(empty_database_url, "0006")
+
+    assert _emails(empty_database_url) == {
+        "u1": "cal@example.com",
+        "u2": "dee@example.com",
+        "u3": "eve@example.com",
+    }
+
+
+def test_0006_leaves_colliding_and_invisible_addresses_alone_and_names_them(
+    empty_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = {
+        "u1": "bob@example.com",
+        "u2": "\uff42\uff4f\uff42@example.com",  # bob@example.com in fullwidth letters
+        "u3": "\uff41\uff4e\uff4e@example.com",  # ann@ twice, neither in normal form
+        "u4": "\uff21\uff2e\uff2e@example.com",
+        "u5": "zed\u200b@example.com",  # a zero-width space
+        "u6": "\uff46\uff52\uff45\uff44@example.com",  # no clash: normalised
+    }
+    upgrade_one(empty_database_url, "0004")
+    _add_users(empty_database_url, before)
+
+    with caplog.at_level(logging.WARNING, logger="hexmart.migrations"):
+        upgrade_one(empty_database_url, "0006")
+
+    assert current_revision(empty_database_url) == "0006"
+    assert _emails(empty_database_url) == {**before, "u6": "fred@example.com"}
+    report = caplog.text
+    assert "u1, u2" in report
+    assert "u3, u4" in report
+    assert "u5" in report
+    assert "u6" not in report
