@@ -366,12 +366,16 @@ FILES_CHECK_SECONDS = 10.0
 
 
 async def start_services(container: Container) -> None:
-    """Make the database ready: create the SQLite file or migrate to the latest schema
-    (not when the unit of work is overridden, as in in-memory tests). With S3 configured,
+    """Make the database ready: create the SQLite file or migrate to the latest schema when
+    `settings.migrates_on_start`, else check it is at the latest (SchemaOutdated if not);
+    not when the unit of work is overridden, as in in-memory tests. With S3 configured,
     check that its bucket answers, and log an error naming the settings if not: the app
     still starts (S3 may be down for a moment), and /health/ready reports it."""
     if not container.unit_of_work.overridden:
-        await asyncio.to_thread(ensure_database, container.settings().database_url)
+        settings = container.settings()
+        await asyncio.to_thread(
+            ensure_database, settings.database_url, migrate=settings.migrates_on_start
+        )
     settings = container.settings()
     if settings.s3_bucket is not None and not container.file_storage.overridden:
         try:

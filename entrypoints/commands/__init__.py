@@ -1,0 +1,16 @@
+"""The admin commands of `hexmart` (migrate, users, api-keys, catalog, orders, ...).
+
+Each module defines click commands and imports only click at module level; a command
+imports the container and the use cases when it runs (see runtime.py).
+"""
+
+from __future__ import annotations
+
+import click
+
+from entrypoints.commands import database
+
+
+def register_admin_commands(main: click.Group) -> None:
+    for command in (database.migrate, database.db):
+        main.add_command(command)
