@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from application.credentials import API_KEY_PREFIX, digest, new_api_key
 from application.ports.persistence import Page, PageRequest, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
-from application.principal import ADMIN_ONLY, Principal
-from domain.errors import NotFound
+from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
+from domain.errors import Conflict, NotFound
 from domain.users import ApiKey, parse_scopes
 
 
@@ -24,8 +24,19 @@ class ApiKeys:
         self._clock = clock
         self._ids = ids
 
-    async def create(self, actor: Principal, *, name: str, scopes: list[str]) -> IssuedApiKey:
+    async def create(
+        self, actor: Principal, *, name: str, scopes: list[str], owner_id: str | None = None
+    ) -> IssuedApiKey:
+        """A new key, owned by `owner_id` (an active staff or admin user; the admin CLI
+        names one) or else by the actor."""
         actor.require(ADMIN_ONLY)
+        if owner_id is not None:
+            async with self._uow_factory() as uow:
+                owner = await uow.users.get(owner_id)
+            if owner is None:
+                raise NotFound("user", owner_id)
+            if not owner.is_active or owner.role not in STAFF_ROLES:
+                raise Conflict(f"{owner.email.value} is not an active staff or admin user")
         key = new_api_key()
         api_key = ApiKey(
             id=self._ids.new_id(),
@@ -33,7 +44,7 @@ class ApiKeys:
             scopes=parse_scopes(scopes),
             key_hash=digest(key),
             prefix=key[: len(API_KEY_PREFIX) + 6],
-            created_by=actor.user_id or "system",
+            created_by=owner_id or actor.user_id or "system",
             created_at=self._clock.now(),
         )
         async with self._uow_factory() as uow:

@@ -121,6 +121,15 @@ class UserAccounts:
             raise NotFound("user", user_id)
         return user
 
+    async def get_user_by_email(self, actor: Principal, email: str) -> User:
+        actor.require(ADMIN_ONLY)
+        address = Email(email)
+        async with self._uow_factory() as uow:
+            user = await uow.users.get_by_email(address)
+        if user is None:
+            raise NotFound("user", address.value)
+        return user
+
     async def change_user(self, actor: Principal, user_id: str, changes: UserChanges) -> User:
         """Change a user's role or active flag. Deactivating signs the user out everywhere;
         an administrator cannot demote or deactivate themselves (no lock-out by accident)."""

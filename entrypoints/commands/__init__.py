@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.commands import database
+from entrypoints.commands import database, users
 
 
 def register_admin_commands(main: click.Group) -> None:
-    for command in (database.migrate, database.db):
+    for command in (database.migrate, database.db, users.users, users.api_keys):
         main.add_command(command)

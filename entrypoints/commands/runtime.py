@@ -14,6 +14,7 @@ import asyncio
 import functools
 import getpass
 import json
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
@@ -196,7 +197,9 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], *, title
         table.add_column(column.replace("_", " "))
     for row in rows:
         table.add_row(*(_cell(row.get(column)) for column in columns))
-    console = Console(file=click.get_text_stream("stdout"), soft_wrap=False)
+    console = Console(
+        file=sys.stdout, soft_wrap=False, width=max(120, shutil.get_terminal_size().columns)
+    )
     if rows:
         console.print(table)
     else:
