@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports.persistence import Page, ProductQuery, UnitOfWork, UnitOfWorkFactory
+from application.ports.persistence import (
+    DuplicateRecord,
+    Page,
+    ProductQuery,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.catalog import Product
-from domain.errors import InvalidValue, NotFound
+from domain.errors import Conflict, InvalidValue, NotFound
 from domain.money import Money
 from domain.users import Scope
 
@@ -26,6 +32,7 @@ class NewProduct:
     price: Money
     inventory_count: int
     category: str
+    sku: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,11 @@ class ProductChanges:
     price: Money | None = None
     inventory_count: int | None = None
     category: str | None = None
+    sku: str | None = None
+
+
+def _sku_taken(sku: str | None) -> Conflict:
+    return Conflict(f"sku {sku} is already used by another product")
 
 
 def _check_query(query: ProductQuery) -> ProductQuery:
@@ -93,9 +105,13 @@ class Catalog:
             category=new.category,
             created_at=now,
             updated_at=now,
+            sku=new.sku,
         )
         async with self._uow_factory() as uow:
-            await uow.products.add(product)
+            try:
+                await uow.products.add(product)
+            except DuplicateRecord:  # ids are unique by construction: the sku is taken
+                raise _sku_taken(product.sku) from None
             await uow.commit()
         await self._changed()
         return product
@@ -127,8 +143,12 @@ class Catalog:
                 price=changes.price,
                 category=changes.category,
                 inventory_count=changes.inventory_count,
+                sku=changes.sku,
             )
-            await uow.products.save(product)
+            try:
+                await uow.products.save(product)
+            except DuplicateRecord:
+                raise _sku_taken(product.sku) from None
             return product
 
         changed = await in_transaction(self._uow_factory, change)

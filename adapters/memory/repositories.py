@@ -157,7 +157,25 @@ def _matches(product: Product, query: ProductQuery) -> bool:
 
 class InMemoryProducts(_Repository):
     async def add(self, product: Product) -> None:
+        if self._tx.read("products", product.id) is not None:
+            raise DuplicateRecord("products.id")
+        self._check_sku(product)
         self._tx.write("products", product.id, product)
+
+    async def add_many(self, products: list[Product]) -> None:
+        for product in products:
+            await self.add(product)
+
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        wanted = set(skus)
+        return [p for p in self._tx.rows("products") if p.sku is not None and p.sku in wanted]
+
+    def _check_sku(self, product: Product) -> None:
+        if product.sku is None:
+            return
+        for other in self._tx.rows("products"):
+            if other.sku == product.sku and other.id != product.id:
+                raise DuplicateRecord("products.sku")
 
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
         product: Product | None = self._tx.read("products", product_id)
@@ -168,6 +186,7 @@ class InMemoryProducts(_Repository):
         return [p for p in found if p is not None]
 
     async def save(self, product: Product) -> None:
+        self._check_sku(product)
         self._tx.write("products", product.id, product)
 
     async def list_page(self, query: ProductQuery) -> Page[Product]:

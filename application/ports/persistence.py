@@ -129,10 +129,21 @@ class ReservedProduct:
 
 
 class ProductRepository(Protocol):
-    async def add(self, product: Product) -> None: ...
+    async def add(self, product: Product) -> None:
+        """Raises DuplicateRecord if the id or the sku is taken."""
+
+    async def add_many(self, products: list[Product]) -> None:
+        """Add every product in one round trip (a catalog import); raises DuplicateRecord
+        if any id or sku is taken (then the unit of work must be rolled back)."""
+
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None: ...
     async def get_many(self, product_ids: list[str]) -> list[Product]: ...
-    async def save(self, product: Product) -> None: ...
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        """The products (archived ones too) holding any of `skus`, in no given order."""
+
+    async def save(self, product: Product) -> None:
+        """Raises DuplicateRecord if the product's new sku is taken."""
+
     async def list_page(self, query: ProductQuery) -> Page[Product]:
         """Active products only, filtered and sorted, keyset-paginated."""
 

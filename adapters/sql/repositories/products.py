@@ -48,6 +48,7 @@ def _product_values(product: Product) -> dict[str, Any]:
         "created_at": product.created_at,
         "updated_at": product.updated_at,
         "version": product.version,
+        "sku": product.sku,
     }
 
 
@@ -78,6 +79,7 @@ def _product(row: Row[Any], images: list[ProductImage]) -> Product:
         is_archived=row.is_archived,
         images=images,
         version=row.version,
+        sku=row.sku,
     )
 
 
@@ -152,6 +154,29 @@ class SqlProductRepository:
         if product.images:
             await self._tx.execute(product_images.insert(), _image_rows(product))
         self._remember(product)
+
+    async def add_many(self, products_to_add: list[Product]) -> None:
+        """One executemany INSERT (pipelined by psycopg); a taken id or sku raises
+        DuplicateRecord and leaves the transaction to be rolled back."""
+        if not products_to_add:
+            return
+        await self._tx.execute(
+            products.insert(), [{"id": p.id, **_product_values(p)} for p in products_to_add]
+        )
+        images = [row for p in products_to_add for row in _image_rows(p)]
+        if images:
+            await self._tx.execute(product_images.insert(), images)
+        for product in products_to_add:
+            self._remember(product)
+
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        query = select(products).where(products.c.sku.in_(wanted)).order_by(products.c.id)
+        if for_update:
+            query = query.with_for_update()
+        return await self._load(query)
 
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
         query = select(products).where(products.c.id == product_id)
