@@ -124,6 +124,14 @@ class Catalog:
             raise NotFound("product", product_id)
         return product
 
+    async def get_product_by_sku(self, sku: str) -> Product:
+        """An active product by its sku."""
+        async with self._uow_factory() as uow:
+            found = await uow.products.get_by_skus([sku])
+        if not found or found[0].is_archived:
+            raise NotFound("product with sku", sku)
+        return found[0]
+
     async def list_products(self, query: ProductQuery) -> Page[Product]:
         _check_query(query)
         async with self._uow_factory() as uow:
@@ -167,8 +175,11 @@ class Catalog:
         await in_transaction(self._uow_factory, archive)
         await self._changed()
 
-    async def adjust_inventory(self, actor: Principal, product_id: str, delta: int) -> Product:
-        """Restock (positive delta) or correct (negative); never below zero."""
+    async def adjust_inventory(
+        self, actor: Principal, product_id: str, delta: int, *, reason: str | None = None
+    ) -> Product:
+        """Restock (positive delta) or correct (negative); never below zero. `reason` goes
+        to the audit trail."""
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
 
         async def adjust(uow: UnitOfWork) -> Product:

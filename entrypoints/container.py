@@ -62,6 +62,7 @@ from application.api_keys import ApiKeys
 from application.auth import Authentication, AuthPolicy
 from application.cart import Carts
 from application.catalog import Catalog
+from application.catalog_import import CatalogImport
 from application.email_templates import ShopIdentity
 from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
@@ -322,6 +323,7 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.Singleton(ApiKeys, unit_of_work, clock, ids)
     catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache)
+    catalog_import = providers.Singleton(CatalogImport, unit_of_work, clock, ids, cache)
     carts = providers.Singleton(
         Carts, unit_of_work, clock, providers.Callable(lambda s: s.currency, settings)
     )

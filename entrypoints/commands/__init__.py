@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.commands import database, users
+from entrypoints.commands import catalog, database, users
 
 
 def register_admin_commands(main: click.Group) -> None:
-    for command in (database.migrate, database.db, users.users, users.api_keys):
+    for command in (
+        database.migrate,
+        database.db,
+        users.users,
+        users.api_keys,
+        catalog.catalog,
+        catalog.inventory,
+    ):
         main.add_command(command)

@@ -64,3 +64,12 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, env: dict[str, str]) -> str:
+    """Both databases: the embedded SQLite file, and the session's PostgreSQL database
+    (migrated, emptied for this test). Sets HEXMART_DATABASE_URL in `env`."""
+    if request.param == "postgresql":
+        env["HEXMART_DATABASE_URL"] = request.getfixturevalue("clean_postgres_url")
+    return env["HEXMART_DATABASE_URL"]
