@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.audit import record_audit
 from application.credentials import API_KEY_PREFIX, digest, new_api_key
 from application.ports.persistence import Page, PageRequest, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
@@ -49,6 +50,19 @@ class ApiKeys:
         )
         async with self._uow_factory() as uow:
             await uow.api_keys.add(api_key)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "api_key.create",
+                ("api_key", api_key.id),
+                {
+                    "name": name,
+                    "scopes": sorted(s.value for s in api_key.scopes),
+                    "owner": api_key.created_by,
+                },
+            )
             await uow.commit()
         return IssuedApiKey(api_key=api_key, key=key)
 
@@ -62,6 +76,10 @@ class ApiKeys:
         actor.require(ADMIN_ONLY)
         async with self._uow_factory() as uow:
             deleted = await uow.api_keys.delete(key_id)
+            if deleted:
+                await record_audit(
+                    uow, self._ids, self._clock, actor, "api_key.revoke", ("api_key", key_id)
+                )
             await uow.commit()
         if not deleted:
             raise NotFound("api key", key_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.audit import record_audit
 from application.ports.persistence import (
     DuplicateRecord,
     Page,
@@ -45,6 +46,16 @@ class ProductChanges:
     inventory_count: int | None = None
     category: str | None = None
     sku: str | None = None
+
+
+def _product_summary(fields: NewProduct | ProductChanges) -> dict[str, object]:
+    return {
+        "sku": fields.sku,
+        "name": fields.name,
+        "price": str(fields.price) if fields.price is not None else None,
+        "inventory_count": fields.inventory_count,
+        "category": fields.category,
+    }
 
 
 def _sku_taken(sku: str | None) -> Conflict:
@@ -112,6 +123,15 @@ class Catalog:
                 await uow.products.add(product)
             except DuplicateRecord:  # ids are unique by construction: the sku is taken
                 raise _sku_taken(product.sku) from None
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.create",
+                ("product", product.id),
+                _product_summary(new),
+            )
             await uow.commit()
         await self._changed()
         return product
@@ -157,6 +177,15 @@ class Catalog:
                 await uow.products.save(product)
             except DuplicateRecord:
                 raise _sku_taken(product.sku) from None
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.change",
+                ("product", product_id),
+                {k: v for k, v in _product_summary(changes).items() if v is not None},
+            )
             return product
 
         changed = await in_transaction(self._uow_factory, change)
@@ -171,6 +200,9 @@ class Catalog:
             product = await self._active(uow, product_id)
             product.archive(self._clock.now())
             await uow.products.save(product)
+            await record_audit(
+                uow, self._ids, self._clock, actor, "product.archive", ("product", product_id)
+            )
 
         await in_transaction(self._uow_factory, archive)
         await self._changed()
@@ -186,6 +218,15 @@ class Catalog:
             product = await self._active(uow, product_id)
             product.adjust_inventory(delta, self._clock.now())
             await uow.products.save(product)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.adjust_inventory",
+                ("product", product_id),
+                {"delta": delta, "reason": reason, "inventory_count": product.inventory_count},
+            )
             return product
 
         adjusted = await in_transaction(self._uow_factory, adjust)

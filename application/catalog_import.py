@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from application.audit import record_audit
 from application.catalog import announce_catalog_change
 from application.ports.persistence import DuplicateRecord, UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Cache, Clock, IdGenerator
@@ -331,4 +332,18 @@ class CatalogImport:
                 ) from None
             for product in changed:
                 await uow.products.save(product)
+            if changes:
+                await record_audit(
+                    uow,
+                    self._ids,
+                    self._clock,
+                    actor,
+                    "catalog.import",
+                    ("catalog", "products"),
+                    {
+                        "lines": f"{batch[0].line}-{batch[-1].line}",
+                        "created": len(new),
+                        "updated": len(changed),
+                    },
+                )
         return changes, unchanged

@@ -27,6 +27,8 @@ class Principal:
     # Who at the console acted ("cli:alice"), for the audit trail: the admin CLI's
     # principal, alone (acting as an administrator) or alongside the user of `--as`.
     operator: str | None = None
+    # The HTTP request it acts in, for the audit trail.
+    request_id: str | None = None
 
     @classmethod
     def user(cls, user_id: str, role: Role) -> Principal:

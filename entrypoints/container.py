@@ -59,6 +59,7 @@ from adapters.stripe_gateway.gateway import StripePaymentGateway
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator
 from application.api_keys import ApiKeys
+from application.audit import AuditTrail
 from application.auth import Authentication, AuthPolicy
 from application.cart import Carts
 from application.catalog import Catalog
@@ -350,6 +351,7 @@ class Container(containers.DeclarativeContainer):
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
     live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
+    audit = providers.Singleton(AuditTrail, unit_of_work)
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),

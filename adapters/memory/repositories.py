@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from application.pagination import check_limit, decode_cursor, encode_cursor
 from application.ports.persistence import (
+    AuditEntry,
+    AuditQuery,
     DuplicateRecord,
     IdempotencyRecord,
     OrderQuery,
@@ -241,6 +243,9 @@ class InMemoryOrders(_Repository):
         order: Order | None = self._tx.read("orders", order_id)
         return order
 
+    async def get_id_by_number(self, number: int) -> str | None:
+        return next((o.id for o in self._tx.rows("orders") if o.number == number), None)
+
     async def save(self, order: Order) -> None:
         self._tx.write("orders", order.id, order)
 
@@ -379,3 +384,36 @@ class InMemoryUploads(_Repository):
 
     async def save(self, upload: Upload) -> None:
         self._tx.write("uploads", upload.id, upload)
+
+
+class InMemoryAudit(_Repository):
+    async def add(self, entry: AuditEntry) -> None:
+        self._tx.write("audit", entry.id, entry)
+
+    async def list_page(self, query: AuditQuery) -> Page[AuditEntry]:
+        def matches(entry: AuditEntry) -> bool:
+            if query.actor is not None and query.actor not in (
+                entry.actor_user_id,
+                entry.actor_api_key_id,
+                entry.actor_operator,
+            ):
+                return False
+            if query.target is not None and entry.target_id != query.target:
+                return False
+            return query.since is None or entry.at >= query.since
+
+        return _paginate(
+            (e for e in self._tx.rows("audit") if matches(e)),
+            lambda e: _iso(e.at),
+            lambda e: e.id,
+            query.page,
+            descending=True,
+        )
+
+    async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        found = [
+            e
+            for e in self._tx.rows("audit")
+            if (e.target_type, e.target_id) == (target_type, target_id)
+        ]
+        return sorted(found, key=lambda e: (e.at, e.id))

@@ -99,6 +99,53 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One administrative action or order status change (application/audit.py)."""
+
+    id: str
+    at: datetime
+    actor_user_id: str | None
+    actor_api_key_id: str | None
+    actor_operator: str | None
+    action: str
+    target_type: str
+    target_id: str
+    summary: dict[str, Any]
+    request_id: str | None = None
+
+    @property
+    def actor_name(self) -> str:
+        names = [
+            name
+            for name in (
+                self.actor_operator,
+                f"user:{self.actor_user_id}" if self.actor_user_id else None,
+                f"api-key:{self.actor_api_key_id}" if self.actor_api_key_id else None,
+            )
+            if name is not None
+        ]
+        return " as ".join(names) or "system"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Entries newest first. `actor`: a user id, an API key id or an operator name;
+    `target`: a target id (of any type); `since`: at or after."""
+
+    actor: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    page: PageRequest = PageRequest()
+
+
+class AuditRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def list_page(self, query: AuditQuery) -> Page[AuditEntry]: ...
+    async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        """Every entry about the target, oldest first."""
+
+
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
         """Raises DuplicateRecord when the email is taken."""
@@ -173,6 +220,9 @@ class OrderRepository(Protocol):
 
     async def add(self, order: Order) -> None: ...
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+    async def get_id_by_number(self, number: int) -> str | None:
+        """The id of the order with this number, if any."""
+
     async def save(self, order: Order) -> None: ...
     async def list_page(self, query: OrderQuery) -> Page[Order]: ...
     async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
@@ -247,6 +297,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     processed_events: ProcessedEventRepository
     uploads: UploadRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

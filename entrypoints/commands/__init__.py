@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.commands import catalog, database, users
+from entrypoints.commands import catalog, database, orders, users
 
 
 def register_admin_commands(main: click.Group) -> None:
@@ -19,5 +19,9 @@ def register_admin_commands(main: click.Group) -> None:
         users.api_keys,
         catalog.catalog,
         catalog.inventory,
+        orders.orders,
+        orders.payments,
+        orders.housekeeping,
+        orders.demo,
     ):
         main.add_command(command)
