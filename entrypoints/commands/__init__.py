@@ -23,5 +23,6 @@ def register_admin_commands(main: click.Group) -> None:
         orders.payments,
         orders.housekeeping,
         orders.demo,
+        orders.audit,
     ):
         main.add_command(command)

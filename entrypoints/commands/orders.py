@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -67,7 +68,7 @@ def order_record(order: Order) -> dict[str, Any]:
         "total": _money(order.total_amount),
         "paid": _money(order.paid_amount),
         "refunded": _money(order.refunded_amount),
-        "lines": sum(line.quantity for line in order.lines),
+        "lines": sum(line.quantity.value for line in order.lines),
         "tracking_number": order.tracking_number,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
@@ -161,7 +162,7 @@ def orders_show(reference: str, as_json: bool) -> None:
                     "product_id": line.product_id,
                     "name": line.name,
                     "unit_price": _money(line.unit_price),
-                    "quantity": int(line.quantity),
+                    "quantity": line.quantity.value,
                 }
                 for line in order.lines
             ],
@@ -323,8 +324,8 @@ def orders_export(since: str, until: str, output: Path | None) -> None:
                             line.product_id,
                             line.name,
                             line.unit_price.amount,
-                            int(line.quantity),
-                            line.unit_price.amount * int(line.quantity),
+                            line.quantity.value,
+                            line.unit_price.amount * line.quantity.value,
                             order.total_amount.amount,
                             order.paid_amount.amount,
                             order.refunded_amount.amount,
@@ -436,3 +437,61 @@ def demo_seed() -> None:
     click.echo(f"demo shop: {created} product(s) created")
     click.echo(f"  demo admin email:    {admin.email}")
     click.echo(f"  demo admin password: {admin.password}")
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail of administrative actions and order status changes."""
+
+
+@audit.command("list")
+@click.option("--actor", default=None, help="A user id, an API key id or an operator (cli:name).")
+@click.option("--target", default=None, help="The id of what was acted on.")
+@click.option("--since", default=None, help="At or after this date (UTC).")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@json_option
+@acting
+def audit_list(
+    actor: str | None, target: str | None, since: str | None, limit: int, as_json: bool
+) -> None:
+    """Entries newest first."""
+    since_at = _date(since, "--since")
+
+    async def listing(container: Container, principal: Principal) -> list[dict[str, Any]]:
+        from application.ports.persistence import AuditQuery, PageRequest
+
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(found) < limit:
+            page = await container.audit().list_entries(
+                principal,
+                AuditQuery(
+                    actor=actor,
+                    target=target,
+                    since=since_at,
+                    page=PageRequest(min(PAGE, limit - len(found)), cursor),
+                ),
+            )
+            found.extend(
+                {
+                    "at": e.at,
+                    "actor": e.actor_name,
+                    "action": e.action,
+                    "target": f"{e.target_type}:{e.target_id}",
+                    "summary": e.summary,
+                    "request_id": e.request_id,
+                    "id": e.id,
+                }
+                for e in page.items
+            )
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found
+
+    entries = run(listing)
+    if as_json:
+        print_json(entries)
+        return
+    rows = [e | {"summary": json.dumps(e["summary"], ensure_ascii=False)} for e in entries]
+    print_table(rows, ("at", "actor", "action", "target", "summary"))
