@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.commands import catalog, database, orders, users
+from entrypoints.commands import catalog, check, database, orders, users
 
 
 def register_admin_commands(main: click.Group) -> None:
@@ -24,5 +24,6 @@ def register_admin_commands(main: click.Group) -> None:
         orders.housekeeping,
         orders.demo,
         orders.audit,
+        check.check,
     ):
         main.add_command(command)
