@@ -190,7 +190,7 @@ class UserAccounts:
     async def create_user(
         self, actor: Principal, *, email: str, password: str, full_name: str, role: Role
     ) -> User:
-        """An administrator (or the admin CLI) creates an account with any role."""
+        """An administrator (or `hexmart users create`) creates an account with any role."""
         actor.require(ADMIN_ONLY)
         address = Email(email)
         check_password_strength(password)

@@ -12,9 +12,6 @@ command that needs it, so `hexmart --help` answers at once.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -58,6 +55,10 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed a demo catalog and a demo administrator.")
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
+    import asyncio
+    import functools
+    import logging
+
     import uvicorn
 
     from entrypoints.container import build_container

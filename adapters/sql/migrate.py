@@ -1,4 +1,4 @@
-"""Running the Alembic migrations from code (start-up, the admin CLI, tests).
+"""Running the Alembic migrations from code (start-up, `hexmart migrate`, tests).
 
 The functions are synchronous: migrations use the synchronous side of the same drivers
 (psycopg 3, and the standard library's sqlite3). From async code, run them in a thread:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,8 @@ CHECK_TIMEOUT_SECONDS = 10.0
 
 
 async def _database(container: Container) -> str:
+    import asyncio
+
     from adapters.sql.migrate import current_revision, head_revision
 
     settings = container.settings()
@@ -125,6 +126,8 @@ def check(as_json: bool) -> None:
     """Validate the settings, then reach every configured service (database and its
     migration level, Redis, Stripe and its key's mode, the S3 bucket, the SMTP server);
     exit 1 if any fails."""
+    import asyncio
+
     settings = load_settings()
 
     async def run_checks() -> list[dict[str, Any]]:

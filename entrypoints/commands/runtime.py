@@ -10,7 +10,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import getpass
@@ -92,6 +91,8 @@ def run(
     settings = settings or load_settings()
     ctx = click.get_current_context(silent=True)
     as_email = ctx.meta.get("hexmart.as_email") if ctx is not None else None
+    import asyncio
+
     return guarded(lambda: asyncio.run(_run(settings, work, as_email)))
 
 
