@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -111,6 +112,7 @@ def catalog_import(
     """
     from application.catalog_import import check_rows
 
+    started = time.monotonic()
     settings = load_settings()
     kind = _format_of(file, file_format)
     problems: list[Any] = []
@@ -147,6 +149,7 @@ def catalog_import(
         "updated": result.updated,
         "unchanged": result.unchanged,
         "skipped_invalid": len({p.line for p in problems}),
+        "seconds": round(time.monotonic() - started, 2),
     }
     if as_json:
         changes = [

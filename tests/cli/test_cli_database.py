@@ -31,7 +31,8 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys; from entrypoints.cli import main\n"
         "try: main(['--help'])\n"
         "except SystemExit: pass\n"
-        "heavy = {'sqlalchemy', 'litestar', 'rich', 'entrypoints.container', 'alembic', 'asyncio'}\n"
+        "heavy = {'sqlalchemy', 'litestar', 'rich', 'entrypoints.container', 'alembic',"
+        " 'asyncio'}\n"
         "print(sorted(heavy & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
