@@ -69,7 +69,7 @@ from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
-from application.outbox import HANDLE_EVENT_JOB, OutboxRelay
+from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxRelay
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
 from application.ports.runtime import Clock
@@ -359,6 +359,7 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(_in_process_queue, notifications, live_updates, closers),
     )
     outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
+    outbox_admin = providers.Singleton(OutboxAdmin, unit_of_work, clock, ids)
 
 
 def build_container(settings: Settings) -> Container:

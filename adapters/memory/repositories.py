@@ -17,6 +17,7 @@ from application.ports.persistence import (
     DuplicateRecord,
     IdempotencyRecord,
     OrderQuery,
+    OutboxKindStatus,
     OutboxMessage,
     Page,
     PageRequest,
@@ -306,6 +307,32 @@ class InMemoryPayments(_Repository):
 class InMemoryOutbox(_Repository):
     async def add(self, message: OutboxMessage) -> None:
         self._tx.write("outbox", message.id, (message, None))
+
+    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
+        row: tuple[OutboxMessage, datetime | None] | None = self._tx.read("outbox", message_id)
+        return row
+
+    async def status(self) -> list[OutboxKindStatus]:
+        kinds: dict[str, list[OutboxMessage]] = {}
+        for message, sent_at in self._tx.rows("outbox"):
+            if sent_at is None:
+                kinds.setdefault(message.name, []).append(message)
+        return [
+            OutboxKindStatus(
+                name=name,
+                unsent=len(messages),
+                oldest_unsent_at=min(m.created_at for m in messages),
+                most_attempts=max(m.attempts for m in messages),
+            )
+            for name, messages in sorted(kinds.items())
+        ]
+
+    async def mark_unsent(self, message_id: str) -> bool:
+        row = self._tx.read("outbox", message_id)
+        if row is None:
+            return False
+        self._tx.write("outbox", message_id, (row[0], None))
+        return True
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
         unsent = [m for (m, sent_at) in self._tx.rows("outbox") if sent_at is None]

@@ -244,8 +244,27 @@ class PaymentRepository(Protocol):
     async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxKindStatus:
+    """The messages of one kind (event name) still waiting to be handed on."""
+
+    name: str
+    unsent: int
+    oldest_unsent_at: datetime | None
+    most_attempts: int
+
+
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
+    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
+        """The message and when it was sent (None: not yet)."""
+
+    async def status(self) -> list[OutboxKindStatus]:
+        """Per kind with unsent messages, by name."""
+
+    async def mark_unsent(self, message_id: str) -> bool:
+        """Send the message again on the next relay; False if there is none."""
+
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
         """Oldest first, locked (skipping rows other relays hold) until the unit of work ends."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.commands import catalog, check, database, orders, users
+from entrypoints.commands import catalog, check, database, orders, outbox, users
 
 
 def register_admin_commands(main: click.Group) -> None:
@@ -25,5 +25,7 @@ def register_admin_commands(main: click.Group) -> None:
         orders.demo,
         orders.audit,
         check.check,
+        outbox.outbox,
+        outbox.workers,
     ):
         main.add_command(command)
