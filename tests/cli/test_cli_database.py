@@ -134,3 +134,21 @@ def test_serve_starts_on_an_up_to_date_postgres_schema(
     result = hexmart("serve", HEXMART_DATABASE_URL=empty_postgres_url)
     assert result.exit_code == 0, result.stderr
     assert len(served) == 1
+
+
+async def test_start_services_refuses_an_outdated_postgres_schema(
+    env: dict[str, str], empty_postgres_url: str
+) -> None:
+    """The app's lifespan and the worker start through start_services: they check too."""
+    from adapters.sql.migrate import SchemaOutdated
+    from entrypoints.container import build_container, start_services, stop_services
+    from entrypoints.settings import Settings
+
+    settings = Settings.from_mapping(env | {"HEXMART_DATABASE_URL": empty_postgres_url})
+    container = build_container(settings)
+    try:
+        with pytest.raises(SchemaOutdated, match="run `hexmart migrate`"):
+            await start_services(container)
+    finally:
+        await stop_services(container)
+    assert current_revision(empty_postgres_url) is None
