@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, case, delete, not_, or_, select, text, update
+import psycopg
+from sqlalchemy import Row, case, delete, not_, or_, select, update
 
 from adapters.sql.keyset import Keyset, SortValue
 from adapters.sql.tables import product_images, products
@@ -130,29 +131,24 @@ def _filters(query: ProductQuery) -> list[Any]:
     return conditions
 
 
-# Column -> PostgreSQL array type, for add_many's INSERT ... SELECT FROM unnest(...).
-_BULK_COLUMNS = {
-    "id": "text[]",
-    "name": "text[]",
-    "description": "text[]",
-    "search_name": "text[]",
-    "search_description": "text[]",
-    "price_amount": "bigint[]",
-    "price_currency": "text[]",
-    "inventory_count": "integer[]",
-    "category": "text[]",
-    "is_archived": "boolean[]",
-    "created_at": "timestamptz[]",
-    "updated_at": "timestamptz[]",
-    "version": "integer[]",
-    "sku": "text[]",
-}
-# Built from the constants above only (no input reaches the SQL text).
-_BULK_INSERT = text(
-    f"INSERT INTO products ({', '.join(_BULK_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _BULK_COLUMNS.items())
-    + ")"
+# add_many's COPY on PostgreSQL: the columns, in order (built from constants only).
+_COPY_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "search_name",
+    "search_description",
+    "price_amount",
+    "price_currency",
+    "inventory_count",
+    "category",
+    "is_archived",
+    "created_at",
+    "updated_at",
+    "version",
+    "sku",
 )
+_COPY = f"COPY products ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
 
 
 def _positive(quantity: int) -> int:
@@ -181,15 +177,14 @@ class SqlProductRepository:
         self._remember(product)
 
     async def add_many(self, products_to_add: list[Product]) -> None:
-        """One INSERT for them all: on PostgreSQL from arrays of each column (`unnest`, one
-        round trip whatever the count), on SQLite an executemany. A taken id or sku raises
-        DuplicateRecord and leaves the transaction to be rolled back."""
+        """Add them all at once: on PostgreSQL by COPY (one stream, no statement per row),
+        on SQLite by an executemany. A taken id or sku raises DuplicateRecord and leaves
+        the transaction to be rolled back."""
         if not products_to_add:
             return
         rows = [{"id": p.id, **_product_values(p)} for p in products_to_add]
         if self._tx.is_postgres:
-            columns = {name: [row[name] for row in rows] for name in _BULK_COLUMNS}
-            await self._tx.execute(_BULK_INSERT, columns)
+            await self._copy(rows)
         else:
             await self._tx.execute(products.insert(), rows)
         images = [row for p in products_to_add for row in _image_rows(p)]
@@ -197,6 +192,20 @@ class SqlProductRepository:
             await self._tx.execute(product_images.insert(), images)
         for product in products_to_add:
             self._remember(product)
+
+    async def _copy(self, rows: list[dict[str, Any]]) -> None:
+        # The driver's own connection: the same one, in the same transaction (begun here
+        # if nothing ran before, so that the unit of work's commit commits the COPY).
+        if not self._tx.connection.in_transaction():
+            await self._tx.connection.begin()
+        raw = await self._tx.connection.get_raw_connection()
+        driver = raw.driver_connection
+        try:
+            async with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for row in rows:
+                    await copy.write_row([row[name] for name in _COPY_COLUMNS])
+        except psycopg.errors.UniqueViolation as error:
+            raise DuplicateRecord(error.diag.constraint_name or "products") from error
 
     async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
         wanted = sorted(set(skus))
