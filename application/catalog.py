@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports.persistence import Page, ProductQuery, UnitOfWork, UnitOfWorkFactory
+from application.audit import record_audit
+from application.ports.persistence import (
+    DuplicateRecord,
+    Page,
+    ProductQuery,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.catalog import Product
-from domain.errors import InvalidValue, NotFound
+from domain.errors import Conflict, InvalidValue, NotFound
 from domain.money import Money
 from domain.users import Scope
 
@@ -26,6 +33,7 @@ class NewProduct:
     price: Money
     inventory_count: int
     category: str
+    sku: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,21 @@ class ProductChanges:
     price: Money | None = None
     inventory_count: int | None = None
     category: str | None = None
+    sku: str | None = None
+
+
+def _product_summary(fields: NewProduct | ProductChanges) -> dict[str, object]:
+    return {
+        "sku": fields.sku,
+        "name": fields.name,
+        "price": str(fields.price) if fields.price is not None else None,
+        "inventory_count": fields.inventory_count,
+        "category": fields.category,
+    }
+
+
+def _sku_taken(sku: str | None) -> Conflict:
+    return Conflict(f"sku {sku} is already used by another product")
 
 
 def _check_query(query: ProductQuery) -> ProductQuery:
@@ -105,9 +128,22 @@ class Catalog:
             category=new.category,
             created_at=now,
             updated_at=now,
+            sku=new.sku,
         )
         async with self._uow_factory() as uow:
-            await uow.products.add(product)
+            try:
+                await uow.products.add(product)
+            except DuplicateRecord:  # ids are unique by construction: the sku is taken
+                raise _sku_taken(product.sku) from None
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.create",
+                ("product", product.id),
+                _product_summary(new),
+            )
             await uow.commit()
         await self._changed()
         return product
@@ -119,6 +155,14 @@ class Catalog:
         if product is None or product.is_archived:
             raise NotFound("product", product_id)
         return product
+
+    async def get_product_by_sku(self, sku: str) -> Product:
+        """An active product by its sku."""
+        async with self._uow_factory() as uow:
+            found = await uow.products.get_by_skus([sku])
+        if not found or found[0].is_archived:
+            raise NotFound("product with sku", sku)
+        return found[0]
 
     async def list_products(self, query: ProductQuery) -> Page[Product]:
         _check_query(query)
@@ -141,8 +185,21 @@ class Catalog:
                 price=changes.price,
                 category=changes.category,
                 inventory_count=changes.inventory_count,
+                sku=changes.sku,
             )
-            await uow.products.save(product)
+            try:
+                await uow.products.save(product)
+            except DuplicateRecord:
+                raise _sku_taken(product.sku) from None
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.change",
+                ("product", product_id),
+                {k: v for k, v in _product_summary(changes).items() if v is not None},
+            )
             return product
 
         changed = await in_transaction(self._uow_factory, change)
@@ -157,18 +214,33 @@ class Catalog:
             product = await self._active(uow, product_id)
             product.archive(self._clock.now())
             await uow.products.save(product)
+            await record_audit(
+                uow, self._ids, self._clock, actor, "product.archive", ("product", product_id)
+            )
 
         await in_transaction(self._uow_factory, archive)
         await self._changed()
 
-    async def adjust_inventory(self, actor: Principal, product_id: str, delta: int) -> Product:
-        """Restock (positive delta) or correct (negative); never below zero."""
+    async def adjust_inventory(
+        self, actor: Principal, product_id: str, delta: int, *, reason: str | None = None
+    ) -> Product:
+        """Restock (positive delta) or correct (negative); never below zero. `reason` goes
+        to the audit trail."""
         actor.require(STAFF_ROLES, Scope.PRODUCTS_WRITE)
 
         async def adjust(uow: UnitOfWork) -> Product:
             product = await self._active(uow, product_id)
             product.adjust_inventory(delta, self._clock.now())
             await uow.products.save(product)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "product.adjust_inventory",
+                ("product", product_id),
+                {"delta": delta, "reason": reason, "inventory_count": product.inventory_count},
+            )
             return product
 
         adjusted = await in_transaction(self._uow_factory, adjust)

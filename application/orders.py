@@ -9,10 +9,12 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import NoReturn
 
+from application.audit import record_audit
 from application.catalog import announce_catalog_change
 from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.persistence import (
+    AuditEntry,
     ConcurrencyConflict,
     DuplicateRecord,
     IdempotencyRecord,
@@ -118,7 +120,17 @@ class Orders:
                 if earlier.request_fingerprint != fingerprint:
                     raise IdempotencyKeyReused() from None
                 return earlier.order_id, None
-            return order_id, await self._create_order(uow, order_id, user_id, shipping_address)
+            order = await self._create_order(uow, order_id, user_id, shipping_address)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "order.placed",
+                ("order", order_id),
+                {"status": order.status.value, "total": str(order.total_amount)},
+            )
+            return order_id, order
 
         order_id, new_order = await in_transaction(self._uow_factory, place)
         if new_order is not None:
@@ -189,6 +201,24 @@ class Orders:
             raise NotFound("order", order_id)
         return order
 
+    async def history(self, actor: Principal, order_id: str) -> list[AuditEntry]:
+        """The order's status changes (and refunds) with who made them, oldest first;
+        for whoever may read the order."""
+        await self.get_order(actor, order_id)
+        async with self._uow_factory() as uow:
+            return await uow.audit.for_target("order", order_id)
+
+    async def find_order(self, actor: Principal, reference: str) -> Order:
+        """An order by its id or, for a reference of digits, its number (staff)."""
+        if reference.isdigit() and len(reference) <= 18:
+            actor.require(STAFF_ROLES, Scope.ORDERS_READ)
+            async with self._uow_factory() as uow:
+                order_id = await uow.orders.get_id_by_number(int(reference))
+            if order_id is None:
+                raise NotFound("order", reference)
+            reference = order_id
+        return await self.get_order(actor, reference)
+
     async def list_orders(self, actor: Principal, query: OrderQuery) -> Page[Order]:
         """Staff, admins and `orders:read` keys see every order; users see their own."""
         if actor.may(STAFF_ROLES, Scope.ORDERS_READ):
@@ -216,7 +246,7 @@ class Orders:
             return actor.is_staff or (actor.user_id is not None and actor.user_id == order.user_id)
 
         reason = "cancelled by staff" if actor.is_staff else "cancelled by customer"
-        return await self._payments.cancel(order_id, reason=reason, allowed=allowed)
+        return await self._payments.cancel(order_id, reason=reason, allowed=allowed, actor=actor)
 
     async def ship_order(
         self, actor: Principal, order_id: str, tracking_number: str | None = None
@@ -229,6 +259,15 @@ class Orders:
             order = await self._locked(uow, order_id)
             order.ship(tracking_number.strip() if tracking_number else None, self._clock.now())
             await uow.orders.save(order)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "order.shipped",
+                ("order", order_id),
+                {"status": order.status.value, "tracking_number": order.tracking_number},
+            )
             await record_events(uow, self._ids, self._clock, order.pull_events())
             return order
 
@@ -241,6 +280,15 @@ class Orders:
             order = await self._locked(uow, order_id)
             order.deliver(self._clock.now())
             await uow.orders.save(order)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "order.delivered",
+                ("order", order_id),
+                {"status": order.status.value},
+            )
             await record_events(uow, self._ids, self._clock, order.pull_events())
             return order
 
@@ -257,7 +305,7 @@ class Orders:
         actor.require(ADMIN_ONLY)
         if reason is not None and len(reason) > 500:
             raise InvalidValue("reason", "must be at most 500 characters")
-        return await self._payments.refund(order_id, amount=amount, reason=reason)
+        return await self._payments.refund(order_id, amount=amount, reason=reason, actor=actor)
 
     async def expire_unpaid_orders(self, older_than: timedelta, limit: int = 100) -> int:
         """Cancel pending orders placed more than `older_than` ago; returns how many."""

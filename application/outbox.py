@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+from application.audit import record_audit, redact
 from application.ports.messaging import TaskQueue
-from application.ports.persistence import UnitOfWork, UnitOfWorkFactory, outbox_message
+from application.ports.persistence import (
+    OutboxKindStatus,
+    OutboxMessage,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    outbox_message,
+)
 from application.ports.runtime import Clock, IdGenerator
-from domain.errors import ServiceUnavailable
+from application.principal import ADMIN_ONLY, Principal
+from application.transactions import in_transaction
+from domain.errors import NotFound, ServiceUnavailable
 from domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
@@ -82,3 +91,48 @@ class OutboxRelay:
             purged = await uow.outbox.purge_sent_before(self._clock.now() - older_than)
             await uow.commit()
         return purged
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    message: OutboxMessage
+    sent_at: datetime | None
+
+
+class OutboxAdmin:
+    """What operators see of the outbox (the admin CLI): what waits, one message with its
+    secrets redacted, and sending one again."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._ids = ids
+
+    async def status(self, actor: Principal) -> list[OutboxKindStatus]:
+        actor.require(ADMIN_ONLY)
+        async with self._uow_factory() as uow:
+            return await uow.outbox.status()
+
+    async def show(self, actor: Principal, message_id: str) -> OutboxEntry:
+        """The message, its payload redacted (reset tokens and other secrets)."""
+        actor.require(ADMIN_ONLY)
+        async with self._uow_factory() as uow:
+            found = await uow.outbox.get(message_id)
+        if found is None:
+            raise NotFound("outbox message", message_id)
+        message, sent_at = found
+        return OutboxEntry(replace(message, payload=redact(message.payload)), sent_at)
+
+    async def retry(self, actor: Principal, message_id: str) -> None:
+        """Hand the message on again at the next relay (its handler runs once per id, so
+        an email already sent is not sent twice)."""
+        actor.require(ADMIN_ONLY)
+
+        async def retry(uow: UnitOfWork) -> None:
+            if not await uow.outbox.mark_unsent(message_id):
+                raise NotFound("outbox message", message_id)
+            await record_audit(
+                uow, self._ids, self._clock, actor, "outbox.retry", ("outbox", message_id)
+            )
+
+        await in_transaction(self._uow_factory, retry)

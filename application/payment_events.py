@@ -7,13 +7,15 @@ import enum
 import logging
 from datetime import timedelta
 
+from application.audit import record_audit
 from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
+from application.principal import STAFF_ROLES, Principal
 from application.transactions import in_transaction
-from domain.errors import PaymentProviderError
+from domain.errors import NotFound, PaymentProviderError
 from domain.events import PaymentFailed
 from domain.orders import OrderStatus
 from domain.payments import Payment, PaymentOutcome, PaymentStatus
@@ -88,6 +90,16 @@ class PaymentEvents:
                 break
         return changed
 
+    async def reconcile_order(self, actor: Principal, order_id: str) -> bool:
+        """Ask the provider now about one order's payment and apply what it says (staff,
+        the admin CLI); True if something changed."""
+        actor.require(STAFF_ROLES)
+        async with self._uow_factory() as uow:
+            payment = await uow.payments.get_for_order(order_id)
+        if payment is None:
+            raise NotFound("payment for order", order_id)
+        return bool(await self._reconcile(payment))
+
     async def _reconcile(self, payment: Payment) -> int:
         if payment.intent_id is None:
             started = await self._flow.start_payment(payment.order_id)
@@ -137,6 +149,15 @@ class PaymentEvents:
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(intent.amount, now)
                 await uow.orders.save(order)
+                await record_audit(
+                    uow,
+                    self._ids,
+                    self._clock,
+                    None,
+                    "order.paid",
+                    ("order", order.id),
+                    {"status": order.status.value, "amount": str(intent.amount)},
+                )
                 await record_events(uow, self._ids, self._clock, order.pull_events())
             elif order.status is OrderStatus.CANCELLED:
                 await self._flow.refund_late_payment(uow, order, intent.amount)

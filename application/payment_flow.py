@@ -19,11 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from application.audit import record_audit
 from application.catalog import announce_catalog_change
 from application.outbox import record_events
 from application.ports.payments import PaymentGateway, ProviderRefund
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Cache, Clock, IdGenerator
+from application.principal import Principal
 from application.transactions import in_transaction
 from domain.errors import (
     EarlierRefundRecovered,
@@ -96,7 +98,12 @@ class PaymentFlow:
         return await in_transaction(self._uow_factory, start)
 
     async def cancel(
-        self, order_id: str, *, reason: str, allowed: Callable[[Order], bool]
+        self,
+        order_id: str,
+        *,
+        reason: str,
+        allowed: Callable[[Order], bool],
+        actor: Principal | None = None,
     ) -> Order:
         """Cancel a pending or paid order: release its stock, refund what was paid, and
         cancel its open intent. Raises NotFound when `allowed(order)` is False."""
@@ -105,7 +112,7 @@ class PaymentFlow:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None or not allowed(order):
                 raise NotFound("order", order_id)
-            await self._cancel_locked(uow, order, reason)
+            await self._cancel_locked(uow, order, reason, actor, "order.cancelled")
             return order
 
         order = await in_transaction(self._uow_factory, cancel)
@@ -120,7 +127,9 @@ class PaymentFlow:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None or order.status is not OrderStatus.PENDING:
                 return False
-            await self._cancel_locked(uow, order, "payment not received in time")
+            await self._cancel_locked(
+                uow, order, "payment not received in time", None, "order.expired"
+            )
             return True
 
         expired = await in_transaction(self._uow_factory, expire)
@@ -129,7 +138,14 @@ class PaymentFlow:
             await self._cancel_open_intent(order_id)
         return expired
 
-    async def refund(self, order_id: str, *, amount: Money | None, reason: str | None) -> Order:
+    async def refund(
+        self,
+        order_id: str,
+        *,
+        amount: Money | None,
+        reason: str | None,
+        actor: Principal | None = None,
+    ) -> Order:
         """Refund `amount` (default: everything left) of a paid, shipped, delivered or
         cancelled order. Raises RefundExceedsPayment past what was paid.
 
@@ -150,8 +166,22 @@ class PaymentFlow:
                 )
             wanted = amount if amount is not None else order.refundable_amount
             order.check_refund(wanted)
+            refunded_before = order.refunded_amount
             recovered = await self._refund_locked(
                 uow, order, wanted, reason, everything_left=amount is None
+            )
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                "order.refunded",
+                ("order", order_id),
+                {
+                    "status": order.status.value,
+                    "amount": str(order.refunded_amount - refunded_before),
+                    "reason": reason,
+                },
             )
             return order, recovered
 
@@ -165,15 +195,27 @@ class PaymentFlow:
         """Inside the caller's transaction, with the order locked: give back a payment
         that succeeded after its order was cancelled."""
         order.accept_late_payment(amount, self._clock.now())
-        await self._refund_locked(
+        reason = "payment arrived after the order was cancelled"
+        await self._refund_locked(uow, order, amount, reason, everything_left=True)
+        await record_audit(
             uow,
-            order,
-            amount,
-            "payment arrived after the order was cancelled",
-            everything_left=True,
+            self._ids,
+            self._clock,
+            None,
+            "order.refunded",
+            ("order", order.id),
+            {"status": order.status.value, "amount": str(amount), "reason": reason},
         )
 
-    async def _cancel_locked(self, uow: UnitOfWork, order: Order, reason: str) -> None:
+    async def _cancel_locked(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        reason: str,
+        actor: Principal | None,
+        action: str,
+    ) -> None:
+        """Cancel the locked order, recording `action` by `actor` (None: the shop)."""
         order.cancel(reason, self._clock.now())
         for line in sorted(order.lines, key=lambda line: line.product_id):
             await uow.products.release_stock(line.product_id, line.quantity.value)
@@ -183,6 +225,19 @@ class PaymentFlow:
             )
         await uow.orders.save(order)
         await record_events(uow, self._ids, self._clock, order.pull_events())
+        await record_audit(
+            uow,
+            self._ids,
+            self._clock,
+            actor,
+            action,
+            ("order", order.id),
+            {
+                "status": order.status.value,
+                "reason": reason,
+                "refunded": str(order.refunded_amount),
+            },
+        )
 
     async def _refund_locked(
         self,

@@ -24,6 +24,11 @@ class Principal:
     role: Role | None = None
     api_key_id: str | None = None
     scopes: frozenset[Scope] = frozenset()
+    # Who at the console acted ("cli:alice"), for the audit trail: the admin CLI's
+    # principal, alone (acting as an administrator) or alongside the user of `--as`.
+    operator: str | None = None
+    # The HTTP request it acts in, for the audit trail.
+    request_id: str | None = None
 
     @classmethod
     def user(cls, user_id: str, role: Role) -> Principal:
@@ -37,6 +42,11 @@ class Principal:
     def system(cls) -> Principal:
         """The shop itself (workers, CLI maintenance): acts as an administrator."""
         return cls(role=Role.ADMIN)
+
+    @classmethod
+    def console(cls, operator: str) -> Principal:
+        """An operator at the admin CLI, without `--as`: acts as an administrator."""
+        return cls(role=Role.ADMIN, operator=operator)
 
     @property
     def is_staff(self) -> bool:

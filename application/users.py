@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.audit import record_audit
 from application.outbox import record_events
 from application.ports.persistence import (
     DuplicateRecord,
@@ -30,11 +31,15 @@ class UserChanges:
 
 
 async def add_new_user(
-    uow_factory: UnitOfWorkFactory, user: User, ids: IdGenerator, clock: Clock
+    uow_factory: UnitOfWorkFactory,
+    user: User,
+    ids: IdGenerator,
+    clock: Clock,
+    created_by: Principal | None = None,
 ) -> None:
     """Store a just-registered user with its `UserRegistered` event, in one transaction.
     Raises EmailAlreadyRegistered if the email is taken (also when another request took
-    it a moment ago)."""
+    it a moment ago). `created_by`: the administrator who made the account (audited)."""
     events = user.pull_events()  # once: a retried transaction must record them again
 
     async def create(uow: UnitOfWork) -> None:
@@ -43,8 +48,21 @@ async def add_new_user(
         except DuplicateRecord:
             raise EmailAlreadyRegistered() from None
         await record_events(uow, ids, clock, events)
+        if created_by is not None:
+            summary = {"email": user.email.value, "role": user.role.value}
+            await record_audit(
+                uow, ids, clock, created_by, "user.create", ("user", user.id), summary
+            )
 
     await in_transaction(uow_factory, create)
+
+
+def _change_action(changes: UserChanges) -> str:
+    if changes.role is not None and changes.is_active is None:
+        return "user.set_role"
+    if changes.role is None and changes.is_active is not None:
+        return "user.activate" if changes.is_active else "user.deactivate"
+    return "user.change"
 
 
 class UserAccounts:
@@ -121,6 +139,15 @@ class UserAccounts:
             raise NotFound("user", user_id)
         return user
 
+    async def get_user_by_email(self, actor: Principal, email: str) -> User:
+        actor.require(ADMIN_ONLY)
+        address = Email(email)
+        async with self._uow_factory() as uow:
+            user = await uow.users.get_by_email(address)
+        if user is None:
+            raise NotFound("user", address.value)
+        return user
+
     async def change_user(self, actor: Principal, user_id: str, changes: UserChanges) -> User:
         """Change a user's role or active flag. Deactivating signs the user out everywhere;
         an administrator cannot demote or deactivate themselves (no lock-out by accident)."""
@@ -141,6 +168,18 @@ class UserAccounts:
             if changes.is_active is not None:
                 user.set_active(changes.is_active, now)
             await uow.users.save(user)
+            await record_audit(
+                uow,
+                self._ids,
+                self._clock,
+                actor,
+                _change_action(changes),
+                ("user", user_id),
+                {
+                    "role": changes.role.value if changes.role else None,
+                    "is_active": changes.is_active,
+                },
+            )
             return user
 
         user = await in_transaction(self._uow_factory, update)
@@ -151,7 +190,7 @@ class UserAccounts:
     async def create_user(
         self, actor: Principal, *, email: str, password: str, full_name: str, role: Role
     ) -> User:
-        """An administrator (or the admin CLI) creates an account with any role."""
+        """An administrator (or `hexmart users create`) creates an account with any role."""
         actor.require(ADMIN_ONLY)
         address = Email(email)
         check_password_strength(password)
@@ -165,7 +204,7 @@ class UserAccounts:
             role=role,
         )
 
-        await add_new_user(self._uow_factory, user, self._ids, self._clock)
+        await add_new_user(self._uow_factory, user, self._ids, self._clock, created_by=actor)
         return user
 
     async def ensure_first_admin(self, *, email: str, password: str) -> User | None:

@@ -261,6 +261,40 @@ class Bench:
         self.log("worker latency: 40 orders paid, emails to a local SMTP server")
         self.results["paid_to_email"] = measure_paid_to_email(self.env, self.work, tokens)
 
+    # -- 6: catalog import ------------------------------------------------------------------
+
+    def catalog_import(self) -> None:
+        """`hexmart catalog import` of 100k new products from CSV (a process of its own, as
+        an operator runs it), then the same file again (nothing to change)."""
+        path = self.work / "catalog.csv"
+        with path.open("w") as out:
+            out.write("sku,name,description,price,currency,inventory_count,category\n")
+            for n in range(MEDIUM):
+                out.write(
+                    f"BENCH-{n},Imported product {n},Made for the import benchmark {n},"
+                    f"{100 + n % 9900},USD,{n % 500},import-{n % 20}\n"
+                )
+        env = {**os.environ, **self.env}
+        for label in ("catalog_import_new", "catalog_import_again"):
+            started = time.monotonic()
+            done = subprocess.run(  # noqa: S603 (this interpreter, our own command)
+                [sys.executable, "-m", "entrypoints.cli", "catalog", "import", str(path), "--json"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            elapsed = time.monotonic() - started
+            # The command's own time: reading, checking and writing the rows, without the
+            # interpreter's start and imports.
+            inside = json.loads(done.stdout)["seconds"]
+            self.results[label] = {
+                "rows": MEDIUM,
+                "seconds": round(elapsed, 1),
+                "import_seconds": inside,
+            }
+            self.log(f"{label}: {MEDIUM} rows in {elapsed:.1f}s ({inside:.1f}s importing)")
+
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or b == 0:
@@ -318,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        default=["orders", "catalog_reads", "worker_latency", "catalog_sizes"],
+        default=["orders", "catalog_reads", "worker_latency", "catalog_sizes", "catalog_import"],
         help="scenarios to run (default: all)",
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))

@@ -11,6 +11,7 @@ from domain.values import required_text
 
 MAX_INVENTORY = 10**9
 MAX_DESCRIPTION_LENGTH = 10_000
+MAX_SKU_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,17 @@ def validate_description(description: str) -> str:
     return text
 
 
+def validate_sku(sku: str | None) -> str | None:
+    """A stock-keeping unit: the shop's own product code (unique), printable characters
+    without spaces, at most MAX_SKU_LENGTH; compared exactly as given."""
+    if sku is None:
+        return None
+    text = required_text("sku", sku, MAX_SKU_LENGTH)
+    if not text.isprintable() or any(character.isspace() for character in text):
+        raise InvalidValue("sku", "must not contain spaces or control characters")
+    return text
+
+
 def _units(quantity: int) -> int:
     # A float or bool would otherwise slip into inventory_count (3 - 1.5, 3 - True).
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
@@ -74,9 +86,11 @@ class Product:
     is_archived: bool = False
     images: list[ProductImage] = field(default_factory=list)
     version: int = 1
+    sku: str | None = None
 
     def __post_init__(self) -> None:
         self.name = required_text("name", self.name, 200)
+        self.sku = validate_sku(self.sku)
         self.description = validate_description(
             self.description if isinstance(self.description, str) else ""
         )
@@ -120,6 +134,7 @@ class Product:
         price: Money | None = None,
         category: str | None = None,
         inventory_count: int | None = None,
+        sku: str | None = None,
     ) -> None:
         if self.is_archived:
             raise Conflict(f"product {self.id} is archived")
@@ -135,7 +150,9 @@ class Product:
             if inventory_count is not None
             else self.inventory_count
         )
+        new_sku = validate_sku(sku) if sku is not None else self.sku
         self.name = new_name
+        self.sku = new_sku
         self.description = new_description
         self.price = new_price
         self.category = new_category

@@ -1,39 +1,43 @@
-"""The `hexmart` command.
+"""The `hexmart` command: the server, the worker, and the admin commands.
 
     hexmart serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--demo]
     hexmart worker
+    hexmart migrate | db status | users ... | api-keys ... | catalog ... | ...  (--help)
 
 Reads the configuration from `HEXMART_*` variables (and `.env`); a bad value is reported
-one line per problem with exit code 2, never as a traceback.
+one line per problem with exit code 2, never as a traceback. Only click and the command
+modules (which import only click) load at start-up: everything else is imported by the
+command that needs it, so `hexmart --help` answers at once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-import uvicorn
 
-from domain.errors import InvalidValue
-from domain.users import check_password_strength
-from domain.values import Email
-from entrypoints.container import Container, build_container, start_services, stop_services
-from entrypoints.demo import DemoAdmin, demo_admin, seed_demo_shop
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings, SettingsError
-from entrypoints.worker import run_worker
+from entrypoints.commands import register_admin_commands
+from entrypoints.commands.runtime import guarded
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+    from entrypoints.demo import DemoAdmin
+    from entrypoints.settings import Settings
 
 EXIT_CONFIGURATION = 2
 FACTORY = "entrypoints.http.asgi:create_app_from_env"
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hexmart", prog_name="hexmart", message="%(prog)s %(version)s")
 def main() -> None:
-    """hexmart: a small, fast, correct e-commerce backend."""
+    """hexmart: a small, fast, correct e-commerce backend.
+
+    Every command reads the same HEXMART_* settings as the server and goes through the
+    same use cases as the HTTP API. Errors are one line on stderr; exit code 1 means the
+    action was refused, 2 bad usage or settings.
+    """
 
 
 @main.command()
@@ -51,8 +55,19 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed a demo catalog and a demo administrator.")
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
+    import asyncio
+    import functools
+    import logging
+
+    import uvicorn
+
+    from entrypoints.container import build_container
+    from entrypoints.demo import demo_admin, seed_demo_shop
+    from entrypoints.http.app import create_app
+
     settings = _load_settings()
     _check_admin_settings(settings)
+    _check_schema(settings)
     container = build_container(settings)
     if workers > 1 and (settings.redis_url is None or settings.uses_sqlite):
         _fail(
@@ -86,16 +101,31 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 def worker() -> None:
     """Run the background worker (arq on Redis) until SIGTERM: emails from the outbox,
     expiring unpaid orders, reconciling payments, purging old records."""
+    from entrypoints.worker import run_worker
+
     settings = _load_settings()
     if settings.redis_url is None:
         _fail(
             "hexmart worker needs HEXMART_REDIS_URL; without Redis, hexmart serve runs the "
             "background work in its own process"
         )
+    _check_schema(settings)
     run_worker(settings)
 
 
+def _check_schema(settings: Settings) -> None:
+    """Unless this process migrates as it starts (the embedded default, or
+    HEXMART_MIGRATE_ON_START=true), refuse to start on an outdated schema."""
+    if settings.migrates_on_start:
+        return
+    from adapters.sql.migrate import ensure_database
+
+    guarded(lambda: ensure_database(settings.database_url, migrate=False))
+
+
 def _load_settings() -> Settings:
+    from entrypoints.settings import Settings, SettingsError
+
     try:
         return Settings.from_env()
     except SettingsError as error:
@@ -107,6 +137,10 @@ def _load_settings() -> Settings:
 
 def _check_admin_settings(settings: Settings) -> None:
     """Refuse a first-admin account the start-up would fail to create."""
+    from domain.errors import InvalidValue
+    from domain.users import check_password_strength
+    from domain.values import Email
+
     if settings.admin_email is None or settings.admin_password is None:
         return
     try:
@@ -120,6 +154,9 @@ def _check_admin_settings(settings: Settings) -> None:
 
 
 async def _seed_once(container: Container, admin: DemoAdmin) -> None:
+    from entrypoints.container import start_services, stop_services
+    from entrypoints.demo import seed_demo_shop
+
     await start_services(container)
     try:
         await seed_demo_shop(container, admin)
@@ -153,6 +190,8 @@ def _fail(message: str) -> NoReturn:
     click.echo(f"hexmart: {message}", err=True)
     sys.exit(EXIT_CONFIGURATION)
 
+
+register_admin_commands(main)
 
 if __name__ == "__main__":
     main()

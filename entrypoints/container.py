@@ -63,15 +63,17 @@ from adapters.stripe_gateway.gateway import StripePaymentGateway
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator
 from application.api_keys import ApiKeys
+from application.audit import AuditTrail
 from application.auth import Authentication, AuthPolicy
 from application.cart import Carts
 from application.catalog import Catalog
+from application.catalog_import import CatalogImport
 from application.email_templates import ShopIdentity
 from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
-from application.outbox import HANDLE_EVENT_JOB, OutboxRelay
+from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxRelay
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
 from application.ports.runtime import Clock
@@ -351,6 +353,7 @@ class Container(containers.DeclarativeContainer):
     api_keys = providers.Singleton(ApiKeys, unit_of_work, clock, ids)
     shop_currency = providers.Callable(lambda s: s.currency, settings)
     catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache, currency=shop_currency)
+    catalog_import = providers.Singleton(CatalogImport, unit_of_work, clock, ids, cache)
     carts = providers.Singleton(Carts, unit_of_work, clock, shop_currency)
     payment_flow = providers.Singleton(
         PaymentFlow, unit_of_work, payment_gateway, clock, ids, cache
@@ -375,6 +378,7 @@ class Container(containers.DeclarativeContainer):
     notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
     live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
+    audit = providers.Singleton(AuditTrail, unit_of_work)
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
@@ -382,6 +386,7 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(_in_process_queue, notifications, live_updates, closers),
     )
     outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
+    outbox_admin = providers.Singleton(OutboxAdmin, unit_of_work, clock, ids)
 
 
 def connect_local_payments(container: Container, sink: EventSink) -> None:
@@ -419,12 +424,16 @@ FILES_CHECK_SECONDS = 10.0
 
 
 async def start_services(container: Container) -> None:
-    """Make the database ready: create the SQLite file or migrate to the latest schema
-    (not when the unit of work is overridden, as in in-memory tests). With S3 configured,
+    """Make the database ready: create the SQLite file or migrate to the latest schema when
+    `settings.migrates_on_start`, else check it is at the latest (SchemaOutdated if not);
+    not when the unit of work is overridden, as in in-memory tests. With S3 configured,
     check that its bucket answers, and log an error naming the settings if not: the app
     still starts (S3 may be down for a moment), and /health/ready reports it."""
     if not container.unit_of_work.overridden:
-        await asyncio.to_thread(ensure_database, container.settings().database_url)
+        settings = container.settings()
+        await asyncio.to_thread(
+            ensure_database, settings.database_url, migrate=settings.migrates_on_start
+        )
     settings = container.settings()
     if settings.s3_bucket is not None and not container.file_storage.overridden:
         try:

@@ -45,6 +45,10 @@ class Settings:
     database_pool_size: int = 10
     database_max_overflow: int = 10
     database_pool_timeout: float = 10.0
+    # Whether serve and worker apply pending migrations as they start. Unset: yes on the
+    # embedded SQLite default (one command to start), no on PostgreSQL, where
+    # `hexmart migrate` is a deploy step and an outdated schema stops the start-up.
+    migrate_on_start: bool | None = None
 
     redis_url: str | None = None
 
@@ -165,6 +169,10 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def migrates_on_start(self) -> bool:
+        return self.uses_sqlite if self.migrate_on_start is None else self.migrate_on_start
 
     @property
     def uses_stripe(self) -> bool:

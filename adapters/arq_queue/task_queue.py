@@ -93,6 +93,13 @@ class ArqTaskQueue:
         self._queue_name = queue_name
         self._job_id_prefix = job_id_prefix
 
+    async def queue_length(self) -> int:
+        """Jobs queued and not yet taken by a worker (`hexmart workers status`)."""
+        try:
+            return int(await self._redis.zcard(self._queue_name))
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable(f"task queue: {error}") from error
+
     async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
         try:
             await self._redis.enqueue_job(

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from application.pagination import check_limit, decode_cursor, encode_cursor
 from application.ports.persistence import (
+    AuditEntry,
+    AuditQuery,
     DuplicateRecord,
     IdempotencyRecord,
     OrderQuery,
+    OutboxKindStatus,
     OutboxMessage,
     Page,
     PageRequest,
@@ -157,7 +160,25 @@ def _matches(product: Product, query: ProductQuery) -> bool:
 
 class InMemoryProducts(_Repository):
     async def add(self, product: Product) -> None:
+        if self._tx.read("products", product.id) is not None:
+            raise DuplicateRecord("products.id")
+        self._check_sku(product)
         self._tx.write("products", product.id, product)
+
+    async def add_many(self, products: list[Product]) -> None:
+        for product in products:
+            await self.add(product)
+
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        wanted = set(skus)
+        return [p for p in self._tx.rows("products") if p.sku is not None and p.sku in wanted]
+
+    def _check_sku(self, product: Product) -> None:
+        if product.sku is None:
+            return
+        for other in self._tx.rows("products"):
+            if other.sku == product.sku and other.id != product.id:
+                raise DuplicateRecord("products.sku")
 
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
         product: Product | None = self._tx.read("products", product_id)
@@ -168,6 +189,7 @@ class InMemoryProducts(_Repository):
         return [p for p in found if p is not None]
 
     async def save(self, product: Product) -> None:
+        self._check_sku(product)
         self._tx.write("products", product.id, product)
 
     async def list_page(self, query: ProductQuery) -> Page[Product]:
@@ -221,6 +243,9 @@ class InMemoryOrders(_Repository):
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         order: Order | None = self._tx.read("orders", order_id)
         return order
+
+    async def get_id_by_number(self, number: int) -> str | None:
+        return next((o.id for o in self._tx.rows("orders") if o.number == number), None)
 
     async def save(self, order: Order) -> None:
         self._tx.write("orders", order.id, order)
@@ -282,6 +307,32 @@ class InMemoryPayments(_Repository):
 class InMemoryOutbox(_Repository):
     async def add(self, message: OutboxMessage) -> None:
         self._tx.write("outbox", message.id, (message, None))
+
+    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
+        row: tuple[OutboxMessage, datetime | None] | None = self._tx.read("outbox", message_id)
+        return row
+
+    async def status(self) -> list[OutboxKindStatus]:
+        kinds: dict[str, list[OutboxMessage]] = {}
+        for message, sent_at in self._tx.rows("outbox"):
+            if sent_at is None:
+                kinds.setdefault(message.name, []).append(message)
+        return [
+            OutboxKindStatus(
+                name=name,
+                unsent=len(messages),
+                oldest_unsent_at=min(m.created_at for m in messages),
+                most_attempts=max(m.attempts for m in messages),
+            )
+            for name, messages in sorted(kinds.items())
+        ]
+
+    async def mark_unsent(self, message_id: str) -> bool:
+        row = self._tx.read("outbox", message_id)
+        if row is None:
+            return False
+        self._tx.write("outbox", message_id, (row[0], None))
+        return True
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
         unsent = [m for (m, sent_at) in self._tx.rows("outbox") if sent_at is None]
@@ -360,3 +411,36 @@ class InMemoryUploads(_Repository):
 
     async def save(self, upload: Upload) -> None:
         self._tx.write("uploads", upload.id, upload)
+
+
+class InMemoryAudit(_Repository):
+    async def add(self, entry: AuditEntry) -> None:
+        self._tx.write("audit", entry.id, entry)
+
+    async def list_page(self, query: AuditQuery) -> Page[AuditEntry]:
+        def matches(entry: AuditEntry) -> bool:
+            if query.actor is not None and query.actor not in (
+                entry.actor_user_id,
+                entry.actor_api_key_id,
+                entry.actor_operator,
+            ):
+                return False
+            if query.target is not None and entry.target_id != query.target:
+                return False
+            return query.since is None or entry.at >= query.since
+
+        return _paginate(
+            (e for e in self._tx.rows("audit") if matches(e)),
+            lambda e: _iso(e.at),
+            lambda e: e.id,
+            query.page,
+            descending=True,
+        )
+
+    async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        found = [
+            e
+            for e in self._tx.rows("audit")
+            if (e.target_type, e.target_id) == (target_type, target_id)
+        ]
+        return sorted(found, key=lambda e: (e.at, e.id))

@@ -16,6 +16,7 @@ from typing import Any, Self
 
 from adapters.memory.repositories import (
     InMemoryApiKeys,
+    InMemoryAudit,
     InMemoryCarts,
     InMemoryIdempotency,
     InMemoryOrders,
@@ -112,6 +113,7 @@ class InMemoryUnitOfWork:
         self.idempotency = InMemoryIdempotency(self._tx)
         self.processed_events = InMemoryProcessedEvents(self._tx)
         self.uploads = InMemoryUploads(self._tx)
+        self.audit = InMemoryAudit(self._tx)
         self.committed = False
 
     async def __aenter__(self) -> Self:

@@ -88,6 +88,28 @@ class SmtpMailer:
             mime.add_alternative(message.html_body, subtype="html")
         return mime
 
+    async def greet(self) -> str:
+        """Connect, say EHLO (and log in, when the URL has a user) and quit: the server's
+        greeting, or ServiceUnavailable (`hexmart check`)."""
+        server = self._server
+        client = aiosmtplib.SMTP(
+            hostname=server.hostname,
+            port=server.port,
+            use_tls=server.implicit_tls,
+            start_tls=server.start_tls,
+            timeout=self._timeout,
+        )
+        try:
+            response = await client.connect()
+            if server.username is not None and server.password is not None:
+                await client.login(server.username, server.password)
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise ServiceUnavailable(
+                f"the mail server {server.hostname}:{server.port} did not answer: {error}"
+            ) from error
+        return " ".join(response.message.split())
+
     async def send(self, message: EmailMessage) -> None:
         server = self._server
         try:

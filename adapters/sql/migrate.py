@@ -1,4 +1,4 @@
-"""Running the Alembic migrations from code (start-up, the admin CLI, tests).
+"""Running the Alembic migrations from code (start-up, `hexmart migrate`, tests).
 
 The functions are synchronous: migrations use the synchronous side of the same drivers
 (psycopg 3, and the standard library's sqlite3). From async code, run them in a thread:
@@ -10,6 +10,8 @@ serialises them in the database.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -48,10 +50,59 @@ def downgrade(url: str | URL, revision: str) -> None:
         command.downgrade(alembic_config(url), revision)
 
 
-def ensure_database(url: str | URL) -> None:
-    """Make the database ready at start-up: for the embedded SQLite default, create the
-    file (and its folder) on first start; on any database, migrate to head."""
-    upgrade_to_head(url)
+@dataclass(frozen=True, slots=True)
+class Revision:
+    revision: str
+    description: str
+
+
+class SchemaOutdated(RuntimeError):
+    """The database is behind the code's migrations and may not be migrated here."""
+
+    def __init__(self, pending: list[Revision]) -> None:
+        super().__init__(
+            f"the database schema is {len(pending)} migration(s) behind "
+            f"(next: {pending[0].revision} {pending[0].description}); "
+            "run `hexmart migrate` first"
+        )
+        self.pending = pending
+
+
+def ensure_database(url: str | URL, *, migrate: bool = True) -> None:
+    """Make the database ready at start-up: with `migrate`, create the embedded SQLite
+    file (and its folder) on first start and migrate to head; without, only check that
+    the schema is at head, raising SchemaOutdated if not (`hexmart migrate` is then a
+    deploy step)."""
+    if migrate:
+        upgrade_to_head(url)
+        return
+    pending = pending_revisions(url)
+    if pending:
+        raise SchemaOutdated(pending)
+
+
+def pending_revisions(url: str | URL) -> list[Revision]:
+    """The migrations not yet applied to the database, oldest first."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    current = current_revision(url)
+    steps = script.iterate_revisions("heads", current or "base")
+    return [
+        Revision(step.revision, (step.doc or "").strip().splitlines()[0] if step.doc else "")
+        for step in reversed(list(steps))
+        if step.revision != current
+    ]
+
+
+def upgrade_step_by_step(url: str | URL, applied: Callable[[Revision], None]) -> list[Revision]:
+    """Apply the pending migrations one at a time, calling `applied` after each; returns
+    them (oldest first)."""
+    pending = pending_revisions(url)
+    config = alembic_config(url)
+    for step in pending:
+        with _ONE_RUN_AT_A_TIME:
+            command.upgrade(config, step.revision)
+        applied(step)
+    return pending
 
 
 def head_revision() -> str:

@@ -120,12 +120,15 @@ products = Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Column("version", Integer, nullable=False),
+    # The shop's own product code: optional, unique when present.
+    Column("sku", code_point_string(64), nullable=True),
     CheckConstraint("inventory_count >= 0", name="inventory_not_negative"),
     CheckConstraint("price_amount >= 0", name="price_not_negative"),
     Index(None, "created_at", "id"),
     Index(None, "price_amount", "id"),
     Index(None, "name", "id"),
     Index(None, "category"),
+    Index(None, "sku", unique=True),
     Index(
         "ix_products_search_name_trgm",
         "search_name",
@@ -370,6 +373,25 @@ order_number_counter = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_number", BigInteger, nullable=False),
     info={ONLY_ON: "sqlite"},
+)
+
+# Every administrative action (HTTP or CLI), written in the transaction of the change.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id("id", primary_key=True),
+    _timestamp("at"),
+    _id("actor_user_id", nullable=True),
+    _id("actor_api_key_id", nullable=True),
+    Column("actor_operator", String(200), nullable=True),
+    Column("action", String(100), nullable=False),
+    Column("target_type", String(50), nullable=False),
+    _id("target_id", nullable=False),
+    Column("summary", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("request_id", String(200), nullable=True),
+    Index(None, "at", "id"),
+    Index(None, "target_type", "target_id", "at"),
+    Index(None, "actor_user_id", "at"),
 )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.errors import translate
+from adapters.sql.repositories.audit import SqlAuditRepository
 from adapters.sql.repositories.carts import SqlCartRepository
 from adapters.sql.repositories.messages import (
     SqlIdempotencyRepository,
@@ -38,6 +39,7 @@ from adapters.sql.repositories.users import SqlApiKeyRepository, SqlUserReposito
 from adapters.sql.transaction import SqlTransaction
 from application.ports.persistence import (
     ApiKeyRepository,
+    AuditRepository,
     CartRepository,
     IdempotencyRepository,
     OrderRepository,
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     processed_events: ProcessedEventRepository
     uploads: UploadRepository
+    audit: AuditRepository
 
     def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
@@ -126,6 +129,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(tx)
         self.processed_events = SqlProcessedEventRepository(tx)
         self.uploads = SqlUploadRepository(tx)
+        self.audit = SqlAuditRepository(tx)
 
     def _require_connection(self) -> AsyncConnection:
         if self._connection is None:

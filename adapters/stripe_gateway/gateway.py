@@ -85,6 +85,7 @@ class StripePaymentGateway:
         self._webhook_secrets = webhook_secrets(webhook_secret)
         self._tolerance = webhook_tolerance_seconds
         self._refund_reason_code = refund_reason_code
+        self._mode = "live" if api_key.strip().startswith(("sk_live_", "rk_live_")) else "test"
         self._http = stripe.HTTPXClient(timeout=http_timeout)
         self._client = stripe.StripeClient(
             api_key.strip(),
@@ -105,6 +106,18 @@ class StripePaymentGateway:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
     # -- the port ------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """ "live" or "test", from the API key's prefix (sk_live_/rk_live_, else test)."""
+        return self._mode
+
+    async def check(self) -> str:
+        """One cheap authenticated call (list one payment intent): the key's mode, or
+        PaymentProviderError (`hexmart check`)."""
+        async with _provider_call("checking the API key"):
+            await self._client.v1.payment_intents.list_async({"limit": 1})
+        return self.mode
 
     async def create_intent(
         self, *, order_id: str, amount: Money, idempotency_key: str

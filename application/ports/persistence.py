@@ -99,6 +99,53 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One administrative action or order status change (application/audit.py)."""
+
+    id: str
+    at: datetime
+    actor_user_id: str | None
+    actor_api_key_id: str | None
+    actor_operator: str | None
+    action: str
+    target_type: str
+    target_id: str
+    summary: dict[str, Any]
+    request_id: str | None = None
+
+    @property
+    def actor_name(self) -> str:
+        names = [
+            name
+            for name in (
+                self.actor_operator,
+                f"user:{self.actor_user_id}" if self.actor_user_id else None,
+                f"api-key:{self.actor_api_key_id}" if self.actor_api_key_id else None,
+            )
+            if name is not None
+        ]
+        return " as ".join(names) or "system"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Entries newest first. `actor`: a user id, an API key id or an operator name;
+    `target`: a target id (of any type); `since`: at or after."""
+
+    actor: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    page: PageRequest = PageRequest()
+
+
+class AuditRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def list_page(self, query: AuditQuery) -> Page[AuditEntry]: ...
+    async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        """Every entry about the target, oldest first."""
+
+
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
         """Raises DuplicateRecord when the email is taken."""
@@ -129,10 +176,21 @@ class ReservedProduct:
 
 
 class ProductRepository(Protocol):
-    async def add(self, product: Product) -> None: ...
+    async def add(self, product: Product) -> None:
+        """Raises DuplicateRecord if the id or the sku is taken."""
+
+    async def add_many(self, products: list[Product]) -> None:
+        """Add every product in one round trip (a catalog import); raises DuplicateRecord
+        if any id or sku is taken (then the unit of work must be rolled back)."""
+
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None: ...
     async def get_many(self, product_ids: list[str]) -> list[Product]: ...
-    async def save(self, product: Product) -> None: ...
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        """The products (archived ones too) holding any of `skus`, in no given order."""
+
+    async def save(self, product: Product) -> None:
+        """Raises DuplicateRecord if the product's new sku is taken."""
+
     async def list_page(self, query: ProductQuery) -> Page[Product]:
         """Active products only, filtered and sorted, keyset-paginated."""
 
@@ -162,6 +220,9 @@ class OrderRepository(Protocol):
 
     async def add(self, order: Order) -> None: ...
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+    async def get_id_by_number(self, number: int) -> str | None:
+        """The id of the order with this number, if any."""
+
     async def save(self, order: Order) -> None: ...
     async def list_page(self, query: OrderQuery) -> Page[Order]: ...
     async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
@@ -183,8 +244,27 @@ class PaymentRepository(Protocol):
     async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxKindStatus:
+    """The messages of one kind (event name) still waiting to be handed on."""
+
+    name: str
+    unsent: int
+    oldest_unsent_at: datetime | None
+    most_attempts: int
+
+
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
+    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
+        """The message and when it was sent (None: not yet)."""
+
+    async def status(self) -> list[OutboxKindStatus]:
+        """Per kind with unsent messages, by name."""
+
+    async def mark_unsent(self, message_id: str) -> bool:
+        """Send the message again on the next relay; False if there is none."""
+
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
         """Oldest first, locked (skipping rows other relays hold) until the unit of work ends."""
 
@@ -236,6 +316,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     processed_events: ProcessedEventRepository
     uploads: UploadRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -14,6 +14,7 @@ from litestar.datastructures import State
 
 from entrypoints.container import Container
 from entrypoints.http.controllers.api_keys import ApiKeysController
+from entrypoints.http.controllers.audit import AuditController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.cart import CartController
 from entrypoints.http.controllers.files import LocalFilesController
@@ -51,6 +52,7 @@ CONTROLLERS = (
     CartController,
     OrdersController,
     UploadsController,
+    AuditController,
     WebhooksController,
     LocalFilesController,
     HealthController,

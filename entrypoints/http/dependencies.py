@@ -3,6 +3,7 @@ from the container the app was built with (no globals, no `wire()`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, TypeAlias, TypeVar
 
 from litestar import Request
@@ -11,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
 from application.api_keys import ApiKeys
+from application.audit import AuditTrail
 from application.auth import Authentication
 from application.cart import Carts
 from application.catalog import Catalog
@@ -21,6 +23,7 @@ from application.uploads import Uploads
 from application.users import UserAccounts
 from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.metrics import ShopMetrics, metrics_of
+from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.security import authenticate
 from entrypoints.http.state import container_in as _container
 
@@ -72,9 +75,15 @@ def provide_metrics(state: State) -> ShopMetrics:
     return metrics_of(state)
 
 
+def provide_audit(state: State) -> AuditTrail:
+    return _container(state).audit()
+
+
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The authenticated caller (the route's guard has usually resolved it already)."""
-    return await authenticate(request)
+    """The authenticated caller (the route's guard has usually resolved it already), with
+    the request's id for the audit trail."""
+    principal = await authenticate(request)
+    return dataclasses.replace(principal, request_id=request_id_of(request.scope))
 
 
 def dependencies() -> dict[str, Provide]:
@@ -89,5 +98,6 @@ def dependencies() -> dict[str, Provide]:
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
         "metrics": Provide(provide_metrics, sync_to_thread=False),
+        "audit": Provide(provide_audit, sync_to_thread=False),
         "principal": Provide(provide_principal),
     }

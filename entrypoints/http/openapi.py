@@ -36,6 +36,7 @@ TAGS = [
     Tag(name="cart", description="The signed-in user's cart"),
     Tag(name="orders", description="Checkout, order history, fulfilment, refunds"),
     Tag(name="webhooks", description="Events from the payment provider (signed, not for clients)"),
+    Tag(name="audit", description="Administrative actions: who did what, when (admins)"),
     Tag(name="operations", description="Health checks"),
 ]
 

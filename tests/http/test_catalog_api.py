@@ -32,7 +32,9 @@ async def test_a_new_product_has_the_documented_shape(client: Client, staff: Acc
         "images",
         "created_at",
         "updated_at",
+        "sku",
     }
+    assert product["sku"] is None
     assert product["price"] == {"amount": 1200, "currency": "USD"}
     assert product["images"] == []
     assert product["created_at"].endswith("Z")
@@ -66,6 +68,9 @@ async def test_an_unknown_product_is_404(client: Client) -> None:
         ({"category": ""}, "category"),
         ({"id": "mine"}, "id"),
         ({"price": {"amount": 1, "currency": "USD", "discount": 1}}, "price.discount"),
+        ({"sku": "has space"}, "sku"),
+        ({"sku": "x" * 65}, "sku"),
+        ({"sku": 12}, "sku"),
     ],
 )
 async def test_invalid_products_are_refused_by_field(
@@ -97,6 +102,27 @@ async def test_staff_change_any_field(client: Client, staff: Account, mug: dict[
     assert body["name"] == "Big Mug"
     assert body["price"]["amount"] == 1500
     assert body["description"] == mug["description"]
+
+
+async def test_a_sku_is_unique_across_creates_and_changes(
+    client: Client, staff: Account, mug: dict[str, Any]
+) -> None:
+    made = await client.post("/products", json=a_product(sku="MUG-1"), headers=staff.headers)
+    assert made.status_code == 201
+    assert made.json()["sku"] == "MUG-1"
+
+    assert_problem(
+        await client.post("/products", json=a_product(sku="MUG-1"), headers=staff.headers), 409
+    )
+    assert_problem(
+        await client.patch(f"/products/{mug['id']}", json={"sku": "MUG-1"}, headers=staff.headers),
+        409,
+    )
+    renamed = await client.patch(
+        f"/products/{mug['id']}", json={"sku": "MUG-2"}, headers=staff.headers
+    )
+    assert renamed.json()["sku"] == "MUG-2"
+    assert (await client.get(f"/products/{mug['id']}")).json()["sku"] == "MUG-2"
 
 
 async def test_a_change_cannot_null_a_field(

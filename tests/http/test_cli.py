@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
-from entrypoints import cli
+from entrypoints import cli, worker
 from entrypoints.http.asgi import create_app_from_env
 
 
@@ -30,7 +31,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
     return calls
 
 
@@ -112,7 +113,7 @@ def test_the_worker_refuses_to_start_without_redis(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(cli, "run_worker", started.append)
+    monkeypatch.setattr(worker, "run_worker", started.append)
 
     result = CliRunner().invoke(cli.main, ["worker"], env=env)
 
@@ -125,7 +126,7 @@ def test_the_worker_runs_with_the_settings_from_the_environment(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(cli, "run_worker", started.append)
+    monkeypatch.setattr(worker, "run_worker", started.append)
     env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
 
     result = CliRunner().invoke(cli.main, ["worker"], env=env)

@@ -54,6 +54,7 @@ IMPLEMENTED = {
     ("get", "/health/ready"),
     ("post", "/webhooks/stripe"),
     ("get", "/metrics"),
+    ("get", "/admin/audit"),
 }
 ANYONE = {
     ("post", "/auth/register"),

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from adapters.sql.tables import idempotency_records, outbox, processed_events
 from adapters.sql.transaction import SqlTransaction
-from application.ports.persistence import DuplicateRecord, IdempotencyRecord, OutboxMessage
+from application.ports.persistence import (
+    DuplicateRecord,
+    IdempotencyRecord,
+    OutboxKindStatus,
+    OutboxMessage,
+)
 
 
 class SqlOutboxRepository:
@@ -28,6 +33,45 @@ class SqlOutboxRepository:
             ),
         ):
             raise DuplicateRecord("outbox.id")
+
+    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
+        row = (await self._tx.execute(select(outbox).where(outbox.c.id == message_id))).first()
+        if row is None:
+            return None
+        message = OutboxMessage(
+            id=row.id,
+            name=row.name,
+            payload=row.payload,
+            created_at=row.created_at,
+            attempts=row.attempts,
+        )
+        return message, row.sent_at
+
+    async def status(self) -> list[OutboxKindStatus]:
+        query = (
+            select(
+                outbox.c.name,
+                func.count().label("unsent"),
+                func.min(outbox.c.created_at).label("oldest"),
+                func.max(outbox.c.attempts).label("most_attempts"),
+            )
+            .where(outbox.c.sent_at.is_(None))
+            .group_by(outbox.c.name)
+            .order_by(outbox.c.name)
+        )
+        return [
+            OutboxKindStatus(
+                name=row.name,
+                unsent=row.unsent,
+                oldest_unsent_at=row.oldest,
+                most_attempts=row.most_attempts,
+            )
+            for row in (await self._tx.execute(query)).all()
+        ]
+
+    async def mark_unsent(self, message_id: str) -> bool:
+        statement = update(outbox).where(outbox.c.id == message_id).values(sent_at=None)
+        return (await self._tx.execute(statement)).rowcount == 1
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
         """Oldest first. On PostgreSQL the rows stay locked until the unit of work ends and

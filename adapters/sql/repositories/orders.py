@@ -130,6 +130,10 @@ class SqlOrderRepository:
         await self._tx.execute(order_lines.insert(), _line_rows(order))
         self._tx.remember("order", order.id, order.version)
 
+    async def get_id_by_number(self, number: int) -> str | None:
+        found = await self._tx.execute(select(orders.c.id).where(orders.c.number == number))
+        return found.scalar_one_or_none()
+
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         """The order with its lines, in one statement (an outer join)."""
         query = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Row, case, delete, not_, or_, select, update
 
 from adapters.sql.keyset import Keyset, SortValue
@@ -48,6 +49,7 @@ def _product_values(product: Product) -> dict[str, Any]:
         "created_at": product.created_at,
         "updated_at": product.updated_at,
         "version": product.version,
+        "sku": product.sku,
     }
 
 
@@ -78,6 +80,7 @@ def _product(row: Row[Any], images: list[ProductImage]) -> Product:
         is_archived=row.is_archived,
         images=images,
         version=row.version,
+        sku=row.sku,
     )
 
 
@@ -128,6 +131,26 @@ def _filters(query: ProductQuery) -> list[Any]:
     return conditions
 
 
+# add_many's COPY on PostgreSQL: the columns, in order (built from constants only).
+_COPY_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "search_name",
+    "search_description",
+    "price_amount",
+    "price_currency",
+    "inventory_count",
+    "category",
+    "is_archived",
+    "created_at",
+    "updated_at",
+    "version",
+    "sku",
+)
+_COPY = f"COPY products ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+
+
 def _positive(quantity: int) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidValue("quantity", "must be positive")
@@ -152,6 +175,46 @@ class SqlProductRepository:
         if product.images:
             await self._tx.execute(product_images.insert(), _image_rows(product))
         self._remember(product)
+
+    async def add_many(self, products_to_add: list[Product]) -> None:
+        """Add them all at once: on PostgreSQL by COPY (one stream, no statement per row),
+        on SQLite by an executemany. A taken id or sku raises DuplicateRecord and leaves
+        the transaction to be rolled back."""
+        if not products_to_add:
+            return
+        rows = [{"id": p.id, **_product_values(p)} for p in products_to_add]
+        if self._tx.is_postgres:
+            await self._copy(rows)
+        else:
+            await self._tx.execute(products.insert(), rows)
+        images = [row for p in products_to_add for row in _image_rows(p)]
+        if images:
+            await self._tx.execute(product_images.insert(), images)
+        for product in products_to_add:
+            self._remember(product)
+
+    async def _copy(self, rows: list[dict[str, Any]]) -> None:
+        # The driver's own connection: the same one, in the same transaction (begun here
+        # if nothing ran before, so that the unit of work's commit commits the COPY).
+        if not self._tx.connection.in_transaction():
+            await self._tx.connection.begin()
+        raw = await self._tx.connection.get_raw_connection()
+        driver = raw.driver_connection
+        try:
+            async with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for row in rows:
+                    await copy.write_row([row[name] for name in _COPY_COLUMNS])
+        except psycopg.errors.UniqueViolation as error:
+            raise DuplicateRecord(error.diag.constraint_name or "products") from error
+
+    async def get_by_skus(self, skus: list[str], *, for_update: bool = False) -> list[Product]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        query = select(products).where(products.c.sku.in_(wanted)).order_by(products.c.id)
+        if for_update:
+            query = query.with_for_update()
+        return await self._load(query)
 
     async def get(self, product_id: str, *, for_update: bool = False) -> Product | None:
         query = select(products).where(products.c.id == product_id)

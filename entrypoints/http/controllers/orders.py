@@ -9,7 +9,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from application.orders import MAX_IDEMPOTENCY_KEY_LENGTH, Orders
 from application.ports.persistence import OrderQuery
-from application.principal import Principal
+from application.principal import STAFF_ROLES, Principal
 from domain.orders import OrderStatus
 from domain.users import Scope
 from entrypoints.http.dependencies import Injected
@@ -19,11 +19,13 @@ from entrypoints.http.schemas.common import Cursor, Limit, money_in, page_reques
 from entrypoints.http.schemas.orders import (
     Checkout,
     Order,
+    OrderDetail,
     OrderPage,
     PaymentList,
     PlacedOrder,
     RefundRequest,
     Shipment,
+    order_detail_out,
     order_out,
     payment_record_out,
     placed_order_out,
@@ -111,9 +113,13 @@ class OrdersController(Controller):
         order_id: FromPath[str],
         orders: Injected[Orders],
         principal: Injected[Principal],
-    ) -> Order:
-        """The owner, staff, admins and `orders:read` keys; 404 for anyone else."""
-        return order_out(await orders.get_order(principal, order_id))
+    ) -> OrderDetail:
+        """The owner, staff, admins and `orders:read` keys; 404 for anyone else. With the
+        order's history of status changes and who made them."""
+        order = await orders.get_order(principal, order_id)
+        history = await orders.history(principal, order_id)
+        full = principal.may(STAFF_ROLES, Scope.ORDERS_READ)
+        return order_detail_out(order, history, full_actors=full)
 
     @post(
         "/{order_id:str}/cancel",

@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 
 from application.orders import PlacedOrder as PlacedOrderResult
+from application.ports.persistence import AuditEntry
 from domain import orders, payments, values
 from entrypoints.http.schemas.common import Money, money_out, rfc3339
 
@@ -54,6 +55,24 @@ class Order(msgspec.Struct):
     tracking_number: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class OrderHistoryEntry(msgspec.Struct):
+    """A status change (or refund): `event` is placed, paid, cancelled, expired, shipped,
+    delivered or refunded; `status` the order's status after it. `actor`: for staff, who
+    (`user:<id>`, `api-key:<id>`, `cli:<operator>`, `system`); for the customer,
+    `customer` (themselves) or `shop`."""
+
+    at: datetime
+    event: str
+    status: str | None
+    actor: str
+
+
+class OrderDetail(Order):
+    """An order with its history, oldest first."""
+
+    history: list[OrderHistoryEntry] = msgspec.field(default_factory=list)
 
 
 class OrderPage(msgspec.Struct):
@@ -179,4 +198,30 @@ def payment_record_out(payment: payments.Payment, *, show_secret: bool) -> Payme
         client_secret=payment.client_secret if show_secret else None,
         created_at=rfc3339(payment.created_at),
         updated_at=rfc3339(payment.updated_at),
+    )
+
+
+def order_detail_out(
+    order: orders.Order, history: list[AuditEntry], *, full_actors: bool
+) -> OrderDetail:
+    """`full_actors`: name who acted (staff, admins, API keys); else only whether it was
+    the customer or the shop."""
+
+    def actor(entry: AuditEntry) -> str:
+        if full_actors:
+            return entry.actor_name
+        return "customer" if entry.actor_user_id == order.user_id else "shop"
+
+    summary = order_out(order)
+    return OrderDetail(
+        **{field: getattr(summary, field) for field in summary.__struct_fields__},
+        history=[
+            OrderHistoryEntry(
+                at=rfc3339(entry.at),
+                event=entry.action.removeprefix("order."),
+                status=entry.summary.get("status"),
+                actor=actor(entry),
+            )
+            for entry in history
+        ],
     )

@@ -29,6 +29,8 @@ class Product(msgspec.Struct):
     images: list[ProductImage]
     created_at: datetime
     updated_at: datetime
+    # The shop's own product code, unique; null when the product has none.
+    sku: str | None = None
 
 
 class ProductPage(msgspec.Struct):
@@ -42,6 +44,7 @@ class NewProduct(msgspec.Struct, forbid_unknown_fields=True):
     inventory_count: int
     category: str
     description: str = ""
+    sku: str | None = None
 
     def command(self) -> NewProductCommand:
         return NewProductCommand(
@@ -50,6 +53,7 @@ class NewProduct(msgspec.Struct, forbid_unknown_fields=True):
             price=money_in("price", self.price),
             inventory_count=self.inventory_count,
             category=self.category,
+            sku=self.sku,
         )
 
 
@@ -61,6 +65,7 @@ class ProductChanges(msgspec.Struct, forbid_unknown_fields=True):
     price: Money | msgspec.UnsetType = msgspec.UNSET
     inventory_count: int | msgspec.UnsetType = msgspec.UNSET
     category: str | msgspec.UnsetType = msgspec.UNSET
+    sku: str | msgspec.UnsetType = msgspec.UNSET
 
     def command(self) -> ProductChangesCommand:
         price = given(self.price)
@@ -70,6 +75,7 @@ class ProductChanges(msgspec.Struct, forbid_unknown_fields=True):
             price=money_in("price", price) if price is not None else None,
             inventory_count=given(self.inventory_count),
             category=given(self.category),
+            sku=given(self.sku),
         )
 
 
@@ -97,4 +103,5 @@ def product_out(product: catalog.Product, image_urls: Mapping[str, str] | None =
         ],
         created_at=rfc3339(product.created_at),
         updated_at=rfc3339(product.updated_at),
+        sku=product.sku,
     )

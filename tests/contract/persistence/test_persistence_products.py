@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from application.pagination import encode_cursor
 from application.ports.persistence import (
+    DuplicateRecord,
     PageRequest,
     ProductQuery,
     ProductSort,
@@ -133,6 +134,45 @@ queries = st.builds(
 
 
 class ProductRepositoryContract:
+    async def test_products_added_together_round_trip_and_are_found_by_sku(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        made = [a_product(n, price=100 * n, inventory=n) for n in range(1, 4)]
+        for n, product in enumerate(made, start=1):
+            product.sku = f"SKU-{n}"
+        async with uow() as tx:
+            await tx.products.add_many(made)
+            await tx.commit()
+        async with uow() as tx:
+            found = await tx.products.get_by_skus(["SKU-3", "SKU-1", "SKU-9"], for_update=True)
+            assert await tx.products.get_by_skus([]) == []
+        assert sorted(snapshot(p)["sku"] for p in found) == ["SKU-1", "SKU-3"]
+        by_id = {p.id: snapshot(p) for p in found}
+        assert by_id["prod-0003"] == snapshot(made[2])
+
+    async def test_a_taken_sku_is_a_duplicate_record(self, uow: UnitOfWorkFactory) -> None:
+        first = a_product(1)
+        first.sku = "SKU-1"
+        await store(uow, first)
+        again = a_product(2)
+        again.sku = "SKU-1"
+        with pytest.raises(DuplicateRecord):
+            async with uow() as tx:
+                await tx.products.add_many([again])
+        with pytest.raises(DuplicateRecord):
+            async with uow() as tx:
+                await tx.products.add(again)
+        other = a_product(3)
+        await store(uow, other)
+        async with uow() as tx:
+            changed = await tx.products.get(other.id, for_update=True)
+            assert changed is not None
+            changed.change_details(at(9), sku="SKU-1")
+            with pytest.raises(DuplicateRecord):
+                await tx.products.save(changed)
+        async with uow() as tx:
+            assert [p.id for p in await tx.products.get_by_skus(["SKU-1"])] == [first.id]
+
     async def test_a_product_round_trips_with_every_field(self, uow: UnitOfWorkFactory) -> None:
         product = a_product(1, price=123456789, currency="EUR", inventory=7, images=3)
         await store(uow, product)

@@ -1,0 +1,134 @@
+"""`hexmart outbox ...` and `hexmart workers status`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from entrypoints.commands import runtime
+from entrypoints.commands.runtime import (
+    acting,
+    json_option,
+    print_json,
+    print_record,
+    print_table,
+    run,
+    show,
+)
+
+if TYPE_CHECKING:
+    from application.principal import Principal
+    from entrypoints.container import Container
+
+
+@click.group()
+def outbox() -> None:
+    """Messages (emails, live updates) waiting to be handed to the task queue."""
+
+
+def _age(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+@outbox.command("status")
+@json_option
+@acting
+def outbox_status(as_json: bool) -> None:
+    """Unsent messages by kind: how many, the oldest one's age, the most attempts."""
+
+    async def status(container: Container, actor: Principal) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": kind.name,
+                "unsent": kind.unsent,
+                "oldest_age": _age(kind.oldest_unsent_at),
+                "oldest_at": kind.oldest_unsent_at,
+                "most_attempts": kind.most_attempts,
+            }
+            for kind in await container.outbox_admin().status(actor)
+        ]
+
+    rows = run(status)
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(rows, ("kind", "unsent", "oldest_age", "most_attempts"))
+    else:
+        click.echo("nothing waiting: every message was handed on")
+
+
+@outbox.command("show")
+@click.argument("message_id", metavar="ID")
+@json_option
+@acting
+def outbox_show(message_id: str, as_json: bool) -> None:
+    """One message, its payload with secrets redacted."""
+
+    async def get(container: Container, actor: Principal) -> dict[str, Any]:
+        entry = await container.outbox_admin().show(actor, message_id)
+        return {
+            "id": entry.message.id,
+            "kind": entry.message.name,
+            "created_at": entry.message.created_at,
+            "attempts": entry.message.attempts,
+            "sent_at": entry.sent_at,
+            "payload": entry.message.payload,
+        }
+
+    record = run(get)
+
+    def render() -> None:
+        payload = record.pop("payload")
+        print_record(record)
+        click.echo("payload:")
+        print_json(payload)
+
+    show(record, as_json, render)
+
+
+@outbox.command("retry")
+@click.option("--id", "message_id", required=True, metavar="ID", help="The message to send again.")
+@acting
+def outbox_retry(message_id: str) -> None:
+    """Hand one message on again at the next relay (its job runs once per message id, so
+    what was done already is not done twice)."""
+
+    async def retry(container: Container, actor: Principal) -> None:
+        await container.outbox_admin().retry(actor, message_id)
+
+    run(retry)
+    click.echo(f"outbox message {message_id} will be handed on again")
+
+
+@click.group()
+def workers() -> None:
+    """Background workers."""
+
+
+@workers.command("status")
+@json_option
+def workers_status(as_json: bool) -> None:
+    """The task queue's length (Redis). Workers' heartbeats are not reported yet."""
+    settings = runtime.load_settings()
+    if settings.redis_url is None:
+        runtime.fail(
+            "no HEXMART_REDIS_URL: without Redis there are no workers, hexmart serve runs "
+            "the background work in its own process",
+            runtime.EXIT_USAGE,
+        )
+
+    async def status(container: Container, actor: Principal) -> dict[str, Any]:
+        length: int = await container.task_queue().queue_length()
+        return {"queue": settings.redis_url, "jobs_waiting": length}
+
+    report = run(status, settings=settings)
+    show(report, as_json, lambda: print_record(report))
