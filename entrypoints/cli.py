@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import sys
 from typing import NoReturn
 
@@ -51,7 +52,8 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed a demo catalog and a demo administrator.")
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
-    settings = _load_settings()
+    # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
+    settings = _load_settings().served_at(host, port)
     _check_admin_settings(settings)
     container = build_container(settings)
     if workers > 1 and (settings.redis_url is None or settings.uses_sqlite):
@@ -79,6 +81,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if admin is not None:
         # Workers share the database, so the parent seeds it once, before they start.
         asyncio.run(_seed_once(container, admin))
+    # The worker processes read their settings from the environment; they cannot see
+    # --host and --port.
+    os.environ["HEXMART_PUBLIC_BASE_URL"] = settings.base_url
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
@@ -140,6 +145,7 @@ def _print_banner(
     adapters = settings.describe_adapters()
     click.echo(f"hexmart listening on {url} ({workers} worker{'s' if workers > 1 else ''})")
     click.echo(f"  API documentation: {url}/schema")
+    click.echo(f"  links (uploads, images, emails) point at {settings.base_url}")
     click.echo("adapters:")
     for port_name, adapter in adapters.items():
         click.echo(f"  {port_name}: {adapter}")

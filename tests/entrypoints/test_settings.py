@@ -56,7 +56,11 @@ def test_values_are_parsed_to_their_types() -> None:
         ("HEXMART_SMTP_URL", "mail.example:25", "must be smtp://"),
         ("HEXMART_CURRENCY", "usd", "three-letter ISO 4217"),
         ("HEXMART_CORS_ORIGINS", "*", "'*' is not allowed"),
-        ("HEXMART_PUBLIC_BASE_URL", "shop.example", "must start with http:// or https://"),
+        ("HEXMART_PUBLIC_BASE_URL", "shop.example", "must be an http:// or https:// URL"),
+        ("HEXMART_PUBLIC_BASE_URL", "https://", "must be an http:// or https:// URL with a host"),
+        ("HEXMART_PASSWORD_RESET_URL", "https://shop.example/reset", "must contain {token}"),
+        ("HEXMART_PASSWORD_RESET_URL", "javascript:alert({token})", "must be an http://"),
+        ("HEXMART_PASSWORD_RESET_URL", "ftp://shop.example/{token}", "must be an http://"),
         ("HEXMART_DATABSE_URL", "sqlite+aiosqlite:///x.db", "unknown setting"),
     ],
 )
