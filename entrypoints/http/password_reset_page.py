@@ -70,7 +70,7 @@ _PAGE = """<!doctype html>
 </head>
 <body>
 <h1>Choose a new password</h1>
-<form id="reset">
+<form id="reset" method="post">
 <label>New password (at least 10 characters)
 <input name="password" type="password" autocomplete="new-password" minlength="10" required>
 </label>

@@ -53,3 +53,6 @@ async def test_the_reset_page_runs_only_its_own_script_which_posts_to_confirm(
     assert 'fetch("auth/password-reset/confirm"' in script
     assert "JSON.stringify({token: token, new_password: password})" in script
     assert 'type="password"' in page.text
+    # Without its script, the form could never put the password in a URL.
+    assert '<form id="reset" method="post">' in page.text
+    assert "form-action 'none'" in policy
