@@ -25,9 +25,10 @@ REDACTED = "[redacted]"
 _ALREADY = re.escape(REDACTED)
 _SCHEMES = "(?:bearer|basic|digest|token)"
 
-_CREDENTIAL_NAME = (
-    r"[\w-]*(?:password|passwd|secret|token|api[_-]?key)"  # new_password, refresh_token, ...
-)
+# new_password, refresh_token, HEXMART_ADMIN_PASSWORD, ... The name starts where a run of
+# name characters starts and its prefix is bounded, so that a long run (a base64 blob)
+# costs one scan, not one per position.
+_CREDENTIAL_NAME = r"(?<![\w-])[\w-]{0,40}?(?:password|passwd|secret|token|api[_-]?key)"
 _QUERY_NAMES = (
     r"(?:access_token|refresh_token|id_token|token|api_key|apikey|key|password|secret"
     r"|sig|signature|x-amz-signature|x-amz-security-token|x-amz-credential)"
@@ -42,7 +43,7 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     ),
     # Passwords in URLs: scheme://user:password@host
     (
-        re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"),
+        re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^\s:/@]*:)[^\s@/]+@"),
         rf"\1{REDACTED}@",
     ),
     # Authorization (and Proxy-Authorization) header values, with or without a scheme.
@@ -61,8 +62,8 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # Password and token fields: "password": "...", 'new_password': '...', token=...
     (
         re.compile(
-            rf"(?i)([\"']?\b{_CREDENTIAL_NAME}[\"']?\s*[:=]\s*)(?!{_ALREADY})"
-            r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]]+)"
+            rf"(?i)([\"']?{_CREDENTIAL_NAME}[\"']?\s*[:=]\s*)(?!{_ALREADY})"
+            r"(\"(?:[^\"\\]|\\.){0,2000}\"|'(?:[^'\\]|\\.){0,2000}'|[^\s,;&)}\]]+)"
         ),
         lambda m: f"{m.group(1)}{_quoted_like(m.group(2))}",
     ),

@@ -146,3 +146,17 @@ def test_installing_puts_one_filter_on_every_configured_handler(
         assert JWT not in lines[0]
     finally:
         logging.getLogger().removeHandler(root_handler)
+
+
+@pytest.mark.parametrize(
+    "filler",
+    ["aZ0_-" * 200_000, "a." * 500_000, 'password="' * 100_000, "x://y:" * 150_000],
+    ids=["base64-run", "dotted", "unclosed-quotes", "url-like"],
+)
+def test_a_huge_line_is_still_redacted_in_one_pass(filler: str) -> None:
+    """A megabyte of hostile text (a long query string, a blob in a payload) is scanned
+    once; a pattern that rescanned it from every position would hang the logging."""
+    redacted = redact(f"{filler} Authorization: Bearer {JWT}")
+
+    assert JWT not in redacted
+    assert redacted.endswith("Authorization: Bearer [redacted]")
