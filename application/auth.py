@@ -13,6 +13,11 @@ from application.credentials import (
     refresh_token_family,
 )
 from application.outbox import record_events
+from application.password_resets import (
+    PasswordResetTokens,
+    password_fingerprint,
+    reset_subject,
+)
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.ports.security import (
@@ -37,8 +42,6 @@ from domain.events import PasswordResetRequested
 from domain.users import SYSTEM_CREATOR, Role, User, check_password_strength
 from domain.values import Email
 
-PASSWORD_RESET = "password_reset"
-
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
@@ -53,12 +56,6 @@ class TokenPair:
     expires_in: int
     user: User
     token_type: str = "bearer"
-
-
-def _reset_subject(user: User) -> str:
-    """What a reset token is bound to: the user and (a digest of) their current password
-    hash, so that the token dies with the password it was meant to replace."""
-    return f"{user.id}:{digest(user.password_hash)[:32]}"
 
 
 class Authentication:
@@ -79,6 +76,7 @@ class Authentication:
         self._clock = clock
         self._ids = ids
         self._policy = policy or AuthPolicy()
+        self._resets = PasswordResetTokens(tokens, clock)
         self._decoy_hash: str | None = None
 
     async def register(self, *, email: str, password: str, full_name: str) -> TokenPair:
@@ -156,7 +154,9 @@ class Authentication:
             await self._tokens.revoke_family(family_id)
 
     async def request_password_reset(self, email: str) -> None:
-        """Email a one-time reset token if the account exists; say nothing either way."""
+        """Have a one-time reset link emailed if the account exists; say nothing either
+        way. The token is issued when the email is sent (see `password_resets`): the
+        request records only who asked and until when."""
         try:
             address = Email(email)
         except InvalidValue:
@@ -166,16 +166,10 @@ class Authentication:
             user = await uow.users.get_by_email(address)
             if user is None or not user.is_active:
                 return
-            token = new_secret()
-            expires_at = now + self._policy.password_reset_ttl
-            await self._tokens.put_one_time(
-                PASSWORD_RESET, digest(token), _reset_subject(user), expires_at
-            )
             event = PasswordResetRequested(
                 user_id=user.id,
-                email=user.email.value,
-                token=token,
-                expires_at=expires_at.isoformat(),
+                expires_at=(now + self._policy.password_reset_ttl).isoformat(),
+                password_fingerprint=password_fingerprint(user),
             )
             await record_events(uow, self._ids, self._clock, [event])
             await uow.commit()
@@ -183,7 +177,7 @@ class Authentication:
     async def confirm_password_reset(self, *, token: str, new_password: str) -> None:
         """Set a new password with a reset token (once) and sign out every session."""
         check_password_strength(new_password)
-        subject = await self._tokens.take_one_time(PASSWORD_RESET, digest(token), self._clock.now())
+        subject = await self._resets.redeem(token)
         if subject is None:
             raise InvalidToken("invalid or expired password reset token")
         user_id = subject.partition(":")[0]
@@ -191,9 +185,9 @@ class Authentication:
 
         async def update(uow: UnitOfWork) -> None:
             user = await uow.users.get(user_id)
-            # A token asked for before the password last changed is void: changing the
+            # A token issued before the password last changed is void: changing the
             # password (by reset or in the profile) ends every outstanding reset.
-            if user is None or _reset_subject(user) != subject:
+            if user is None or reset_subject(user) != subject:
                 raise InvalidToken("invalid or expired password reset token")
             user.set_password_hash(password_hash, self._clock.now())
             await uow.users.save(user)

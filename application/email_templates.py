@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from application.ports.messaging import EmailMessage
 
@@ -13,6 +15,11 @@ from application.ports.messaging import EmailMessage
 class ShopIdentity:
     name: str = "hexmart"
     base_url: str = "http://127.0.0.1:8000"
+    # The page a reset email links to; `{token}` stands for the one-time token.
+    password_reset_url: str = "http://127.0.0.1:8000/password-reset#token={token}"
+
+    def password_reset_link(self, token: str) -> str:
+        return self.password_reset_url.replace("{token}", quote(token, safe=""))
 
 
 def _money(amount: int, currency: str) -> str:
@@ -21,11 +28,18 @@ def _money(amount: int, currency: str) -> str:
 
 def _message(to: str, subject: str, paragraphs: list[str], shop: ShopIdentity) -> EmailMessage:
     text = "\n\n".join([*paragraphs, f"-- {shop.name}"]) + "\n"
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    body = "".join(_paragraph(p) for p in paragraphs)
     html_body = (
         f"<!doctype html><html><body>{body}<p>&mdash; {html.escape(shop.name)}</p></body></html>"
     )
     return EmailMessage(to=to, subject=subject, text_body=text, html_body=html_body)
+
+
+def _paragraph(text: str) -> str:
+    escaped = html.escape(text)
+    if text.startswith(("https://", "http://")) and " " not in text:
+        return f'<p><a href="{escaped}">{escaped}</a></p>'
+    return f"<p>{escaped}</p>"
 
 
 def welcome(to: str, payload: dict[str, Any], shop: ShopIdentity) -> EmailMessage:
@@ -38,14 +52,16 @@ def welcome(to: str, payload: dict[str, Any], shop: ShopIdentity) -> EmailMessag
 
 
 def password_reset(to: str, payload: dict[str, Any], shop: ShopIdentity) -> EmailMessage:
+    """`payload["reset_link"]` is the link with its one-time token, made at send time."""
+    expires_at = datetime.fromisoformat(payload["expires_at"])
     return _message(
         to,
         f"Reset your {shop.name} password",
         [
-            "Someone asked to reset the password of this account.",
-            f"Your one-time reset token: {payload['token']}",
-            f"Use it at {shop.base_url}/auth/password-reset/confirm before "
-            f"{payload['expires_at']}. If it was not you, ignore this email.",
+            "Someone asked to reset the password of this account. To choose a new one, "
+            f"open this link before {expires_at:%Y-%m-%d %H:%M %Z}:",
+            payload["reset_link"],
+            "It works once. If it was not you, ignore this email: your password stays as it is.",
         ],
         shop,
     )

@@ -8,9 +8,11 @@ from typing import Any
 
 from application import email_templates as templates
 from application.email_templates import ShopIdentity
+from application.password_resets import PasswordResetTokens
 from application.ports.messaging import EmailMessage, Mailer
 from application.ports.persistence import UnitOfWorkFactory
 from application.ports.runtime import Clock
+from domain.users import User
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +41,14 @@ class Notifications:
         mailer: Mailer,
         clock: Clock,
         shop: ShopIdentity | None = None,
+        *,
+        reset_tokens: PasswordResetTokens,
     ) -> None:
         self._uow_factory = uow_factory
         self._mailer = mailer
         self._clock = clock
         self._shop = shop or ShopIdentity()
+        self._reset_tokens = reset_tokens
 
     async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
         """Send the email an event calls for; True if one was sent now.
@@ -61,14 +66,23 @@ class Notifications:
                 EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
             ):
                 return False
+            user: User | None = None
             recipient = payload.get("email")
-            if recipient is None:
+            if recipient is None or kind == "password_reset":
                 user = await uow.users.get(payload["user_id"])
                 if user is None:
                     log.warning("no user %s for %s email; skipped", payload["user_id"], kind)
                     await uow.commit()
                     return False
                 recipient = user.email.value
+            if kind == "password_reset":
+                assert user is not None
+                token = await self._reset_tokens.issue(user, payload)
+                if token is None:
+                    log.info("password reset %s expired or void before it was sent", message_id)
+                    await uow.commit()
+                    return False
+                payload = {**payload, "reset_link": self._shop.password_reset_link(token)}
             await self._mailer.send(template(recipient, payload, self._shop))
             await uow.commit()
         log.info("sent %s email for event %s", kind, message_id)

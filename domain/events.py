@@ -27,13 +27,14 @@ class UserRegistered(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PasswordResetRequested(DomainEvent):
-    """Carries the one-time token so the email can include it; only its hash is stored."""
+    """Names the user only: the one-time token is issued when the email is sent, so no
+    token sits in the outbox, the queue or a log line. `password_fingerprint` (a digest
+    of the password hash) voids the request if the password changes before it is sent."""
 
     name: ClassVar[str] = "password_reset_requested"
     user_id: str
-    email: str
-    token: str
     expires_at: str
+    password_fingerprint: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

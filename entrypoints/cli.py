@@ -58,6 +58,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     import asyncio
     import functools
     import logging
+    import os
 
     import uvicorn
 
@@ -65,7 +66,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.demo import demo_admin, seed_demo_shop
     from entrypoints.http.app import create_app
 
-    settings = _load_settings()
+    # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
+    settings = _load_settings().served_at(host, port)
     _check_admin_settings(settings)
     _check_schema(settings)
     container = build_container(settings)
@@ -94,6 +96,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if admin is not None:
         # Workers share the database, so the parent seeds it once, before they start.
         asyncio.run(_seed_once(container, admin))
+    # The worker processes read their settings from the environment; they cannot see
+    # --host and --port.
+    os.environ["HEXMART_PUBLIC_BASE_URL"] = settings.base_url
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
@@ -177,6 +182,7 @@ def _print_banner(
     adapters = settings.describe_adapters()
     click.echo(f"hexmart listening on {url} ({workers} worker{'s' if workers > 1 else ''})")
     click.echo(f"  API documentation: {url}/schema")
+    click.echo(f"  links (uploads, images, emails) point at {settings.base_url}")
     click.echo("adapters:")
     for port_name, adapter in adapters.items():
         click.echo(f"  {port_name}: {adapter}")

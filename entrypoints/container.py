@@ -74,6 +74,7 @@ from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
 from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxRelay
+from application.password_resets import PasswordResetTokens
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
 from application.ports.runtime import Clock
@@ -81,7 +82,7 @@ from application.product_images import ProductImages
 from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
 from domain.errors import ServiceUnavailable
-from entrypoints.settings import Settings
+from entrypoints.settings import PASSWORD_RESET_PAGE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _local_file_storage(settings: Settings, clock: Clock) -> LocalFileStorage:
         settings.files_dir,
         secret=_files_secret(settings),
         clock=clock,
-        base_url=f"{settings.public_base_url.rstrip('/')}/files",
+        base_url=f"{settings.base_url}/files",
     )
 
 
@@ -154,6 +155,15 @@ def _s3_file_storage(settings: Settings) -> S3FileStorage:
         endpoint_url=settings.s3_endpoint_url,
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
+    )
+
+
+def _shop_identity(settings: Settings) -> ShopIdentity:
+    return ShopIdentity(
+        name=settings.shop_name,
+        base_url=settings.base_url,
+        password_reset_url=settings.password_reset_url
+        or f"{settings.base_url}{PASSWORD_RESET_PAGE}#token={{token}}",
     )
 
 
@@ -326,9 +336,7 @@ class Container(containers.DeclarativeContainer):
         stripe=providers.Singleton(_stripe, settings, closers),
         local=providers.Singleton(_local_gateway, settings, clock, __self__, closers),
     )
-    shop = providers.Singleton(
-        lambda s: ShopIdentity(name=s.shop_name, base_url=s.public_base_url), settings
-    )
+    shop = providers.Singleton(_shop_identity, settings)
 
     # Use cases.
     authentication = providers.Singleton(
@@ -375,7 +383,14 @@ class Container(containers.DeclarativeContainer):
     # and a Singleton made then would keep a file storage overridden afterwards (tests,
     # embedding programs). Building one is only storing references.
     uploads = providers.Factory(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
-    notifications = providers.Singleton(Notifications, unit_of_work, mailer, clock, shop)
+    notifications = providers.Singleton(
+        Notifications,
+        unit_of_work,
+        mailer,
+        clock,
+        shop,
+        reset_tokens=providers.Singleton(PasswordResetTokens, token_store, clock),
+    )
     live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
     audit = providers.Singleton(AuditTrail, unit_of_work)

@@ -22,6 +22,12 @@ from urllib.parse import urlsplit
 from domain.currencies import is_iso_4217
 
 PREFIX = "HEXMART_"
+# Where links point when HEXMART_PUBLIC_BASE_URL is not set and no server says where it
+# listens (`hexmart serve` derives it from --host and --port).
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+# The page the app serves for people following a reset email's link (the token travels in
+# the fragment, which browsers never send to a server or in a Referer).
+PASSWORD_RESET_PAGE = "/password-reset"
 
 
 class SettingsError(ValueError):
@@ -36,7 +42,12 @@ class SettingsError(ValueError):
 class Settings:
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("var")
-    public_base_url: str = "http://127.0.0.1:8000"
+    # How clients reach the shop (links in upload URLs, image URLs and emails). Unset:
+    # where `hexmart serve` listens (--host, --port), else DEFAULT_PUBLIC_BASE_URL.
+    public_base_url: str | None = None
+    # The page a password-reset email links to, `{token}` standing for the token. Unset:
+    # the app's own page, `<public base URL>/password-reset#token={token}`.
+    password_reset_url: str | None = None
     shop_name: str = "hexmart"
     currency: str = "USD"
 
@@ -167,6 +178,18 @@ class Settings:
         return settings
 
     @property
+    def base_url(self) -> str:
+        """The public base URL links are made from, without a trailing slash."""
+        return (self.public_base_url or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on `host`:`port`: unless
+        HEXMART_PUBLIC_BASE_URL says otherwise, links point there."""
+        if self.public_base_url is not None:
+            return self
+        return dataclasses.replace(self, public_base_url=listening_url(host, port))
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -186,7 +209,7 @@ class Settings:
             "payments": "stripe" if self.uses_stripe else "local gateway",
             "files": f"s3 bucket {self.s3_bucket}"
             if self.s3_bucket
-            else f"folder {self.files_dir}, served at {self.public_base_url}/files",
+            else f"folder {self.files_dir}, served at {self.base_url}/files",
             "email": "smtp" if self.smtp_url else f"folder {self.mail_dir}",
         }
 
@@ -197,6 +220,16 @@ class Settings:
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+
+def listening_url(host: str, port: int) -> str:
+    """The http:// URL of a server bound to `host`:`port`; a wildcard address (every
+    interface) is reached on the loopback one."""
+    wildcard = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+    shown = wildcard.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def _redact(url: str) -> str:
@@ -333,6 +366,20 @@ def _check(s: Settings) -> list[str]:
         bad("currency", "must be a current ISO 4217 currency code in capitals, such as USD")
     if "*" in s.cors_origins:
         bad("cors_origins", "list the allowed origins; '*' is not allowed with credentials")
-    if not s.public_base_url.startswith(("http://", "https://")):
-        bad("public_base_url", "must start with http:// or https://")
+    if s.public_base_url is not None and not _is_web_url(s.public_base_url):
+        bad("public_base_url", "must be an http:// or https:// URL with a host")
+    if s.password_reset_url is not None:
+        if not _is_web_url(s.password_reset_url):
+            bad("password_reset_url", "must be an http:// or https:// URL with a host")
+        if "{token}" not in s.password_reset_url:
+            bad(
+                "password_reset_url",
+                "must contain {token} where the reset token goes "
+                "(e.g. https://shop.example/reset-password#token={token})",
+            )
     return problems
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

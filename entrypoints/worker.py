@@ -58,6 +58,7 @@ from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
+from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,13 @@ async def startup(ctx: dict[str, Any]) -> None:
     app does), unless the caller (a test, an embedding program) gave a container.
 
     arq calls this from the worker's main task, which `_see_stop_through` then watches."""
+    redact_credentials_in_logs()
+    settings: Settings = ctx["settings"]
+    if settings.public_base_url is None:
+        log.warning(
+            "HEXMART_PUBLIC_BASE_URL is not set: links in the emails this worker sends point at %s",
+            settings.base_url,
+        )
     main_task = asyncio.current_task()
     if main_task is not None:
         ctx["stop_watch"] = asyncio.create_task(_see_stop_through(main_task))

@@ -36,6 +36,7 @@ from entrypoints.http.metrics import (
     ShopMetrics,
 )
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
+from entrypoints.http.password_reset_page import password_reset_page
 from entrypoints.http.rate_limits import GeneralRateLimitMiddleware
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
@@ -79,7 +80,12 @@ def create_app(
         background_jobs = settings.redis_url is None
     metrics = ShopMetrics()
     return Litestar(
-        route_handlers=[*CONTROLLERS, order_updates_socket, swagger_ui_assets()],
+        route_handlers=[
+            *CONTROLLERS,
+            order_updates_socket,
+            password_reset_page,
+            swagger_ui_assets(),
+        ],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         before_send=[add_response_headers],

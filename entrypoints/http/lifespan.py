@@ -19,6 +19,7 @@ from entrypoints.container import (
     stop_services,
 )
 from entrypoints.http.metrics import ShopMetrics, counting_payment_events
+from entrypoints.log_redaction import redact_credentials_in_logs
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ def app_lifespan(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        # The server configured its logging before starting the app (uvicorn's access log
+        # prints every path with its query string, a WebSocket's token included).
+        redact_credentials_in_logs()
         await start_services(container)
         _connect_local_payments(container, metrics)
         await ensure_first_admin(container)

@@ -6,10 +6,12 @@ cases the HTTP layer and the CLI call, over in-memory adapters the test can stee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from adapters.memory.mailer import InMemoryMailer
 from adapters.memory.payment_gateway import FakePaymentGateway
@@ -18,6 +20,7 @@ from adapters.system.clock import FixedClock
 from application.auth import TokenPair
 from application.orders import PlacedOrder
 from application.payment_events import EventResult
+from application.ports.messaging import EmailMessage
 from application.ports.persistence import OutboxMessage, Page, PageRequest
 from application.principal import Principal
 from domain.catalog import Product
@@ -115,6 +118,23 @@ async def unsent_outbox(shop: Container) -> list[OutboxMessage]:
 async def outbox_events(shop: Container, name: str) -> list[dict[str, Any]]:
     """Payloads of the still-unsent outbox messages called `name`, oldest first."""
     return [m.payload for m in await unsent_outbox(shop) if m.name == name]
+
+
+def reset_token_in(message: EmailMessage) -> str:
+    """The one-time token in a password-reset email's link (`...#token=<token>`, or the
+    configured page's own parameter)."""
+    found = re.search(r"https?://\S*[#?&]\w+=([A-Za-z0-9_%-]{20,})", message.text_body)
+    assert found, f"no reset link in {message.text_body!r}"
+    return unquote(found.group(1))
+
+
+async def emailed_reset_token(shop: Container, email: str) -> str:
+    """Relay the outbox and send the emails waiting, as the worker would; the token of the
+    newest password-reset email to `email`."""
+    await deliver_jobs(shop)
+    resets = [m for m in mailer(shop).sent_to(email) if "Reset your" in m.subject]
+    assert resets, f"no password reset email for {email}"
+    return reset_token_in(resets[-1])
 
 
 async def deliver_jobs(shop: Container) -> int:

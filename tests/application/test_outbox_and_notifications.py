@@ -12,14 +12,18 @@ from application.outbox import HANDLE_EVENT_JOB
 from domain.catalog import Product
 from domain.errors import ServiceUnavailable
 from entrypoints.container import Container
+from entrypoints.testing import in_memory_container, settings_for_tests
 from tests.application.shopping import (
+    PASSWORD,
     Account,
     CartFiller,
     OrderPlacer,
     clock,
     deliver_jobs,
+    emailed_reset_token,
     mailer,
     pay,
+    reset_token_in,
     task_queue,
     unsent_outbox,
 )
@@ -140,15 +144,126 @@ async def test_welcome_email_goes_to_the_new_user(shop: Container, customer: Acc
     assert "Ann Archer" in email.text_body
 
 
-async def test_password_reset_email_carries_the_token(shop: Container, customer: Account) -> None:
+async def test_password_reset_email_links_to_the_reset_page_with_a_fresh_token(
+    shop: Container, customer: Account
+) -> None:
     await shop.authentication().request_password_reset(customer.email)
     message_id, name, payload = await _job(shop, "password_reset_requested")
 
-    await shop.notifications().handle_event(message_id, name, payload)
+    assert await shop.notifications().handle_event(message_id, name, payload) is True
 
     [email] = mailer(shop).sent
     assert email.to == customer.email
-    assert payload["token"] in email.text_body
+    token = reset_token_in(email)
+    assert token not in str(payload)
+    link = f"http://127.0.0.1:8000/password-reset#token={token}"
+    assert link in email.text_body
+    assert email.html_body is not None
+    assert f'<a href="{link}">' in email.html_body
+    assert "2026-01-01 01:00 UTC" in email.text_body
+
+
+async def test_the_reset_email_links_to_the_configured_page() -> None:
+    shop = in_memory_container(
+        settings_for_tests(password_reset_url="https://shop.example/account/reset?t={token}")
+    )
+    await shop.authentication().register(
+        email="ann@example.com", password=PASSWORD, full_name="Ann Archer"
+    )
+    await shop.authentication().request_password_reset("ann@example.com")
+
+    token = await emailed_reset_token(shop, "ann@example.com")
+
+    [email] = [m for m in mailer(shop).sent if "Reset" in m.subject]
+    assert f"https://shop.example/account/reset?t={token}" in email.text_body
+    await shop.authentication().confirm_password_reset(
+        token=token, new_password="a brand new passphrase"
+    )
+
+
+async def test_a_reset_event_delivered_twice_sends_one_email(
+    shop: Container, customer: Account
+) -> None:
+    await shop.authentication().request_password_reset(customer.email)
+    job = await _job(shop, "password_reset_requested")
+
+    assert await shop.notifications().handle_event(*job) is True
+    assert await shop.notifications().handle_event(*job) is False
+
+    [email] = mailer(shop).sent
+    await shop.authentication().confirm_password_reset(
+        token=reset_token_in(email), new_password="a brand new passphrase"
+    )
+
+
+async def test_a_reset_email_retried_after_a_mail_outage_carries_a_working_token(
+    shop: Container, customer: Account
+) -> None:
+    await shop.authentication().request_password_reset(customer.email)
+    job = await _job(shop, "password_reset_requested")
+    mailer(shop).go_down()
+    with pytest.raises(ServiceUnavailable):
+        await shop.notifications().handle_event(*job)
+
+    mailer(shop).come_back()
+    assert await shop.notifications().handle_event(*job) is True
+
+    [email] = mailer(shop).sent
+    await shop.authentication().confirm_password_reset(
+        token=reset_token_in(email), new_password="a brand new passphrase"
+    )
+    await shop.authentication().login(email=customer.email, password="a brand new passphrase")
+
+
+async def test_a_reset_whose_password_changed_before_sending_sends_nothing(
+    shop: Container, customer: Account
+) -> None:
+    await shop.authentication().request_password_reset(customer.email)
+    await shop.user_accounts().update_me(
+        customer.principal, current_password=PASSWORD, new_password="a brand new passphrase"
+    )
+
+    assert (
+        await shop.notifications().handle_event(*await _job(shop, "password_reset_requested"))
+        is False
+    )
+
+    assert mailer(shop).sent == []
+
+
+async def test_a_reset_that_expired_before_sending_sends_nothing(
+    shop: Container, customer: Account
+) -> None:
+    await shop.authentication().request_password_reset(customer.email)
+    clock(shop).advance(timedelta(hours=1))
+
+    assert (
+        await shop.notifications().handle_event(*await _job(shop, "password_reset_requested"))
+        is False
+    )
+
+    assert mailer(shop).sent == []
+
+
+async def test_a_reset_requested_before_the_upgrade_gets_a_fresh_working_link(
+    shop: Container, customer: Account
+) -> None:
+    """Events recorded by earlier versions carried the token and the address; the token
+    is ignored (it expires on its own) and a new one is issued."""
+    old_payload = {
+        "user_id": customer.id,
+        "email": customer.email,
+        "token": "an-old-token-from-the-outbox",
+        "expires_at": "2026-01-01T01:00:00+00:00",
+    }
+
+    assert await shop.notifications().handle_event("m-1", "password_reset_requested", old_payload)
+
+    [email] = mailer(shop).sent
+    assert "an-old-token-from-the-outbox" not in email.text_body
+    await shop.authentication().confirm_password_reset(
+        token=reset_token_in(email), new_password="a brand new passphrase"
+    )
 
 
 async def test_payment_and_shipping_emails_go_to_the_buyer(

@@ -62,7 +62,11 @@ def test_values_are_parsed_to_their_types() -> None:
         ("HEXMART_CURRENCY", "QQQ", "current ISO 4217 currency code"),
         ("HEXMART_CURRENCY", "HRK", "current ISO 4217 currency code"),
         ("HEXMART_CORS_ORIGINS", "*", "'*' is not allowed"),
-        ("HEXMART_PUBLIC_BASE_URL", "shop.example", "must start with http:// or https://"),
+        ("HEXMART_PUBLIC_BASE_URL", "shop.example", "must be an http:// or https:// URL"),
+        ("HEXMART_PUBLIC_BASE_URL", "https://", "must be an http:// or https:// URL with a host"),
+        ("HEXMART_PASSWORD_RESET_URL", "https://shop.example/reset", "must contain {token}"),
+        ("HEXMART_PASSWORD_RESET_URL", "javascript:alert({token})", "must be an http://"),
+        ("HEXMART_PASSWORD_RESET_URL", "ftp://shop.example/{token}", "must be an http://"),
         ("HEXMART_DATABSE_URL", "sqlite+aiosqlite:///x.db", "unknown setting"),
     ],
 )

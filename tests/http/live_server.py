@@ -26,6 +26,9 @@ class LiveServer:
     admin_email: str
     admin_password: str
     banner: str
+    # What the server wrote on stdout (the banner, uvicorn's access log) and stderr.
+    stdout: Path
+    stderr: Path
 
 
 def free_port() -> int:
@@ -36,14 +39,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(workdir: Path) -> Iterator[LiveServer]:
+def running_server(workdir: Path, *, log_level: str = "WARNING") -> Iterator[LiveServer]:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("HEXMART_")}
     env.update(
         {
             "HEXMART_DATA_DIR": str(workdir / "var"),
             "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
-            "HEXMART_LOG_LEVEL": "WARNING",
+            "HEXMART_LOG_LEVEL": log_level,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )
@@ -59,7 +62,7 @@ def running_server(workdir: Path) -> Iterator[LiveServer]:
         password = re.search(r"demo admin password:\s+(\S+)", banner)
         assert email is not None, banner
         assert password is not None, banner
-        yield LiveServer(url, email.group(1), password.group(1), banner)
+        yield LiveServer(url, email.group(1), password.group(1), banner, out, err)
     finally:
         process.terminate()
         try:

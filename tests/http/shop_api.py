@@ -17,8 +17,8 @@ from httpx import Response
 from litestar import Litestar
 
 from adapters.memory.payment_gateway import FakePaymentGateway
-from adapters.memory.task_queue import RecordingTaskQueue
 from entrypoints.container import Container
+from tests.application import shopping
 
 PASSWORD = "correct horse battery"
 ADMIN_EMAIL = "root@example.com"
@@ -189,18 +189,8 @@ async def pay(container: Container, order_id: str) -> None:
 
 
 async def emailed_reset_token(container: Container, email: str) -> str:
-    """The one-time token the password-reset email would carry."""
-    await container.outbox_relay().relay_all()
-    queue = container.task_queue()
-    assert isinstance(queue, RecordingTaskQueue)
-    tokens = [
-        job.payload["payload"]["token"]
-        for job in queue.jobs
-        if job.payload["name"] == "password_reset_requested"
-        and job.payload["payload"]["email"] == email
-    ]
-    assert tokens, f"no password reset email for {email}"
-    return str(tokens[-1])
+    """The one-time token in the password-reset email the worker sends to `email`."""
+    return await shopping.emailed_reset_token(container, email)
 
 
 def assert_problem(response: Response, status: int) -> dict[str, Any]:

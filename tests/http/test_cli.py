@@ -13,6 +13,7 @@ from litestar import Litestar
 
 from entrypoints import cli, worker
 from entrypoints.http.asgi import create_app_from_env
+from entrypoints.http.state import CONTAINER_KEY
 
 
 @pytest.fixture
@@ -133,3 +134,61 @@ def test_the_worker_runs_with_the_settings_from_the_environment(
 
     assert result.exit_code == 0, result.output
     assert [settings.redis_url for settings in started] == ["redis://127.0.0.1:6379/9"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "settings", "links"),
+    [
+        (["--port", "8123"], {}, "http://127.0.0.1:8123"),
+        (["--host", "0.0.0.0", "--port", "8124"], {}, "http://127.0.0.1:8124"),  # noqa: S104
+        (["--host", "::", "--port", "8125"], {}, "http://[::1]:8125"),
+        (["--host", "shop.lan", "--port", "80"], {}, "http://shop.lan:80"),
+        (
+            ["--port", "8126"],
+            {"HEXMART_PUBLIC_BASE_URL": "https://shop.example/"},
+            "https://shop.example",
+        ),
+    ],
+)
+def test_links_point_where_the_server_listens_unless_a_public_url_is_set(
+    env: dict[str, str],
+    served: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    arguments: list[str],
+    settings: dict[str, str],
+    links: str,
+) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", *arguments], env=env | settings)
+
+    assert result.exit_code == 0, result.output
+    assert f"links (uploads, images, emails) point at {links}\n" in result.output
+    [((app,), _)] = served
+    container = app.state[CONTAINER_KEY]
+    assert container.settings().base_url == links
+    assert container.shop().password_reset_url == f"{links}/password-reset#token={{token}}"
+
+
+def test_worker_processes_are_told_the_public_url_of_the_port_served(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **kw: seen.append(os.environ.get("HEXMART_PUBLIC_BASE_URL"))
+    )
+    env |= {
+        "HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9",
+        "HEXMART_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/unused",
+        "HEXMART_JWT_SECRET": "x" * 32,
+        # Migrating is the app's start-up's business here: no schema check against a
+        # database that does not exist.
+        "HEXMART_MIGRATE_ON_START": "true",
+    }
+
+    result = CliRunner().invoke(
+        cli.main,
+        ["serve", "--workers", "2", "--port", "8127"],
+        env={**env, "HEXMART_PUBLIC_BASE_URL": None},  # type: ignore[dict-item]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert seen == ["http://127.0.0.1:8127"]
+    assert "HEXMART_PUBLIC_BASE_URL" not in os.environ

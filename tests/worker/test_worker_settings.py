@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from arq.worker import create_worker
 
-from entrypoints.testing import settings_for_tests
+from entrypoints.testing import in_memory_container, settings_for_tests
 from entrypoints.worker import (
     EVENT_RESULT_KEPT,
     SHUTDOWN_GRACE_SECONDS,
     WorkerSettings,
+    shutdown,
+    startup,
     worker_options,
 )
 
@@ -60,3 +62,21 @@ def test_options_can_be_overridden_for_one_worker() -> None:
     assert options["burst"] is True
     assert options["max_tries"] == 2
     assert options["ctx"]["max_tries"] == 2
+
+
+@pytest.mark.parametrize(
+    ("public_base_url", "warned"), [(None, True), ("https://shop.example", False)]
+)
+async def test_a_worker_without_a_public_url_warns_where_its_email_links_point(
+    caplog: pytest.LogCaptureFixture, public_base_url: str | None, warned: bool
+) -> None:
+    settings = settings_for_tests(
+        redis_url="redis://127.0.0.1:6379/9", public_base_url=public_base_url
+    )
+    ctx = {"settings": settings, "container": in_memory_container(settings)}
+
+    await startup(ctx)
+    await shutdown(ctx)
+
+    warning = "HEXMART_PUBLIC_BASE_URL is not set: links in the emails this worker sends"
+    assert (f"{warning} point at http://127.0.0.1:8000" in caplog.text) is warned

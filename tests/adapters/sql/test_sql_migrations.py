@@ -3,6 +3,7 @@ what adapters/sql/tables.py describes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import subprocess
@@ -18,7 +19,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, pool, select, text
+from sqlalchemy import JSON, bindparam, create_engine, inspect, pool, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 
 from adapters.sql.engine import sync_url
@@ -277,3 +279,45 @@ def test_0006_leaves_colliding_and_invisible_addresses_alone_and_names_them(
     assert "u3, u4" in report
     assert "u5" in report
     assert "u6" not in report
+
+
+def test_reset_tokens_written_by_earlier_versions_leave_the_outbox(
+    empty_database_url: str,
+) -> None:
+    forgetting = ScriptDirectory(str(MIGRATIONS)).get_revision("0010")
+    assert isinstance(forgetting.down_revision, str)
+    upgrade_one(empty_database_url, forgetting.down_revision)
+    engine = create_engine(sync_url(empty_database_url), poolclass=pool.NullPool)
+    reset = {"user_id": "u-1", "email": "a@b.c", "token": "s3cret", "expires_at": "2026-01-01"}
+    other = {"order_id": "o-1", "token": "not a reset"}
+    insert = text(
+        "INSERT INTO outbox (id, name, payload, created_at, attempts) "
+        "VALUES (:id, :name, :payload, :at, 0)"
+    ).bindparams(bindparam("payload", type_=JSON().with_variant(JSONB(), "postgresql")))
+    try:
+        with engine.begin() as connection:
+            for number, (name, payload) in enumerate(
+                [("password_reset_requested", reset), ("order_placed", other)]
+            ):
+                message_id = f"00000000-0000-4000-8000-00000000000{number}"
+                at = datetime(2026, 1, 1, tzinfo=UTC)
+                connection.execute(
+                    insert, {"id": message_id, "name": name, "payload": payload, "at": at}
+                )
+
+        upgrade_one(empty_database_url, "0010")
+
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT name, payload FROM outbox")).all())
+    finally:
+        engine.dispose()
+    payloads = {
+        name: json.loads(payload) if isinstance(payload, str) else payload
+        for name, payload in rows.items()
+    }
+    assert payloads["password_reset_requested"] == {
+        "user_id": "u-1",
+        "email": "a@b.c",
+        "expires_at": "2026-01-01",
+    }
+    assert payloads["order_placed"] == other
