@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:hexmart:problem:"
+# What Litestar's InternalServerException says when the client hung up while its request
+# body was being read.
+CLIENT_DISCONNECTED = "client disconnected prematurely"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,20 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
         errors = _field_errors(error)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
         return problem_response(request, VALIDATION, detail, errors=errors)
+    if status >= 500 and error.detail == CLIENT_DISCONNECTED:
+        # Not a fault of ours: the client gave up (closed the tab, timed out) while its
+        # body was on the way. Nobody reads the answer; one line in the log is enough.
+        log.info(
+            "client disconnected before sending the whole request: %s %s [%s]",
+            request.method,
+            request.url.path,
+            request_id_of(request.scope),
+        )
+        return problem_response(
+            request,
+            ProblemKind(400, "client-disconnected", "Client disconnected"),
+            "the client disconnected before sending the whole request",
+        )
     if status >= 500:
         log.error(
             "HTTP %s [%s]: %s", status, request_id_of(request.scope), error.detail, exc_info=error
