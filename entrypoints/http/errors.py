@@ -54,6 +54,9 @@ PROBLEM_TYPE_PREFIX = "urn:hexmart:problem:"
 # What Litestar's InternalServerException says when the client hung up while its request
 # body was being read.
 CLIENT_DISCONNECTED = "client disconnected prematurely"
+# What a 503 tells clients to wait before trying again: outages of the database, Redis
+# or the payment provider are usually seconds long, and clients back off on their own.
+RETRY_UNAVAILABLE_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,10 @@ def domain_error_to_problem(request: Request[Any, Any, Any], error: DomainError)
         log.warning("payment provider error [%s]: %s", request_id_of(request.scope), error)
         detail = "the payment provider cannot be reached right now; please retry"
     elif isinstance(error, ServiceUnavailable):
-        log.warning("service unavailable [%s]: %s", request_id_of(request.scope), error)
+        cause = f" ({error.__cause__})" if error.__cause__ is not None else ""
+        log.warning("service unavailable [%s]: %s%s", request_id_of(request.scope), error, cause)
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE_AFTER_SECONDS)}
     return problem_response(request, kind, detail, errors=errors, headers=headers)
 
 
@@ -241,7 +247,10 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
             "HTTP %s [%s]: %s", status, request_id_of(request.scope), error.detail, exc_info=error
         )
         kind = DOMAIN_PROBLEMS[ServiceUnavailable] if status == 503 else INTERNAL
-        return problem_response(request, kind, _server_error_detail(request), status=status)
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE_AFTER_SECONDS)} if status == 503 else None
+        return problem_response(
+            request, kind, _server_error_detail(request), status=status, headers=headers
+        )
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
