@@ -24,6 +24,7 @@ from domain.values import Email
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.demo import DemoAdmin, demo_admin, seed_demo_shop
 from entrypoints.http.app import create_app
+from entrypoints.http.processes import serve_in_processes
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import run_worker
 
@@ -79,7 +80,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if admin is not None:
         # Workers share the database, so the parent seeds it once, before they start.
         asyncio.run(_seed_once(container, admin))
-    uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    serve_in_processes(FACTORY, factory=True, workers=workers, **options)
 
 
 @main.command()
