@@ -35,7 +35,9 @@ Nothing happens at import time: the settings are read when the worker starts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, timedelta
 from typing import Any
@@ -195,8 +197,34 @@ async def startup(ctx: dict[str, Any]) -> None:
             ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
         )
         ctx["container"] = ctx["owned_container"] = container
-        await start_services(container)
+        await _start_when_the_database_answers(container)
     log.info("hexmart worker started")
+
+
+async def _start_when_the_database_answers(container: Container) -> None:
+    """`start_services`, tried again with back-off (0.1 s doubling to 2 s) while the
+    database cannot be reached: a worker may start before its database does. The wait is
+    logged once, and its end once; a stop signal ends it like any other state."""
+    waiting_since: float | None = None
+    delay = 0.1
+    while True:
+        try:
+            await start_services(container)
+        except ServiceUnavailable as error:
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+                log.warning(
+                    "%s at start-up (%s); the worker waits for it", error, error.__cause__
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            continue
+        if waiting_since is not None:
+            log.warning(
+                "the database answers after %.1f s; the worker starts",
+                time.monotonic() - waiting_since,
+            )
+        return
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -18,8 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.engine import sync_url
+from adapters.sql.errors import unavailable_if_connection_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -50,8 +52,15 @@ def downgrade(url: str | URL, revision: str) -> None:
 
 def ensure_database(url: str | URL) -> None:
     """Make the database ready at start-up: for the embedded SQLite default, create the
-    file (and its folder) on first start; on any database, migrate to head."""
-    upgrade_to_head(url)
+    file (and its folder) on first start; on any database, migrate to head. Raises
+    ServiceUnavailable when the database cannot be reached (the caller may wait)."""
+    try:
+        upgrade_to_head(url)
+    except DBAPIError as error:
+        unavailable = unavailable_if_connection_error(error)
+        if unavailable is None:
+            raise
+        raise unavailable from error
 
 
 def head_revision() -> str:

@@ -28,7 +28,13 @@ from entrypoints.testing import in_memory_container, settings_for_tests
 from entrypoints.worker import worker_options
 from entrypoints.worker_process import CLOSE_SECONDS, HexmartWorker
 from tests.application.shopping import PASSWORD, an_address, sign_in
-from tests.real_services import PrivateRedis, RecordingSmtpServer, free_port, unique_prefix
+from tests.real_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    RecordingSmtpServer,
+    free_port,
+    unique_prefix,
+)
 from tests.worker.support import (
     ARQ_CLOSES_WITH_DEPRECATED_CALL,
     Queue,
@@ -379,3 +385,24 @@ async def test_a_worker_under_mixed_load_with_a_redis_restart_is_alive_at_the_en
 
 def _not_cancellations(smtp_server: RecordingSmtpServer) -> list[object]:
     return [e for e in smtp_server.received if "cancelled" not in str(e.mime["Subject"])]
+
+
+@pytest.mark.parametrize("comes_up", [True, False], ids=["database-comes-up", "never"])
+async def test_a_worker_started_before_its_database_waits_for_it_and_obeys_a_signal(
+    comes_up: bool, private_queue: Queue, tmp_path: Path
+) -> None:
+    database = PrivatePostgres()  # created, not started yet
+    try:
+        worker = start_worker(tmp_path, private_queue, database.url)
+        try:
+            await until_logged(worker, "the database is unavailable at start-up")
+            if comes_up:
+                database.start()
+                await until_logged(worker, "the database answers")
+                await until_health_recorded(private_queue)
+        finally:
+            exit_code = stop(worker, signal.SIGINT)
+    finally:
+        database.close()
+    assert_stopped_on(worker, exit_code, signal.SIGINT)
+    assert "Traceback" not in worker.log
