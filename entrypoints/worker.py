@@ -213,9 +213,7 @@ async def _start_when_the_database_answers(container: Container) -> None:
         except ServiceUnavailable as error:
             if waiting_since is None:
                 waiting_since = time.monotonic()
-                log.warning(
-                    "%s at start-up (%s); the worker waits for it", error, error.__cause__
-                )
+                log.warning("%s at start-up (%s); the worker waits for it", error, error.__cause__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
             continue
