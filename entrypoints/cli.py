@@ -65,6 +65,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.container import build_container
     from entrypoints.demo import demo_admin, seed_demo_shop
     from entrypoints.http.app import create_app
+    from entrypoints.http.processes import serve_in_processes
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
     settings = _load_settings().served_at(host, port)
@@ -99,7 +100,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # The worker processes read their settings from the environment; they cannot see
     # --host and --port.
     os.environ["HEXMART_PUBLIC_BASE_URL"] = settings.base_url
-    uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    serve_in_processes(FACTORY, factory=True, workers=workers, **options)
 
 
 @main.command()

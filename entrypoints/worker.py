@@ -19,7 +19,10 @@ Jobs:
 Shutdown: on SIGTERM or SIGINT the worker stops taking jobs, gives the jobs in hand up to
 `SHUTDOWN_GRACE_SECONDS` to finish, then cancels what is left; arq puts a cancelled job
 back on the queue and the next worker runs it again (that is safe: every job here is
-idempotent). A worker killed outright (SIGKILL, power loss) leaves its job marked in
+idempotent). The process is gone at most `CLOSE_SECONDS` later, whatever state it was in
+(starting, waiting for Redis, busy); a second signal stops it at once. Start-up, Redis
+outages and stopping are `HexmartWorker`'s (entrypoints/worker_process.py).
+A worker killed outright (SIGKILL, power loss) leaves its job marked in
 progress until `JOB_TIMEOUT_SECONDS` + 10 s have passed; then another worker runs it.
 
 Exactly once, and its one gap: an email's sent-ledger entry commits in the transaction
@@ -34,15 +37,15 @@ Nothing happens at import time: the settings are read when the worker starts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, timedelta
 from typing import Any
 
 from arq import Retry
 from arq.cron import CronJob, cron
-from arq.worker import Function, Worker, func
+from arq.worker import Function, func
 from dependency_injector import providers
 
 from adapters.arq_queue.serialization import deserialize, serialize
@@ -60,6 +63,7 @@ from entrypoints.background import deliver_completed_local_payments, housekeepin
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.settings import Settings
+from entrypoints.worker_process import HexmartWorker
 
 log = logging.getLogger(__name__)
 
@@ -193,37 +197,9 @@ def build_worker_container(
     return container
 
 
-# How often a stop of the worker's main loop is checked for having taken effect.
-_STOP_CHECK_SECONDS = 0.2
-
-
-async def _see_stop_through(main_task: asyncio.Task[Any]) -> None:
-    """Cancel the worker's main loop again for as long as a cancellation asked of it has
-    not taken effect.
-
-    arq stops a worker (SIGTERM, SIGINT, `Worker.close`) by cancelling its main task once.
-    On Python 3.11, `asyncio.wait_for` returns the inner result instead of raising when
-    the cancellation lands as the inner awaitable finishes, and redis-py wraps every
-    command it sends in `wait_for`: the main loop, sending a command every poll, then
-    swallows the cancellation and runs on for ever, taking no jobs, and the process never
-    exits (tests/worker/test_shutdown.py shows it with a real Redis). A cancellation
-    asked for and still pending at two checks in a row (a timeout's own cancellation is
-    withdrawn within one turn of the loop) is asked for again."""
-    pending_before = False
-    while not main_task.done():
-        await asyncio.sleep(_STOP_CHECK_SECONDS)
-        pending = main_task.cancelling() > 0 and not main_task.done()
-        if pending and pending_before:
-            log.info("the worker's main loop missed its cancellation; cancelling again")
-            main_task.cancel()
-        pending_before = pending
-
-
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the container and make the database ready (the worker may start before the
-    app does), unless the caller (a test, an embedding program) gave a container.
-
-    arq calls this from the worker's main task, which `_see_stop_through` then watches."""
+    app does), unless the caller (a test, an embedding program) gave a container."""
     redact_credentials_in_logs()
     settings: Settings = ctx["settings"]
     if settings.public_base_url is None:
@@ -231,30 +207,46 @@ async def startup(ctx: dict[str, Any]) -> None:
             "HEXMART_PUBLIC_BASE_URL is not set: links in the emails this worker sends point at %s",
             settings.base_url,
         )
-    main_task = asyncio.current_task()
-    if main_task is not None:
-        ctx["stop_watch"] = asyncio.create_task(_see_stop_through(main_task))
     if ctx.get("container") is None:
         container = build_worker_container(
             ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
         )
         ctx["container"] = ctx["owned_container"] = container
-        await start_services(container)
+        await _start_when_the_database_answers(container)
     log.info("hexmart worker started")
+
+
+async def _start_when_the_database_answers(container: Container) -> None:
+    """`start_services`, tried again with back-off (0.1 s doubling to 2 s) while the
+    database cannot be reached: a worker may start before its database does. The wait is
+    logged once, and its end once; a stop signal ends it like any other state."""
+    waiting_since: float | None = None
+    delay = 0.1
+    while True:
+        try:
+            await start_services(container)
+        except ServiceUnavailable as error:
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+                log.warning("%s at start-up (%s); the worker waits for it", error, error.__cause__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            continue
+        if waiting_since is not None:
+            log.warning(
+                "the database answers after %.1f s; the worker starts",
+                time.monotonic() - waiting_since,
+            )
+        return
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` built (a container the caller gave stays the caller's)."""
-    stop_watch: asyncio.Task[None] | None = ctx.pop("stop_watch", None)
-    if stop_watch is not None:
-        stop_watch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await stop_watch
     owned = ctx.pop("owned_container", None)
     if owned is not None:
         await stop_services(owned)
         ctx["container"] = None
-    log.info("hexmart worker stopped")
+    log.info("hexmart worker closed its services")
 
 
 # --- worker options -----------------------------------------------------------------------
@@ -313,9 +305,8 @@ def worker_options(
         "functions": [event_job],
         "cron_jobs": _schedule(job_id_prefix, relay_every_seconds),
         "queue_name": queue_name,
-        "redis_pool": create_arq_redis(
-            settings.redis_url, queue_name=queue_name, wait_out_outages=True
-        ),
+        # Redis errors reach the worker's loop, which waits outages out (worker_process).
+        "redis_pool": create_arq_redis(settings.redis_url, queue_name=queue_name),
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "on_startup": startup,
@@ -344,8 +335,8 @@ def worker_options(
     return options
 
 
-def create_worker(settings: Settings, **options: Any) -> Worker:
-    return Worker(**worker_options(settings, **options))
+def create_worker(settings: Settings, **options: Any) -> HexmartWorker:
+    return HexmartWorker(**worker_options(settings, **options))
 
 
 def run_worker(settings: Settings | None = None, **options: Any) -> None:
@@ -355,7 +346,11 @@ def run_worker(settings: Settings | None = None, **options: Any) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    create_worker(settings, **options).run()
+    try:
+        create_worker(settings, **options).run()
+    except Exception:
+        log.critical("hexmart worker stopped by an unexpected error", exc_info=True)
+        raise SystemExit(1) from None
 
 
 class _WorkerSettingsFromEnvironment(dict[str, Any]):

@@ -6,7 +6,8 @@ and deletes only keys under it, never FLUSHDB: other suites may share the databa
 that cannot reach Redis fails; it does not skip.
 
 `PrivateRedis` is a redis-server of the test's own, on a free port in a temporary folder,
-for tests that stop and start Redis (never the shared one).
+for tests that stop and start Redis (never the shared one). `PrivatePostgres` is the same
+for PostgreSQL: a cluster of the test's own (initdb + pg_ctl), for database outages.
 
 `RecordingSmtpServer` is an aiosmtpd server on a free loopback port that keeps every
 message it receives.
@@ -20,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -121,6 +123,56 @@ class PrivateRedis:
         self._process.terminate()
         self._process.wait(timeout=10)
         self._process = None
+
+
+POSTGRES_BINARIES = Path(os.environ.get("HEXMART_TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster this test owns (initdb in a temporary folder, a free port,
+    trust auth, fsync off), started and stopped with pg_ctl. initdb refuses to run as
+    root: as root, the server runs as the `postgres` OS user. `close` removes it all."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.folder = Path(tempfile.mkdtemp(prefix="hexmart-pg-"))
+        self.data = self.folder / "data"
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync",
+            "-E", "UTF8",
+        )  # fmt: skip
+
+    def _run(self, binary: str, *arguments: str) -> None:
+        command = [str(POSTGRES_BINARIES / binary), *arguments]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        completed = subprocess.run(command, capture_output=True, timeout=60, check=False)
+        if completed.returncode != 0:
+            output = (completed.stdout + completed.stderr).decode(errors="replace")
+            raise RuntimeError(f"{binary} failed ({completed.returncode}): {output}")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
+            "-o", options, "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, as in a server restart."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.arq_queue.serialization import deserialize, serialize
 from domain.errors import ServiceUnavailable
@@ -33,7 +32,6 @@ def create_arq_redis(
     queue_name: str = DEFAULT_QUEUE_NAME,
     connect_timeout_seconds: float = 2.0,
     timeout_seconds: float = 5.0,
-    wait_out_outages: bool = False,
 ) -> ArqRedis:
     """An arq connection for `url` with JSON job serialization, for `ArqTaskQueue` and the
     worker. Nothing connects until the first command (unlike `arq.create_pool`, which
@@ -41,16 +39,10 @@ def create_arq_redis(
     `await redis.aclose()`.
 
     A command that meets a broken connection is retried once on a fresh one (Redis
-    restarted meanwhile). With `wait_out_outages` (for the worker's own connection) every
-    command instead waits, retrying with a backoff of up to 2 s, until Redis answers: an
-    arq worker whose polling command fails would otherwise exit."""
-    if wait_out_outages:
-        retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=-1)
-        # OSError too: a refused connect reaches the retry as the socket's own error.
-        retry_on: list[type[Exception]] = [RedisConnectionError, RedisTimeoutError, OSError]
-    else:
-        retry = Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1)
-        retry_on = [RedisConnectionError]
+    restarted meanwhile); past that the error is the caller's (the worker waits outages
+    out in its own loop, where it can log them and be stopped)."""
+    retry = Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1)
+    retry_on: list[type[Exception]] = [RedisConnectionError]
     pool = ConnectionPool.from_url(
         url,
         socket_connect_timeout=connect_timeout_seconds,

@@ -27,6 +27,7 @@ DEFAULT_POOL_SIZE = 5
 DEFAULT_MAX_OVERFLOW = 10
 DEFAULT_POOL_TIMEOUT = 30.0
 DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 # The URL schemes people write, mapped to the async driver we use for each.
 _ASYNC_DRIVERS = {
@@ -97,7 +98,14 @@ def create_engine(
     }
     if parsed.get_backend_name() != "sqlite":
         # A connection the server dropped (restart, failover) is replaced, not handed out.
-        engine = create_async_engine(parsed, pool_pre_ping=True, **options)
+        # A server that does not answer at all (a dead host) fails the connect in
+        # seconds instead of the TCP timeout's minutes: the request gets its 503 quickly.
+        engine = create_async_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+            **options,
+        )
         return engine
     path = sqlite_file(parsed)
     if path is not None:

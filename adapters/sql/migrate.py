@@ -20,8 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.engine import sync_url
+from adapters.sql.errors import unavailable_if_connection_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -72,11 +74,18 @@ def ensure_database(url: str | URL, *, migrate: bool = True) -> None:
     """Make the database ready at start-up: with `migrate`, create the embedded SQLite
     file (and its folder) on first start and migrate to head; without, only check that
     the schema is at head, raising SchemaOutdated if not (`hexmart migrate` is then a
-    deploy step)."""
-    if migrate:
-        upgrade_to_head(url)
-        return
-    pending = pending_revisions(url)
+    deploy step). Raises ServiceUnavailable when the database cannot be reached (the
+    caller may wait)."""
+    try:
+        if migrate:
+            upgrade_to_head(url)
+            return
+        pending = pending_revisions(url)
+    except DBAPIError as error:
+        unavailable = unavailable_if_connection_error(error)
+        if unavailable is None:
+            raise
+        raise unavailable from error
     if pending:
         raise SchemaOutdated(pending)
 

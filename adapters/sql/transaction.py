@@ -1,7 +1,8 @@
 """What the repositories of one unit of work share: its connection and what it has read.
 
 Every statement goes through `SqlTransaction.execute`, which turns driver errors into the
-port's `ConcurrencyConflict` / `DuplicateRecord` (see errors.py).
+port's `ConcurrencyConflict` / `DuplicateRecord`, and a database out of reach into
+`ServiceUnavailable` (see errors.py).
 
 Lost updates. `get(..., for_update=True)` locks a row until the transaction ends. For the
 reads that do not lock, the transaction remembers the `version` of each aggregate it read,
@@ -21,12 +22,12 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import CTE, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 
-from adapters.sql.errors import translate
+from adapters.sql.errors import translate, unavailable_if_connection_error
 from application.ports.persistence import ConcurrencyConflict
 
 
@@ -84,6 +85,9 @@ class SqlTransaction:
             if translated is None:
                 raise
             raise translated from error
+        except (SQLAlchemyError, OSError) as error:
+            # Not a driver error: the pool timing out, or a connection already closed.
+            raise unavailable_if_connection_error(error) or error from error
 
     async def on_replica(self, work: Callable[[Executor], Awaitable[T]]) -> T:
         """Run read-only `work` on the read replica when one is configured (outside this
@@ -91,12 +95,15 @@ class SqlTransaction:
         here. `work` gets the function to execute its statements with."""
         if self._read_engine is None:
             return await work(self.execute)
-        async with self._read_engine.connect() as connection:
+        try:
+            async with self._read_engine.connect() as connection:
 
-            async def execute(statement: Executable) -> CursorResult[Any]:
-                return await connection.execute(statement)
+                async def execute(statement: Executable) -> CursorResult[Any]:
+                    return await connection.execute(statement)
 
-            return await work(execute)
+                return await work(execute)
+        except (SQLAlchemyError, OSError) as error:
+            raise unavailable_if_connection_error(error) or error from error
 
     async def insert_new(self, table: Table, row: Mapping[str, Any]) -> bool:
         """INSERT `row` unless it collides with a unique key (ON CONFLICT DO NOTHING, the

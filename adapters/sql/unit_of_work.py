@@ -5,7 +5,10 @@ engine.py) and ends at `commit()`, `rollback()` or the end of the block, which r
 whatever was not committed. After `commit()` the unit of work stays usable: the next
 statement begins a new transaction.
 
-Errors: a serialization failure, deadlock or busy database raises `ConcurrencyConflict`
+Errors: a database that cannot be reached (refused, lost or closed connections, no free
+pooled connection within the pool timeout) raises `ServiceUnavailable`, from `async with`
+itself or any statement. A serialization failure, deadlock or busy database raises
+`ConcurrencyConflict`
 (from the statement that hit it, or from `commit()`); run the work again in a new unit of
 work (`application.transactions.in_transaction` does). Every `add` that can meet a
 duplicate is an `INSERT ... ON CONFLICT DO NOTHING` that raises `DuplicateRecord` when
@@ -20,10 +23,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sql.errors import translate
+from adapters.sql.errors import translate, unavailable_if_connection_error
 from adapters.sql.repositories.audit import SqlAuditRepository
 from adapters.sql.repositories.carts import SqlCartRepository
 from adapters.sql.repositories.messages import (
@@ -78,7 +81,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already in use; create a new one")
-        self._connection = await self._engine.connect()
+        try:
+            self._connection = await self._engine.connect()
+        except (SQLAlchemyError, OSError) as error:
+            raise _unavailable_or_same(error) from error
         self._open_repositories(self._connection)
         return self
 
@@ -92,10 +98,16 @@ class SqlUnitOfWork:
         if connection is None:
             return
         try:
-            if connection.in_transaction():
-                await connection.rollback()
-        finally:
-            await connection.close()
+            try:
+                if connection.in_transaction():
+                    await connection.rollback()
+            finally:
+                await connection.close()
+        except (SQLAlchemyError, OSError) as error:
+            # The connection died with the transaction (the pool drops it). An error
+            # already on its way out says more than this one.
+            if exc is None:
+                raise _unavailable_or_same(error) from error
 
     async def commit(self) -> None:
         """Make every change durable; raises ConcurrencyConflict if the store aborted it."""
@@ -109,11 +121,16 @@ class SqlUnitOfWork:
             if translated is None:
                 raise
             raise translated from error
+        except (SQLAlchemyError, OSError) as error:
+            raise _unavailable_or_same(error) from error
 
     async def rollback(self) -> None:
         connection = self._require_connection()
-        if connection.in_transaction():
-            await connection.rollback()
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        except (SQLAlchemyError, OSError) as error:
+            raise _unavailable_or_same(error) from error
         # What the repositories remember of the rolled-back transaction no longer holds.
         self._open_repositories(connection)
 
@@ -135,6 +152,10 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._connection
+
+
+def _unavailable_or_same(error: SQLAlchemyError | OSError) -> BaseException:
+    return unavailable_if_connection_error(error) or error
 
 
 def sql_unit_of_work_factory(

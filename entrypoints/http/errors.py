@@ -51,6 +51,12 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:hexmart:problem:"
+# What Litestar's InternalServerException says when the client hung up while its request
+# body was being read.
+CLIENT_DISCONNECTED = "client disconnected prematurely"
+# What a 503 tells clients to wait before trying again: outages of the database, Redis
+# or the payment provider are usually seconds long, and clients back off on their own.
+RETRY_UNAVAILABLE_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +186,10 @@ def domain_error_to_problem(request: Request[Any, Any, Any], error: DomainError)
         log.warning("payment provider error [%s]: %s", request_id_of(request.scope), error)
         detail = "the payment provider cannot be reached right now; please retry"
     elif isinstance(error, ServiceUnavailable):
-        log.warning("service unavailable [%s]: %s", request_id_of(request.scope), error)
+        cause = f" ({error.__cause__})" if error.__cause__ is not None else ""
+        log.warning("service unavailable [%s]: %s%s", request_id_of(request.scope), error, cause)
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE_AFTER_SECONDS)}
     return problem_response(request, kind, detail, errors=errors, headers=headers)
 
 
@@ -219,12 +228,29 @@ def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException)
         errors = _field_errors(error)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
         return problem_response(request, VALIDATION, detail, errors=errors)
+    if status >= 500 and error.detail == CLIENT_DISCONNECTED:
+        # Not a fault of ours: the client gave up (closed the tab, timed out) while its
+        # body was on the way. Nobody reads the answer; one line in the log is enough.
+        log.info(
+            "client disconnected before sending the whole request: %s %s [%s]",
+            request.method,
+            request.url.path,
+            request_id_of(request.scope),
+        )
+        return problem_response(
+            request,
+            ProblemKind(400, "client-disconnected", "Client disconnected"),
+            "the client disconnected before sending the whole request",
+        )
     if status >= 500:
         log.error(
             "HTTP %s [%s]: %s", status, request_id_of(request.scope), error.detail, exc_info=error
         )
         kind = DOMAIN_PROBLEMS[ServiceUnavailable] if status == 503 else INTERNAL
-        return problem_response(request, kind, _server_error_detail(request), status=status)
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE_AFTER_SECONDS)} if status == 503 else None
+        return problem_response(
+            request, kind, _server_error_detail(request), status=status, headers=headers
+        )
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from litestar import Litestar
 
 from entrypoints import cli, worker
+from entrypoints.http import processes
 from entrypoints.http.asgi import create_app_from_env
 from entrypoints.http.state import CONTAINER_KEY
 
@@ -172,7 +173,9 @@ def test_worker_processes_are_told_the_public_url_of_the_port_served(
 ) -> None:
     seen: list[str | None] = []
     monkeypatch.setattr(
-        uvicorn, "run", lambda *a, **kw: seen.append(os.environ.get("HEXMART_PUBLIC_BASE_URL"))
+        processes,
+        "serve_in_processes",
+        lambda *a, **kw: seen.append(os.environ.get("HEXMART_PUBLIC_BASE_URL")),
     )
     env |= {
         "HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9",

@@ -26,6 +26,7 @@ from domain.money import Money
 from entrypoints.container import Container
 from entrypoints.testing import settings_for_tests
 from entrypoints.worker import worker_options
+from entrypoints.worker_process import HexmartWorker
 from tests.application.shopping import PASSWORD, Account, an_address, sign_in
 from tests.real_services import SHARED_REDIS_URL
 
@@ -58,7 +59,7 @@ async def running_worker(
 ) -> AsyncIterator[Worker]:
     """A real arq worker for `shop`, polling often, until the block ends."""
     settings = settings_for_tests(redis_url=redis_url or queue.url)
-    worker = Worker(
+    worker = HexmartWorker(
         **worker_options(
             settings,
             container=shop,

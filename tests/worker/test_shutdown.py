@@ -16,6 +16,7 @@ from application.ports.messaging import EmailMessage, Mailer
 from entrypoints.container import Container
 from entrypoints.testing import in_memory_container, settings_for_tests
 from entrypoints.worker import worker_options
+from entrypoints.worker_process import HexmartWorker
 from tests.real_services import RecordingSmtpServer
 from tests.worker.support import (
     ARQ_CLOSES_WITH_DEPRECATED_CALL,
@@ -116,10 +117,10 @@ async def _wait_for_health_key(queue: Queue) -> None:
         await asyncio.sleep(0.05)
 
 
-def _busy_worker(queue: Queue) -> Worker:
+def _busy_worker(queue: Queue) -> HexmartWorker:
     """A worker that polls Redis without pause: its main loop is nearly always inside a
     redis-py command, where a cancellation can be swallowed."""
-    return Worker(
+    return HexmartWorker(
         **worker_options(
             settings_for_tests(redis_url=queue.url),
             container=in_memory_container(),
@@ -131,16 +132,16 @@ def _busy_worker(queue: Queue) -> Worker:
     )
 
 
-async def _started(worker: Worker) -> asyncio.Task[None]:
+async def _started(worker: HexmartWorker) -> asyncio.Task[None]:
     task = asyncio.create_task(worker.async_run())
     deadline = time.monotonic() + 20
-    while "stop_watch" not in worker.ctx:
+    while not worker.polling:
         assert time.monotonic() < deadline, "the worker never started"
         await asyncio.sleep(0.01)
     return task
 
 
-async def _stop_then_close(worker: Worker, task: asyncio.Task[None]) -> None:
+async def _stop_then_close(worker: HexmartWorker, task: asyncio.Task[None]) -> None:
     """Stop `worker` as SIGTERM does (arq cancels its main loop once), fail unless it
     stops within 5 s, and close it in any case."""
     worker.handle_sig(signal.SIGTERM)

@@ -18,7 +18,6 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import HeaderParameter
-from sqlalchemy import exc as sqlalchemy_errors
 
 from application.payment_events import EventResult, PaymentEvents
 from domain.errors import InvalidWebhook, ServiceUnavailable
@@ -36,15 +35,6 @@ SignatureHeader = Annotated[
         "per active signing secret). Missing, forged or older than the tolerance: 400.",
     ),
 ]
-
-# A lost or refused database connection, or a pool with no free connection: the event
-# was not recorded, so Stripe must deliver it again (it retries on any non-2xx).
-_DATABASE_DOWN = (
-    sqlalchemy_errors.OperationalError,
-    sqlalchemy_errors.InterfaceError,
-    sqlalchemy_errors.TimeoutError,
-    OSError,
-)
 
 
 @dataclass
@@ -95,7 +85,8 @@ class WebhooksController(Controller):
             # Worth a look: a wrong secret in the settings refuses every genuine event.
             log.warning("Stripe webhook refused: %s", refused)
             raise
-        except _DATABASE_DOWN as error:
-            log.warning("Stripe webhook not recorded, the database is unavailable: %s", error)
-            raise ServiceUnavailable("the database is unavailable; deliver it again") from None
+        except ServiceUnavailable as error:
+            # 503: the event was not recorded, and Stripe delivers it again.
+            log.warning("Stripe webhook not recorded: %s", error)
+            raise
         return WebhookReceipt(received=True, result=result)
