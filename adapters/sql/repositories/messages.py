@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from adapters.sql.tables import idempotency_records, outbox, processed_events
 from adapters.sql.transaction import SqlTransaction
@@ -24,22 +25,38 @@ class SqlOutboxRepository:
                 payload=message.payload,
                 created_at=message.created_at,
                 attempts=message.attempts,
-                sent_at=None,
+                enqueued_at=None,
+                handled_at=None,
             ),
         ):
             raise DuplicateRecord("outbox.id")
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
-        """Oldest first. On PostgreSQL the rows stay locked until the unit of work ends and
-        rows another relay holds are skipped (FOR UPDATE SKIP LOCKED), so relays running
-        side by side never hand out the same message; SQLite runs one at a time anyway."""
         query = (
             select(outbox)
-            .where(outbox.c.sent_at.is_(None))
+            .where(outbox.c.enqueued_at.is_(None))
+            .order_by(outbox.c.created_at, outbox.c.id)
+            .limit(limit)
+        )
+        return await self._messages(query)
+
+    async def list_due(self, limit: int, enqueued_before: datetime) -> list[OutboxMessage]:
+        """On PostgreSQL the rows stay locked until the unit of work ends and rows another
+        relay holds are skipped (FOR UPDATE SKIP LOCKED), so relays running side by side
+        never hand out the same message; SQLite runs one at a time anyway."""
+        query = (
+            select(outbox)
+            .where(
+                outbox.c.handled_at.is_(None),
+                or_(outbox.c.enqueued_at.is_(None), outbox.c.enqueued_at < enqueued_before),
+            )
             .order_by(outbox.c.created_at, outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        return await self._messages(query)
+
+    async def _messages(self, query: Select[Any]) -> list[OutboxMessage]:
         return [
             OutboxMessage(
                 id=row.id,
@@ -51,14 +68,34 @@ class SqlOutboxRepository:
             for row in (await self._tx.execute(query)).all()
         ]
 
-    async def mark_sent(self, message_ids: list[str], at: datetime) -> None:
+    async def mark_enqueued(self, message_ids: list[str], at: datetime) -> None:
         if message_ids:
             await self._tx.execute(
-                update(outbox).where(outbox.c.id.in_(message_ids)).values(sent_at=at)
+                update(outbox)
+                .where(outbox.c.id.in_(message_ids))
+                .values(enqueued_at=at, attempts=outbox.c.attempts + 1)
             )
 
-    async def purge_sent_before(self, cutoff: datetime) -> int:
-        statement = delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+    async def mark_handled(self, message_id: str, at: datetime) -> None:
+        await self._tx.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id, outbox.c.handled_at.is_(None))
+            .values(handled_at=at)
+        )
+
+    async def is_handled(self, message_id: str) -> bool:
+        query = select(outbox.c.handled_at).where(outbox.c.id == message_id)
+        return (await self._tx.execute(query)).scalar() is not None
+
+    async def oldest_unhandled(self) -> datetime | None:
+        query = select(func.min(outbox.c.created_at)).where(outbox.c.handled_at.is_(None))
+        oldest: datetime | None = (await self._tx.execute(query)).scalar()
+        return oldest
+
+    async def purge_handled_before(self, cutoff: datetime) -> int:
+        statement = delete(outbox).where(
+            outbox.c.handled_at.is_not(None), outbox.c.handled_at < cutoff
+        )
         return (await self._tx.execute(statement)).rowcount
 
 
