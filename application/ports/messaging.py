@@ -43,7 +43,8 @@ class OrderUpdates(Protocol):
     the adapter reaches (one process in memory; every app process through Redis)."""
 
     async def publish(self, update: OrderUpdate) -> None:
-        """Best effort: an outage is logged, never raised. Updates are not stored, so a
+        """Fan the update out now; raises `ServiceUnavailable` if the broker is down (the
+        outbox event behind it is then handled again later). Updates are not stored, so a
         subscriber that was not listening then misses it (and reads the order instead)."""
 
     def subscribe(self, order_id: str) -> AbstractAsyncContextManager[AsyncIterator[OrderUpdate]]:

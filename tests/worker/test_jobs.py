@@ -76,7 +76,7 @@ async def test_purge_old_records_reports_what_it_removed(shop: Container) -> Non
     assert await purge_old_records(ctx(shop)) == {
         "idempotency_records": 0,
         "processed_events": 0,
-        "sent_outbox_messages": 1,
+        "handled_outbox_messages": 1,
         "abandoned_uploads": 1,
     }
 
