@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
+from adapters.local.task_runner import InProcessTaskQueue
 from application.orders import PlacedOrder
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.messaging import OrderUpdate
@@ -379,3 +380,33 @@ async def test_every_order_gets_exactly_one_confirmation_end_to_end(
     assert sorted(confirmations) == sorted(
         [f"Order #{first.order.number} received", f"Order #{second.order.number} received"]
     )
+
+
+async def test_on_the_in_process_runner_a_job_that_gave_up_is_run_again_after_the_timeout(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    async def handle_event(payload: dict[str, Any]) -> None:
+        await shop.outbox_events().handle(
+            payload["message_id"], payload["name"], payload["payload"]
+        )
+
+    runner = InProcessTaskQueue({HANDLE_EVENT_JOB: handle_event}, attempts=1)
+    shop.task_queue.override(providers.Object(runner))
+    shop.outbox_relay.reset()
+    mailer(shop).go_down()
+    await shop.outbox_relay().relay_all()
+    await runner.drain()  # every email failed, and the runner gave up
+    mailer(shop).come_back()
+
+    await shop.outbox_relay().relay_all()
+    await runner.drain()
+    assert mailer(shop).sent == []  # not yet: the jobs might still be running
+    clock(shop).advance(timedelta(seconds=301))
+    await shop.outbox_relay().relay_all()
+    await runner.drain()
+
+    assert sorted(email.subject for email in mailer(shop).sent_to(customer.email)) == [
+        f"Order #{placed_order.order.number} received",
+        "Welcome to hexmart",
+    ]
+    assert await unhandled_outbox(shop) == []
