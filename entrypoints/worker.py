@@ -114,12 +114,9 @@ async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
     once by its ledger) and mark it handled; True if an email was sent now."""
     job_try: int = ctx.get("job_try", 1)
     max_tries: int = ctx.get("max_tries", MAX_TRIES)
+    events = _container(ctx).outbox_events()
     try:
-        return (
-            await _container(ctx)
-            .outbox_events()
-            .handle(payload["message_id"], payload["name"], payload["payload"])
-        )
+        return await events.handle(payload["message_id"], payload["name"], payload["payload"])
     except _TRANSIENT as error:
         if job_try >= max_tries:
             log.error(
