@@ -54,12 +54,7 @@ class Queue:
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    shop: Container,
-    queue: Queue,
-    *,
-    redis_url: str | None = None,
-    relay_every_seconds: int = 1,
-    **options: Any,
+    shop: Container, queue: Queue, *, redis_url: str | None = None, **options: Any
 ) -> AsyncIterator[Worker]:
     """A real arq worker for `shop`, polling often, until the block ends."""
     settings = settings_for_tests(redis_url=redis_url or queue.url)
@@ -69,7 +64,7 @@ async def running_worker(
             container=shop,
             queue_name=queue.name,
             job_id_prefix=queue.prefix,
-            relay_every_seconds=relay_every_seconds,
+            relay_every_seconds=1,
             **{"handle_signals": False, "poll_delay": 0.05, **options},
         )
     )
