@@ -257,8 +257,7 @@ class Bench:
             # The orders of the earlier runs left their events unhandled (no worker ran):
             # that backlog is not what this run measures.
             conn.execute(
-                "UPDATE outbox SET enqueued_at = now(), handled_at = now()"
-                " WHERE handled_at IS NULL"
+                "UPDATE outbox SET enqueued_at = now(), handled_at = now() WHERE handled_at IS NULL"
             )
         tokens = self.tokens_file("wl", ids).read_text().splitlines()
         self.log("worker latency: 40 orders paid, emails to a local SMTP server")
