@@ -30,7 +30,8 @@ class LiveOrderUpdates:
 
     async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
         """Publish the order's status if event `name` changed it; True if published.
-        Idempotent: publishing again only repeats the same state."""
+        Idempotent: publishing again only repeats the same state. Raises
+        `ServiceUnavailable` if it could not be published (the event is handled again)."""
         if name not in ORDER_STATUS_EVENTS:
             return False
         async with self._uow_factory() as uow:

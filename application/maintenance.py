@@ -16,7 +16,7 @@ PURGE_OLDER_THAN = timedelta(days=7)
 class PurgeReport:
     idempotency_records: int
     processed_events: int
-    sent_outbox_messages: int
+    handled_outbox_messages: int
 
 
 class Maintenance:
@@ -26,12 +26,12 @@ class Maintenance:
 
     async def purge(self, older_than: timedelta) -> PurgeReport:
         """Delete idempotency records, processed provider events and email-ledger entries
-        recorded, and outbox messages sent, more than `older_than` ago, in one transaction.
+        recorded, and outbox messages handled, more than `older_than` ago, in one transaction.
 
         `older_than` must outlast every window in which a duplicate can still arrive: a
         client retrying `POST /orders` with its key, the payment provider re-sending a
-        webhook (Stripe: up to three days), and the task queue re-running a relayed event
-        (a day); past it, a duplicate would be acted on again.
+        webhook (Stripe: up to three days), and a relayed event's job still waiting in the
+        task queue (a day at most); past it, a duplicate would be acted on again.
         """
         if older_than <= timedelta(0):
             raise ValueError("older_than must be positive")
@@ -40,7 +40,7 @@ class Maintenance:
             report = PurgeReport(
                 idempotency_records=await uow.idempotency.purge_before(cutoff),
                 processed_events=await uow.processed_events.purge_before(cutoff),
-                sent_outbox_messages=await uow.outbox.purge_sent_before(cutoff),
+                handled_outbox_messages=await uow.outbox.purge_handled_before(cutoff),
             )
             await uow.commit()
         return report

@@ -10,7 +10,7 @@ from application import email_templates as templates
 from application.email_templates import ShopIdentity
 from application.password_resets import PasswordResetTokens
 from application.ports.messaging import EmailMessage, Mailer
-from application.ports.persistence import UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock
 from domain.users import User
 
@@ -51,39 +51,47 @@ class Notifications:
         self._reset_tokens = reset_tokens
 
     async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
-        """Send the email an event calls for; True if one was sent now.
+        """Send the email an event calls for, in a transaction of its own; True if one was
+        sent now (see `send_within`)."""
+        async with self._uow_factory() as uow:
+            sent = await self.send_within(uow, message_id, name, payload)
+            await uow.commit()
+        return sent
 
-        The ledger entry and the send share a transaction: if sending fails, the entry is
-        rolled back and a retry sends again; once it committed, a re-run sends nothing.
-        Raises ServiceUnavailable when the mail system is down (the job is retried).
+    async def send_within(
+        self, uow: UnitOfWork, message_id: str, name: str, payload: dict[str, Any]
+    ) -> bool:
+        """Send the email an event calls for, recording it in the ledger in `uow`; True if
+        one was sent now.
+
+        The ledger entry and the send share the caller's transaction: if sending fails, the
+        entry is rolled back and a retry sends again; once it committed, a re-run sends
+        nothing. Raises ServiceUnavailable when the mail system is down (the job is
+        retried).
         """
         email = EMAILS.get(name)
         if email is None:
             return False
         kind, template = email
-        async with self._uow_factory() as uow:
-            if not await uow.processed_events.add(
-                EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
-            ):
+        if not await uow.processed_events.add(
+            EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
+        ):
+            return False
+        user: User | None = None
+        recipient = payload.get("email")
+        if recipient is None or kind == "password_reset":
+            user = await uow.users.get(payload["user_id"])
+            if user is None:
+                log.warning("no user %s for %s email; skipped", payload["user_id"], kind)
                 return False
-            user: User | None = None
-            recipient = payload.get("email")
-            if recipient is None or kind == "password_reset":
-                user = await uow.users.get(payload["user_id"])
-                if user is None:
-                    log.warning("no user %s for %s email; skipped", payload["user_id"], kind)
-                    await uow.commit()
-                    return False
-                recipient = user.email.value
-            if kind == "password_reset":
-                assert user is not None
-                token = await self._reset_tokens.issue(user, payload)
-                if token is None:
-                    log.info("password reset %s expired or void before it was sent", message_id)
-                    await uow.commit()
-                    return False
-                payload = {**payload, "reset_link": self._shop.password_reset_link(token)}
-            await self._mailer.send(template(recipient, payload, self._shop))
-            await uow.commit()
+            recipient = user.email.value
+        if kind == "password_reset":
+            assert user is not None
+            token = await self._reset_tokens.issue(user, payload)
+            if token is None:
+                log.info("password reset %s expired or void before it was sent", message_id)
+                return False
+            payload = {**payload, "reset_link": self._shop.password_reset_link(token)}
+        await self._mailer.send(template(recipient, payload, self._shop))
         log.info("sent %s email for event %s", kind, message_id)
         return True

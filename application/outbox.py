@@ -1,5 +1,12 @@
 """The transactional outbox: events are written with the change they describe, and relayed
-to the task queue afterwards, so a committed change always gets its side effects."""
+to the task queue afterwards, so a committed change always gets its side effects.
+
+A message moves from unhandled, to enqueued (`enqueued_at`, `attempts`), to handled
+(`handled_at`, set by its handler's own transaction, with the handler's ledger entry where
+it keeps one). Only handled counts as done: a message enqueued but not handled within
+`redeliver_after` (the queue lost it, a worker died with it, its tries ran out) is enqueued
+again, and its handlers, being idempotent, act at most once however often it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from application.audit import record_audit, redact
+from application.live_updates import LiveOrderUpdates
+from application.notifications import Notifications
 from application.ports.messaging import TaskQueue
 from application.ports.persistence import (
     OutboxKindStatus,
@@ -21,13 +31,17 @@ from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
 from application.transactions import in_transaction
 from domain.errors import NotFound, ServiceUnavailable
-from domain.events import DomainEvent
+from domain.events import DomainEvent, event_from_record
 
 log = logging.getLogger(__name__)
 
 # The job that handles every relayed event; its id is the event's id, so a message relayed
-# twice (the relay crashed between enqueue and mark_sent) still runs once.
+# again while its job still waits or runs is not queued twice.
 HANDLE_EVENT_JOB = "handle_event"
+
+# A message enqueued this long ago and still not handled is enqueued again. Longer than a
+# healthy queue ever takes, short enough that a lost email goes out within minutes.
+DEFAULT_REDELIVER_AFTER = timedelta(minutes=5)
 
 
 async def record_events(
@@ -46,21 +60,41 @@ class RelayReport:
 
 
 class OutboxRelay:
-    """Hands unsent outbox messages to the task queue and marks them sent."""
+    """Hands the outbox messages that are due (never enqueued, or enqueued more than
+    `redeliver_after` ago and still not handled) to the task queue."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: TaskQueue,
+        clock: Clock,
+        redeliver_after: timedelta = DEFAULT_REDELIVER_AFTER,
+    ) -> None:
+        if redeliver_after <= timedelta(0):
+            raise ValueError("redeliver_after must be positive")
         self._uow_factory = uow_factory
         self._queue = queue
         self._clock = clock
+        self._redeliver_after = redeliver_after
 
     async def relay_batch(self, limit: int = 100) -> RelayReport:
-        """Relay at most `limit` messages. If the queue is down, nothing is marked sent and
-        the messages wait for the next run."""
+        """Relay at most `limit` messages. If the queue is down, the messages not yet
+        handed over wait for the next run."""
+        now = self._clock.now()
         async with self._uow_factory() as uow:
-            messages = await uow.outbox.list_unsent(limit)
-            sent: list[str] = []
+            messages = await uow.outbox.list_due(limit, enqueued_before=now - self._redeliver_after)
+            enqueued: list[str] = []
             try:
                 for message in messages:
+                    if message.attempts:
+                        log.warning(
+                            "outbox message %s (%s) not handled %s after it was enqueued; "
+                            "enqueuing it again (attempt %d)",
+                            message.id,
+                            message.name,
+                            self._redeliver_after,
+                            message.attempts + 1,
+                        )
                     await self._queue.enqueue(
                         HANDLE_EVENT_JOB,
                         job_id=message.id,
@@ -70,13 +104,13 @@ class OutboxRelay:
                             "payload": message.payload,
                         },
                     )
-                    sent.append(message.id)
+                    enqueued.append(message.id)
             except ServiceUnavailable:
                 log.warning("task queue unavailable; %d outbox messages wait", len(messages))
-            if sent:
-                await uow.outbox.mark_sent(sent, self._clock.now())
+            if enqueued:
+                await uow.outbox.mark_enqueued(enqueued, now)
             await uow.commit()
-        return RelayReport(relayed=len(sent), remaining=len(messages) == limit)
+        return RelayReport(relayed=len(enqueued), remaining=len(messages) == limit)
 
     async def relay_all(self, batch: int = 100) -> int:
         total = 0
@@ -86,22 +120,69 @@ class OutboxRelay:
             if not report.remaining or report.relayed == 0:
                 return total
 
-    async def purge_sent(self, older_than: timedelta) -> int:
+    async def purge_handled(self, older_than: timedelta) -> int:
         async with self._uow_factory() as uow:
-            purged = await uow.outbox.purge_sent_before(self._clock.now() - older_than)
+            purged = await uow.outbox.purge_handled_before(self._clock.now() - older_than)
             await uow.commit()
         return purged
+
+    async def oldest_unhandled_age(self) -> timedelta | None:
+        """How long the oldest message not handled yet has waited; None if none waits."""
+        async with self._uow_factory() as uow:
+            oldest = await uow.outbox.oldest_unhandled()
+        return None if oldest is None else max(self._clock.now() - oldest, timedelta(0))
+
+
+class OutboxEventHandler:
+    """Runs the effects of one relayed outbox message, and records it handled: the one
+    handler table that the worker's job and the in-process runner share.
+
+    The message is decoded back into its domain event first (a message this version does
+    not know raises `ValueError` and stays unhandled, for a version that does). Then: the
+    live order update is published, and the email is sent under its ledger entry; the
+    message is marked handled in that same transaction, so it counts as done exactly when
+    its effects are. A message already handled is skipped. Raises `ServiceUnavailable`
+    when the mail system is down (the job is retried; the message stays unhandled).
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        live_updates: LiveOrderUpdates,
+        notifications: Notifications,
+        clock: Clock,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._live_updates = live_updates
+        self._notifications = notifications
+        self._clock = clock
+
+    async def handle(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
+        """Handle the message; True if an email was sent now."""
+        event_from_record(name, payload)
+        async with self._uow_factory() as uow:
+            if await uow.outbox.is_handled(message_id):
+                return False
+        # Published before the email: it never fails for an outage, and a retry of the
+        # email only repeats it (watchers see the same state again).
+        await self._live_updates.handle_event(message_id, name, payload)
+        async with self._uow_factory() as uow:
+            sent = await self._notifications.send_within(uow, message_id, name, payload)
+            await uow.outbox.mark_handled(message_id, self._clock.now())
+            await uow.commit()
+        return sent
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     message: OutboxMessage
-    sent_at: datetime | None
+    enqueued_at: datetime | None
+    handled_at: datetime | None
 
 
 class OutboxAdmin:
-    """What operators see of the outbox (the admin CLI): what waits, one message with its
-    secrets redacted, and sending one again."""
+    """What operators see of the outbox (the admin CLI): what is not handled yet, one
+    message with its secrets redacted, and handing one on again."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
         self._uow_factory = uow_factory
@@ -120,16 +201,19 @@ class OutboxAdmin:
             found = await uow.outbox.get(message_id)
         if found is None:
             raise NotFound("outbox message", message_id)
-        message, sent_at = found
-        return OutboxEntry(replace(message, payload=redact(message.payload)), sent_at)
+        message, enqueued_at, handled_at = found
+        return OutboxEntry(
+            replace(message, payload=redact(message.payload)), enqueued_at, handled_at
+        )
 
     async def retry(self, actor: Principal, message_id: str) -> None:
-        """Hand the message on again at the next relay (its handler runs once per id, so
-        an email already sent is not sent twice)."""
+        """Hand the message on again at the next relay, handled or not (its handlers act
+        once per id: an email already sent is not sent twice, a live update is published
+        again)."""
         actor.require(ADMIN_ONLY)
 
         async def retry(uow: UnitOfWork) -> None:
-            if not await uow.outbox.mark_unsent(message_id):
+            if not await uow.outbox.mark_unhandled(message_id):
                 raise NotFound("outbox message", message_id)
             await record_audit(
                 uow, self._ids, self._clock, actor, "outbox.retry", ("outbox", message_id)

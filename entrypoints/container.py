@@ -39,11 +39,13 @@ from adapters.local.folder_mailer import FolderMailer
 from adapters.local.local_file_storage import LocalFileStorage
 from adapters.local.task_runner import InProcessTaskQueue
 from adapters.memory.cache import InMemoryCache
+from adapters.memory.heartbeats import InMemoryWorkerHeartbeats
 from adapters.memory.order_updates import InProcessOrderUpdates
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.heartbeats import RedisWorkerHeartbeats
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
@@ -73,7 +75,7 @@ from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
 from application.notifications import Notifications
 from application.orders import Orders
-from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxRelay
+from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxEventHandler, OutboxRelay
 from application.password_resets import PasswordResetTokens
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
@@ -81,6 +83,7 @@ from application.ports.runtime import Clock
 from application.product_images import ProductImages
 from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
+from application.workers import Workers
 from domain.errors import ServiceUnavailable
 from entrypoints.settings import PASSWORD_RESET_PAGE, Settings
 
@@ -174,13 +177,9 @@ def _upload_policy(settings: Settings) -> UploadPolicy:
     )
 
 
-def _event_handler(notifications: Notifications, live_updates: LiveOrderUpdates) -> Any:
+def _event_handler(events: OutboxEventHandler) -> Any:
     async def handle_event(payload: dict[str, Any]) -> None:
-        event = (payload["message_id"], payload["name"], payload["payload"])
-        # The live update first: it never fails for an outage, and a retry of the email
-        # only repeats it.
-        await live_updates.handle_event(*event)
-        await notifications.handle_event(*event)
+        await events.handle(payload["message_id"], payload["name"], payload["payload"])
 
     return handle_event
 
@@ -264,10 +263,8 @@ def _local_gateway(
     return _closing(closers, gateway, "close")
 
 
-def _in_process_queue(
-    notifications: Notifications, live_updates: LiveOrderUpdates, closers: list[Any]
-) -> InProcessTaskQueue:
-    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(notifications, live_updates)})
+def _in_process_queue(events: OutboxEventHandler, closers: list[Any]) -> InProcessTaskQueue:
+    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(events)})
     return _closing(closers, queue, "close")
 
 
@@ -394,13 +391,28 @@ class Container(containers.DeclarativeContainer):
     live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
     audit = providers.Singleton(AuditTrail, unit_of_work)
+    outbox_events = providers.Singleton(
+        OutboxEventHandler, unit_of_work, live_updates, notifications, clock
+    )
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
         redis=providers.Singleton(_arq_queue, settings, closers),
-        memory=providers.Singleton(_in_process_queue, notifications, live_updates, closers),
+        memory=providers.Singleton(_in_process_queue, outbox_events, closers),
     )
-    outbox_relay = providers.Singleton(OutboxRelay, unit_of_work, task_queue, clock)
+    outbox_relay = providers.Singleton(
+        OutboxRelay,
+        unit_of_work,
+        task_queue,
+        clock,
+        providers.Callable(lambda s: timedelta(seconds=s.outbox_redeliver_after_seconds), settings),
+    )
+    worker_heartbeats = providers.Selector(
+        providers.Callable(_redis_or_memory, settings),
+        redis=providers.Singleton(RedisWorkerHeartbeats, redis_client),
+        memory=providers.Singleton(InMemoryWorkerHeartbeats, clock),
+    )
+    workers = providers.Singleton(Workers, worker_heartbeats, clock)
     outbox_admin = providers.Singleton(OutboxAdmin, unit_of_work, clock, ids)
 
 

@@ -90,6 +90,12 @@ class Settings:
     order_payment_timeout_minutes: int = 30
     payment_reconcile_after_minutes: int = 5
 
+    # An outbox message enqueued this long ago and still not handled (the queue lost it, a
+    # worker died with it) is enqueued again.
+    outbox_redeliver_after_seconds: int = 300
+    # /health/ready reports the outbox "degraded" once its oldest unhandled message is older.
+    outbox_backlog_alert_seconds: int = 120
+
     admin_email: str | None = None
     admin_password: str | None = None
 
@@ -314,6 +320,8 @@ def _check(s: Settings) -> list[str]:
         "stripe_webhook_tolerance_seconds",
         "live_updates_recheck_seconds",
         "local_payments_retention_days",
+        "outbox_redeliver_after_seconds",
+        "outbox_backlog_alert_seconds",
     ):
         if getattr(s, name) <= 0:
             bad(name, "must be positive")

@@ -6,10 +6,12 @@ Run it next to the app, with the same `HEXMART_*` settings (HEXMART_REDIS_URL re
 
 Jobs:
 - `handle_event` (one per relayed outbox message, job id = message id): publishes the live
-  order update and sends the email the event calls for. A `ServiceUnavailable` (mail
-  server, database busy) is retried with exponential backoff, `MAX_TRIES` tries in all
-  (about an hour); the last failure is logged as an error with the payload and kept by
-  arq as the job's failed result for a day.
+  order update, sends the email the event calls for and marks the message handled (see
+  application/outbox.py). A `ServiceUnavailable` (mail server, database busy) is retried
+  with exponential backoff, `MAX_TRIES` tries in all (about an hour); the last failure is
+  logged as an error with the payload. A message whose job never finished (Redis lost
+  it, its tries ran out) stays unhandled, and the relay enqueues it again after
+  HEXMART_OUTBOX_REDELIVER_AFTER_SECONDS.
 - the schedule, as arq cron jobs, each run by one worker however many are running: relay
   the outbox every `RELAY_EVERY_SECONDS` (and at start-up), as often deliver the local
   payment gateway's completed payments whose app process died, expire unpaid orders and
@@ -25,6 +27,13 @@ outages and stopping are `HexmartWorker`'s (entrypoints/worker_process.py).
 A worker killed outright (SIGKILL, power loss) leaves its job marked in
 progress until `JOB_TIMEOUT_SECONDS` + 10 s have passed; then another worker runs it.
 
+Job results are kept only `RESULT_KEPT` (seconds): the outbox is the record of what was
+done, and every key the worker leaves in Redis expires on its own.
+
+Heartbeat: every worker publishes who it is (id, host, pid, start, last beat, jobs done)
+every `HEARTBEAT_EVERY_SECONDS` under a key that lives `HEARTBEAT_TTL_SECONDS`
+(application/workers.py); /health/ready reads them.
+
 Exactly once, and its one gap: an email's sent-ledger entry commits in the transaction
 that sends it, so a job run again sends nothing once that commit happened, and sends
 again if it did not. A worker that dies after the mail server accepted the message but
@@ -37,9 +46,14 @@ Nothing happens at import time: the settings are read when the worker starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -58,6 +72,12 @@ from adapters.arq_queue.task_queue import (
 )
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
+from application.workers import (
+    HEARTBEAT_EVERY_SECONDS,
+    HEARTBEAT_TTL_SECONDS,
+    WorkerIdentity,
+    Workers,
+)
 from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
@@ -70,9 +90,9 @@ log = logging.getLogger(__name__)
 MAX_TRIES = 12
 FIRST_RETRY_SECONDS = 5.0
 LONGEST_RETRY_SECONDS = 900.0
-# A finished event job's result is kept this long, and while it is kept a second enqueue
-# of the same event is a no-op (see ArqTaskQueue). Failed jobs are kept as long.
-EVENT_RESULT_KEPT = timedelta(days=1)
+# A finished job's result (failed or not) is kept this long: the outbox ledger is the record,
+# so only long enough for a second worker enqueuing the same cron run to find it done.
+RESULT_KEPT = timedelta(seconds=5)
 JOB_TIMEOUT_SECONDS = 60
 SHUTDOWN_GRACE_SECONDS = 20
 # Paid -> email latency is about this plus arq's poll delay (benchmarks/: p50 target 1 s).
@@ -97,16 +117,13 @@ def _container(ctx: Mapping[str, Any]) -> Container:
 
 
 async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Publish the live order update a relayed outbox event calls for, and send its email
-    (at most once, by its ledger)."""
+    """Run a relayed outbox event's effects (its live order update, its email at most
+    once by its ledger) and mark it handled; True if an email was sent now."""
     job_try: int = ctx.get("job_try", 1)
     max_tries: int = ctx.get("max_tries", MAX_TRIES)
-    event = (payload["message_id"], payload["name"], payload["payload"])
+    events = _container(ctx).outbox_events()
     try:
-        # The live order update first: it never fails for an outage, and a retry of the
-        # email only repeats it (watchers see the same state again).
-        await _container(ctx).live_updates().handle_event(*event)
-        return await _container(ctx).notifications().handle_event(*event)
+        return await events.handle(payload["message_id"], payload["name"], payload["payload"])
     except _TRANSIENT as error:
         if job_try >= max_tries:
             log.error(
@@ -175,6 +192,73 @@ async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
     return report
 
 
+# --- heartbeat ----------------------------------------------------------------------------
+
+
+@dataclass
+class _JobCount:
+    """Jobs this worker finished; arq hands each job a copy of the worker's context, so
+    the count lives in an object they all share."""
+
+    done: int = 0
+
+
+async def count_finished_job(ctx: dict[str, Any]) -> None:
+    """arq's `after_job_end` hook."""
+    ctx["job_count"].done += 1
+
+
+async def _publish_heartbeats(
+    workers: Workers, worker: WorkerIdentity, jobs: _JobCount, every: float, ttl: int
+) -> None:
+    failing = False
+    while True:
+        try:
+            await workers.beat(worker, jobs.done, ttl)
+            failing = False
+        except ServiceUnavailable as error:
+            if not failing:
+                log.warning("worker heartbeat not published (it is retried): %s", error)
+            failing = True
+        await asyncio.sleep(every)
+
+
+def _start_heartbeat(ctx: dict[str, Any]) -> None:
+    container = _container(ctx)
+    worker = WorkerIdentity(
+        worker_id=uuid.uuid4().hex[:12],
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        started_at=container.clock().now(),
+    )
+    ctx["worker_identity"] = worker
+    ctx["heartbeat"] = asyncio.create_task(
+        _publish_heartbeats(
+            container.workers(),
+            worker,
+            ctx.setdefault("job_count", _JobCount()),
+            ctx.get("heartbeat_every_seconds", HEARTBEAT_EVERY_SECONDS),
+            ctx.get("heartbeat_ttl_seconds", HEARTBEAT_TTL_SECONDS),
+        ),
+        name="hexmart-worker-heartbeat",
+    )
+
+
+async def _stop_heartbeat(ctx: dict[str, Any]) -> None:
+    """Stop beating and withdraw the heartbeat: a worker that stops cleanly is gone at
+    once, not when its heartbeat expires."""
+    heartbeat: asyncio.Task[None] | None = ctx.pop("heartbeat", None)
+    if heartbeat is None:
+        return
+    heartbeat.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await heartbeat
+    try:
+        await _container(ctx).workers().stopped(ctx.pop("worker_identity"))
+    except ServiceUnavailable as error:
+        log.warning("worker heartbeat not withdrawn (it expires on its own): %s", error)
+
+
 # --- start-up and shutdown ----------------------------------------------------------------
 
 
@@ -213,6 +297,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         )
         ctx["container"] = ctx["owned_container"] = container
         await _start_when_the_database_answers(container)
+    _start_heartbeat(ctx)
     log.info("hexmart worker started")
 
 
@@ -242,6 +327,7 @@ async def _start_when_the_database_answers(container: Container) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` built (a container the caller gave stays the caller's)."""
+    await _stop_heartbeat(ctx)
     owned = ctx.pop("owned_container", None)
     if owned is not None:
         await stop_services(owned)
@@ -283,6 +369,8 @@ def worker_options(
     job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
     relay_every_seconds: int = RELAY_EVERY_SECONDS,
     first_retry_seconds: float = FIRST_RETRY_SECONDS,
+    heartbeat_every_seconds: float = HEARTBEAT_EVERY_SECONDS,
+    heartbeat_ttl_seconds: int = HEARTBEAT_TTL_SECONDS,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker`. `container` replaces the one the worker
@@ -298,7 +386,7 @@ def worker_options(
     event_job: Function = func(
         handle_event,
         name=HANDLE_EVENT_JOB,
-        keep_result=EVENT_RESULT_KEPT,
+        keep_result=RESULT_KEPT,
         max_tries=max_tries,
     )
     options: dict[str, Any] = {
@@ -318,11 +406,15 @@ def worker_options(
             "job_id_prefix": job_id_prefix,
             "max_tries": max_tries,
             "first_retry_seconds": first_retry_seconds,
+            "heartbeat_every_seconds": heartbeat_every_seconds,
+            "heartbeat_ttl_seconds": heartbeat_ttl_seconds,
+            "job_count": _JobCount(),
         },
+        "after_job_end": count_finished_job,
         "max_tries": max_tries,
         "job_timeout": JOB_TIMEOUT_SECONDS,
-        # Failed jobs are kept (by arq, under arq:result:<job id>) as long as finished ones.
-        "keep_result": EVENT_RESULT_KEPT,
+        # Cron jobs' results too (arq:result:<job id>), failed or not.
+        "keep_result": RESULT_KEPT,
         "expires_extra_ms": int(JOB_EXPIRY / timedelta(milliseconds=1)),
         "allow_abort_jobs": True,
         "handle_signals": True,

@@ -78,10 +78,13 @@ async def shared_redis(url: str = SHARED_REDIS_URL) -> AsyncIterator[tuple[Redis
 
 
 class PrivateRedis:
-    """A redis-server this test owns, started on a free port with its data in `folder`."""
+    """A redis-server this test owns, started on a free port with its data in `folder`.
+    With `persistent=False` it keeps nothing on disk, so a restart starts it empty (as a
+    cache-only production Redis does)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, persistent: bool = True) -> None:
         self.folder = folder
+        self.persistent = persistent
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -102,7 +105,7 @@ class PrivateRedis:
                 "--save",
                 "",
                 "--appendonly",
-                "yes",
+                "yes" if self.persistent else "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -121,6 +124,14 @@ class PrivateRedis:
         if self._process is None:
             return
         self._process.terminate()
+        self._process.wait(timeout=10)
+        self._process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, nothing saved, as in a crash or an OOM kill."""
+        if self._process is None:
+            return
+        self._process.kill()
         self._process.wait(timeout=10)
         self._process = None
 

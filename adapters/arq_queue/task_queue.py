@@ -21,9 +21,9 @@ DEFAULT_QUEUE_NAME = "hexmart:queue"
 DEFAULT_JOB_ID_PREFIX = "hexmart:"
 
 # A queued job that no worker has started within this time expires (arq's default is a
-# day). Long enough to outlast a weekend outage of the workers; the outbox has already
-# marked the event sent, so an expired job would be an email lost.
-JOB_EXPIRY = timedelta(days=7)
+# day), so no job key outlives it. An expired event job is not lost: the outbox enqueues
+# any message still not handled again.
+JOB_EXPIRY = timedelta(days=1)
 
 
 def create_arq_redis(
@@ -62,11 +62,11 @@ def create_arq_redis(
 class ArqTaskQueue:
     """Enqueues `job_name(payload)` for an arq worker, as job `<job_id_prefix><job_id>`.
 
-    A second enqueue of a job id is a no-op for as long as arq knows the job: while it
-    is queued or running, and after it finished for as long as the worker keeps its
-    result (`keep_result`; hexmart's worker keeps event jobs for a day, see
-    entrypoints/worker.py). Past that window a re-enqueue runs the job again, and the
-    job's own idempotency (the email sent-ledger) keeps it from acting twice.
+    A second enqueue of a job id is a no-op while arq knows the job: while it is queued,
+    deferred for a retry or running, and after it finished for as long as the worker keeps
+    its result (hexmart's worker keeps results for seconds, see entrypoints/worker.py).
+    After that, or once Redis lost its data, the same job id is enqueued anew: that is how
+    the outbox redelivers a message whose job never finished.
 
     Redis being unreachable (or failing) raises `ServiceUnavailable`; the outbox keeps
     the event and relays it later.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -19,10 +18,11 @@ JobHandler = Callable[[dict[str, Any]], Awaitable[object]]
 class InProcessTaskQueue:
     """Implements TaskQueue by running `handlers[job_name](payload)` as an asyncio task.
 
-    A job id seen before is ignored (the last `remember` ids are kept). A job that raises
-    `ServiceUnavailable` is retried with exponential backoff up to `attempts` times; one
-    that still fails is logged with its payload and dropped; the outbox event behind it
-    has been marked sent, so use Redis + arq where every failure must be kept.
+    A job id already waiting or running is ignored; once its job has ended, the same id
+    runs again (the outbox enqueues a message again when its handler did not finish). A job
+    that raises `ServiceUnavailable` is retried with exponential backoff up to `attempts`
+    times; one that still fails is logged with its payload and dropped, and the outbox
+    enqueues its event again later.
     """
 
     def __init__(
@@ -31,13 +31,11 @@ class InProcessTaskQueue:
         *,
         attempts: int = 5,
         first_backoff_seconds: float = 0.5,
-        remember: int = 100_000,
     ) -> None:
         self._handlers = dict(handlers)
         self._attempts = attempts
         self._backoff = first_backoff_seconds
-        self._remember = remember
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._active: set[str] = set()
         self._running: set[asyncio.Task[None]] = set()
 
     def register(self, job_name: str, handler: JobHandler) -> None:
@@ -46,15 +44,14 @@ class InProcessTaskQueue:
     async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
         if job_name not in self._handlers:
             raise ValueError(f"no handler for job {job_name!r}")
-        if job_id in self._seen:
+        if job_id in self._active:
             return
-        self._seen[job_id] = None
-        if len(self._seen) > self._remember:
-            self._seen.popitem(last=False)
+        self._active.add(job_id)
         # A copy: what runs is what was enqueued, whatever the caller does to its dict later.
         task = asyncio.create_task(self._run(job_name, job_id, copy.deepcopy(payload)))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda _: self._active.discard(job_id))
 
     async def drain(self) -> None:
         """Wait until every job queued so far (and any they queue) has finished."""

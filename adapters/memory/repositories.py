@@ -6,6 +6,7 @@ shared contract tests in tests/contract/ hold both to them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -305,48 +306,87 @@ class InMemoryPayments(_Repository):
 
 
 class InMemoryOutbox(_Repository):
-    async def add(self, message: OutboxMessage) -> None:
-        self._tx.write("outbox", message.id, (message, None))
+    """Rows are (message, enqueued_at, handled_at)."""
 
-    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
-        row: tuple[OutboxMessage, datetime | None] | None = self._tx.read("outbox", message_id)
+    async def add(self, message: OutboxMessage) -> None:
+        self._tx.write("outbox", message.id, (message, None, None))
+
+    async def get(
+        self, message_id: str
+    ) -> tuple[OutboxMessage, datetime | None, datetime | None] | None:
+        row: tuple[OutboxMessage, datetime | None, datetime | None] | None = self._tx.read(
+            "outbox", message_id
+        )
         return row
 
     async def status(self) -> list[OutboxKindStatus]:
         kinds: dict[str, list[OutboxMessage]] = {}
-        for message, sent_at in self._tx.rows("outbox"):
-            if sent_at is None:
+        for message, _, handled_at in self._tx.rows("outbox"):
+            if handled_at is None:
                 kinds.setdefault(message.name, []).append(message)
         return [
             OutboxKindStatus(
                 name=name,
-                unsent=len(messages),
-                oldest_unsent_at=min(m.created_at for m in messages),
+                unhandled=len(messages),
+                oldest_unhandled_at=min(m.created_at for m in messages),
                 most_attempts=max(m.attempts for m in messages),
             )
             for name, messages in sorted(kinds.items())
         ]
 
-    async def mark_unsent(self, message_id: str) -> bool:
+    async def mark_unhandled(self, message_id: str) -> bool:
         row = self._tx.read("outbox", message_id)
         if row is None:
             return False
-        self._tx.write("outbox", message_id, (row[0], None))
+        self._tx.write("outbox", message_id, (row[0], None, None))
         return True
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
-        unsent = [m for (m, sent_at) in self._tx.rows("outbox") if sent_at is None]
-        unsent.sort(key=lambda m: (m.created_at, m.id))
-        return unsent[:limit]
+        return self._oldest_first(
+            [m for (m, enqueued_at, _) in self._tx.rows("outbox") if enqueued_at is None], limit
+        )
 
-    async def mark_sent(self, message_ids: list[str], at: datetime) -> None:
+    async def list_due(self, limit: int, enqueued_before: datetime) -> list[OutboxMessage]:
+        due = [
+            m
+            for (m, enqueued_at, handled_at) in self._tx.rows("outbox")
+            if handled_at is None and (enqueued_at is None or enqueued_at < enqueued_before)
+        ]
+        return self._oldest_first(due, limit)
+
+    @staticmethod
+    def _oldest_first(messages: list[OutboxMessage], limit: int) -> list[OutboxMessage]:
+        messages.sort(key=lambda m: (m.created_at, m.id))
+        return messages[:limit]
+
+    async def mark_enqueued(self, message_ids: list[str], at: datetime) -> None:
         for message_id in message_ids:
             row = self._tx.read("outbox", message_id)
             if row is not None:
-                self._tx.write("outbox", message_id, (row[0], at))
+                message = dataclasses.replace(row[0], attempts=row[0].attempts + 1)
+                self._tx.write("outbox", message_id, (message, at, row[2]))
 
-    async def purge_sent_before(self, cutoff: datetime) -> int:
-        old = [m.id for (m, sent) in self._tx.rows("outbox") if sent is not None and sent < cutoff]
+    async def mark_handled(self, message_id: str, at: datetime) -> None:
+        row = self._tx.read("outbox", message_id)
+        if row is not None and row[2] is None:
+            self._tx.write("outbox", message_id, (row[0], row[1], at))
+
+    async def is_handled(self, message_id: str) -> bool:
+        row = self._tx.read("outbox", message_id)
+        return row is not None and row[2] is not None
+
+    async def oldest_unhandled(self) -> datetime | None:
+        waiting = [
+            m.created_at for (m, _, handled_at) in self._tx.rows("outbox") if handled_at is None
+        ]
+        return min(waiting, default=None)
+
+    async def purge_handled_before(self, cutoff: datetime) -> int:
+        old = [
+            m.id
+            for (m, _, handled_at) in self._tx.rows("outbox")
+            if handled_at is not None and handled_at < cutoff
+        ]
         for message_id in old:
             self._tx.delete("outbox", message_id)
         return len(old)

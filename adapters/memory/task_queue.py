@@ -20,7 +20,8 @@ class RecordingTaskQueue:
     """Keeps every distinct job in `jobs`, in enqueue order; runs nothing.
 
     A second enqueue with a `job_id` already recorded is ignored, whatever its name or
-    payload. The payload is deep-copied, as a real queue would serialise it. After
+    payload (as a broker does while the job waits: this queue never runs it), until
+    `lose_jobs()`. The payload is deep-copied, as a real queue would serialise it. After
     `go_down()`, `enqueue` raises `ServiceUnavailable` until `come_back()`.
     """
 
@@ -36,6 +37,12 @@ class RecordingTaskQueue:
             return
         self._job_ids.add(job_id)
         self.jobs.append(RecordedJob(job_name, job_id, copy.deepcopy(payload)))
+
+    def lose_jobs(self) -> None:
+        """Forget every job, as a broker that lost its data: `jobs` empties and any job id
+        can be enqueued again."""
+        self.jobs.clear()
+        self._job_ids.clear()
 
     def go_down(self) -> None:
         self._down = True

@@ -21,11 +21,25 @@ local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
 """
 
+# INCR, and an expiry for a counter that has none, in one atomic step.
+_INCR = """
+local value = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return value
+"""
+
+# A counter made by `incr` lives this long, so that no key hexmart writes stays for ever.
+# Far longer than any cached entry: when it expires, it reads as 0 again, and every entry
+# cached under a number it had since has long expired.
+COUNTER_LIFETIME_SECONDS = 30 * 24 * 3600
+
 
 class RedisCache:
     """Values are stored as they are given, under `<prefix>cache:<key>`, with Redis's own
     expiry (so time is the Redis server's). `incr` is Redis INCR: a missing key starts at
-    0 and never expires; an existing one keeps its TTL.
+    0 and expires `COUNTER_LIFETIME_SECONDS` later; an existing one keeps its TTL.
 
     `get_versioned` is one Lua script (EVALSHA), so the counter and the entry come in a
     single round trip.
@@ -44,6 +58,7 @@ class RedisCache:
         self._redis = redis
         self._prefix = f"{prefix}cache:"
         self._get_versioned = redis.register_script(_GET_VERSIONED)
+        self._incr = redis.register_script(_INCR)
         self._outage = OutageLog(log, "cache")
 
     async def get(self, key: str) -> bytes | None:
@@ -75,7 +90,9 @@ class RedisCache:
 
     async def incr(self, key: str) -> int:
         try:
-            value = int(await self._redis.incr(self._prefix + key))
+            value = int(
+                await self._incr(keys=[self._prefix + key], args=[COUNTER_LIFETIME_SECONDS])
+            )
         except REDIS_FAILURES as error:
             if _is_not_an_integer(error):
                 raise ValueError(f"cache key {key!r} does not hold an integer") from None

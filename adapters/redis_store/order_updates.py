@@ -75,8 +75,8 @@ class RedisOrderUpdates:
         try:
             await self._redis.publish(self._channel(update.order_id), encode(update))
         except REDIS_FAILURES as error:
-            self._outage.failed(error, "live order update dropped")
-            return
+            self._outage.failed(error, "live order update not published")
+            raise ServiceUnavailable(f"live updates unavailable: {error}") from error
         self._outage.succeeded()
 
     @contextlib.asynccontextmanager

@@ -252,16 +252,19 @@ outbox = Table(
     Column("payload", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
     _timestamp("created_at"),
     Column("attempts", Integer, nullable=False),
-    _timestamp("sent_at", nullable=True),
-    # The relay's query: unsent messages, oldest first. Partial, so it stays small.
+    # Handed to the task queue (last time), and done by its handler: see application/outbox.py.
+    _timestamp("enqueued_at", nullable=True),
+    _timestamp("handled_at", nullable=True),
+    # The relay's query and the backlog's: unhandled messages, oldest first. Partial, so it
+    # stays small.
     Index(
-        "ix_outbox_unsent",
+        "ix_outbox_unhandled",
         "created_at",
         "id",
-        postgresql_where=text("sent_at IS NULL"),
-        sqlite_where=text("sent_at IS NULL"),
+        postgresql_where=text("handled_at IS NULL"),
+        sqlite_where=text("handled_at IS NULL"),
     ),
-    Index(None, "sent_at"),
+    Index(None, "handled_at"),
 )
 
 idempotency_records = Table(

@@ -24,8 +24,9 @@ class Mailer(Protocol):
 
 class TaskQueue(Protocol):
     async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
-        """Queue a job. A second enqueue with the same `job_id` is a no-op, so relaying an
-        event twice runs its job once. Raises `ServiceUnavailable` if the queue is down."""
+        """Queue a job. A second enqueue with the same `job_id` is a no-op while that job
+        waits or runs; once it ended (or the queue lost it) the same id may be queued anew,
+        so a job must be idempotent. Raises `ServiceUnavailable` if the queue is down."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ class OrderUpdates(Protocol):
     the adapter reaches (one process in memory; every app process through Redis)."""
 
     async def publish(self, update: OrderUpdate) -> None:
-        """Best effort: an outage is logged, never raised. Updates are not stored, so a
+        """Fan the update out now; raises `ServiceUnavailable` if the broker is down (the
+        outbox event behind it is then handled again later). Updates are not stored, so a
         subscriber that was not listening then misses it (and reads the order instead)."""
 
     def subscribe(self, order_id: str) -> AbstractAsyncContextManager[AsyncIterator[OrderUpdate]]:

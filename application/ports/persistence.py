@@ -246,30 +246,50 @@ class PaymentRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutboxKindStatus:
-    """The messages of one kind (event name) still waiting to be handed on."""
+    """The messages of one kind (event name) not handled yet."""
 
     name: str
-    unsent: int
-    oldest_unsent_at: datetime | None
+    unhandled: int
+    oldest_unhandled_at: datetime | None
     most_attempts: int
 
 
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
-    async def get(self, message_id: str) -> tuple[OutboxMessage, datetime | None] | None:
-        """The message and when it was sent (None: not yet)."""
+    async def get(
+        self, message_id: str
+    ) -> tuple[OutboxMessage, datetime | None, datetime | None] | None:
+        """The message, when it was last enqueued and when it was handled (None: not)."""
 
     async def status(self) -> list[OutboxKindStatus]:
-        """Per kind with unsent messages, by name."""
+        """Per kind with messages not handled yet, by name."""
 
-    async def mark_unsent(self, message_id: str) -> bool:
-        """Send the message again on the next relay; False if there is none."""
+    async def mark_unhandled(self, message_id: str) -> bool:
+        """Hand the message on again at the next relay (neither enqueued nor handled any
+        more); False if there is none."""
 
     async def list_unsent(self, limit: int) -> list[OutboxMessage]:
-        """Oldest first, locked (skipping rows other relays hold) until the unit of work ends."""
+        """Messages never handed to the task queue, oldest first."""
 
-    async def mark_sent(self, message_ids: list[str], at: datetime) -> None: ...
-    async def purge_sent_before(self, cutoff: datetime) -> int: ...
+    async def list_due(self, limit: int, enqueued_before: datetime) -> list[OutboxMessage]:
+        """Messages not handled yet that were never enqueued, or last enqueued before
+        `enqueued_before`; oldest first, locked (skipping rows other relays hold) until the
+        unit of work ends."""
+
+    async def mark_enqueued(self, message_ids: list[str], at: datetime) -> None:
+        """Record that the messages were handed to the task queue at `at` (once more)."""
+
+    async def mark_handled(self, message_id: str, at: datetime) -> None:
+        """Record that the message's handler finished at `at` (a no-op if it already had,
+        or if the message is gone)."""
+
+    async def is_handled(self, message_id: str) -> bool:
+        """True if the message's handler finished, or the message was purged after that."""
+
+    async def oldest_unhandled(self) -> datetime | None:
+        """When the oldest message not handled yet was written; None if there is none."""
+
+    async def purge_handled_before(self, cutoff: datetime) -> int: ...
 
 
 class IdempotencyRepository(Protocol):

@@ -43,15 +43,16 @@ def _age(moment: datetime | None) -> str | None:
 @json_option
 @acting
 def outbox_status(as_json: bool) -> None:
-    """Unsent messages by kind: how many, the oldest one's age, the most attempts."""
+    """Messages not handled yet, by kind: how many, the oldest one's age, the most
+    attempts."""
 
     async def status(container: Container, actor: Principal) -> list[dict[str, Any]]:
         return [
             {
                 "kind": kind.name,
-                "unsent": kind.unsent,
-                "oldest_age": _age(kind.oldest_unsent_at),
-                "oldest_at": kind.oldest_unsent_at,
+                "unhandled": kind.unhandled,
+                "oldest_age": _age(kind.oldest_unhandled_at),
+                "oldest_at": kind.oldest_unhandled_at,
                 "most_attempts": kind.most_attempts,
             }
             for kind in await container.outbox_admin().status(actor)
@@ -61,9 +62,9 @@ def outbox_status(as_json: bool) -> None:
     if as_json:
         print_json(rows)
     elif rows:
-        print_table(rows, ("kind", "unsent", "oldest_age", "most_attempts"))
+        print_table(rows, ("kind", "unhandled", "oldest_age", "most_attempts"))
     else:
-        click.echo("nothing waiting: every message was handed on")
+        click.echo("nothing waiting: every message was handled")
 
 
 @outbox.command("show")
@@ -80,7 +81,8 @@ def outbox_show(message_id: str, as_json: bool) -> None:
             "kind": entry.message.name,
             "created_at": entry.message.created_at,
             "attempts": entry.message.attempts,
-            "sent_at": entry.sent_at,
+            "enqueued_at": entry.enqueued_at,
+            "handled_at": entry.handled_at,
             "payload": entry.message.payload,
         }
 
@@ -117,7 +119,9 @@ def workers() -> None:
 @workers.command("status")
 @json_option
 def workers_status(as_json: bool) -> None:
-    """The task queue's length (Redis). Workers' heartbeats are not reported yet."""
+    """The workers alive (their heartbeats: host, pid, start, last beat, jobs done) and
+    the task queue's length. A worker that stopped, or missed its beats for 15 s, is not
+    listed."""
     settings = runtime.load_settings()
     if settings.redis_url is None:
         runtime.fail(
@@ -128,7 +132,30 @@ def workers_status(as_json: bool) -> None:
 
     async def status(container: Container, actor: Principal) -> dict[str, Any]:
         length: int = await container.task_queue().queue_length()
-        return {"queue": settings.redis_url, "jobs_waiting": length}
+        alive = await container.workers().alive()
+        return {
+            "jobs_waiting": length,
+            "workers": [
+                {
+                    "worker_id": beat.worker_id,
+                    "host": beat.host,
+                    "pid": beat.pid,
+                    "started_at": beat.started_at,
+                    "last_beat_age": _age(beat.last_beat_at),
+                    "jobs_done": beat.jobs_done,
+                }
+                for beat in alive
+            ],
+        }
 
     report = run(status, settings=settings)
-    show(report, as_json, lambda: print_record(report))
+
+    def render() -> None:
+        click.echo(f"jobs waiting  {report['jobs_waiting']}")
+        if report["workers"]:
+            columns = ("worker_id", "host", "pid", "started_at", "last_beat_age", "jobs_done")
+            print_table(report["workers"], columns)
+        else:
+            click.echo("no worker alive: emails, live updates and scheduled jobs wait")
+
+    show(report, as_json, render)

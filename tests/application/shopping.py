@@ -140,10 +140,10 @@ async def emailed_reset_token(shop: Container, email: str) -> str:
 async def deliver_jobs(shop: Container) -> int:
     """Relay the outbox and run every job the queue holds, as the worker would."""
     relayed = await shop.outbox_relay().relay_all()
-    notifications = shop.notifications()
+    events = shop.outbox_events()
     for job in task_queue(shop).jobs:
         payload = job.payload
-        await notifications.handle_event(payload["message_id"], payload["name"], payload["payload"])
+        await events.handle(payload["message_id"], payload["name"], payload["payload"])
     return relayed
 
 

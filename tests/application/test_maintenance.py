@@ -18,7 +18,8 @@ async def _record_one_of_each(shop: Container, tag: str) -> None:
         await uow.idempotency.add(IdempotencyRecord("user-1", f"key-{tag}", "fp", "o-1", now))
         await uow.processed_events.add("stripe", f"evt-{tag}", now)
         await uow.outbox.add(OutboxMessage(f"sent-{tag}", "order_placed", {}, now))
-        await uow.outbox.mark_sent([f"sent-{tag}"], now)
+        await uow.outbox.mark_enqueued([f"sent-{tag}"], now)
+        await uow.outbox.mark_handled(f"sent-{tag}", now)
         await uow.outbox.add(OutboxMessage(f"unsent-{tag}", "order_placed", {}, now))
         await uow.commit()
 
@@ -32,7 +33,9 @@ async def test_records_older_than_the_cutoff_are_purged_and_recent_ones_kept(
 
     report = await Maintenance(shop.unit_of_work(), shop.clock()).purge(timedelta(days=7))
 
-    assert report == PurgeReport(idempotency_records=1, processed_events=1, sent_outbox_messages=1)
+    assert report == PurgeReport(
+        idempotency_records=1, processed_events=1, handled_outbox_messages=1
+    )
     async with shop.unit_of_work()() as uow:
         assert await uow.idempotency.get("user-1", "key-old") is None
         assert await uow.idempotency.get("user-1", "key-new") is not None

@@ -6,9 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 
+from adapters.local.task_runner import InProcessTaskQueue
 from application.orders import PlacedOrder
 from application.outbox import HANDLE_EVENT_JOB
+from application.ports.messaging import OrderUpdate
+from application.ports.persistence import OutboxMessage
 from domain.catalog import Product
 from domain.errors import ServiceUnavailable
 from entrypoints.container import Container
@@ -27,6 +31,8 @@ from tests.application.shopping import (
     task_queue,
     unsent_outbox,
 )
+
+HOUR = timedelta(hours=1)
 
 # --- the relay -----------------------------------------------------------------------------
 
@@ -95,18 +101,153 @@ async def test_nothing_is_marked_sent_while_the_queue_is_down(
     assert [job.job_id for job in queue.jobs] == [m.id for m in waiting]
 
 
-async def test_purge_drops_only_old_sent_messages(
+async def test_purge_drops_only_old_handled_messages(
     shop: Container, customer: Account, placed_order: PlacedOrder
 ) -> None:
-    sent = await shop.outbox_relay().relay_all()
+    relayed = await deliver_jobs(shop)
     clock(shop).advance(timedelta(days=8))
-    await pay(shop, placed_order)  # a new, unsent message
+    await pay(shop, placed_order)  # a new message, not handled yet
+    await shop.outbox_relay().relay_all()  # ... and enqueued: still not done
 
-    purged = await shop.outbox_relay().purge_sent(timedelta(days=7))
+    purged = await shop.outbox_relay().purge_handled(timedelta(days=7))
 
-    assert purged == sent
-    assert [m.name for m in await unsent_outbox(shop)] == ["order_paid"]
-    assert await shop.outbox_relay().purge_sent(timedelta(days=7)) == 0
+    assert purged == relayed
+    assert [m.name for m in await unhandled_outbox(shop)] == ["order_paid"]
+    assert await shop.outbox_relay().purge_handled(timedelta(days=7)) == 0
+
+
+# --- done means handled ----------------------------------------------------------------------
+
+
+async def unhandled_outbox(shop: Container) -> list[OutboxMessage]:
+    async with shop.unit_of_work()() as uow:
+        return await uow.outbox.list_due(1000, enqueued_before=clock(shop).now() + HOUR)
+
+
+async def test_a_message_the_queue_lost_is_enqueued_again_after_the_timeout(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    relay, queue = shop.outbox_relay(), task_queue(shop)
+    assert await relay.relay_all() == 4
+    queue.lose_jobs()  # Redis restarted without its data: the jobs are gone
+
+    clock(shop).advance(timedelta(seconds=299))
+    assert await relay.relay_all() == 0  # not yet: the jobs may still be on their way
+    clock(shop).advance(timedelta(seconds=2))
+    assert await relay.relay_all() == 4
+    assert [job.payload["name"] for job in queue.jobs] == ["user_registered"] * 3 + ["order_placed"]
+    async with shop.unit_of_work()() as uow:
+        attempts = {m.attempts for m in await uow.outbox.list_due(10, clock(shop).now() + HOUR)}
+    assert attempts == {2}
+
+
+async def test_a_handled_message_is_never_enqueued_again(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    await deliver_jobs(shop)
+    task_queue(shop).lose_jobs()
+    clock(shop).advance(timedelta(days=1))
+
+    assert await shop.outbox_relay().relay_all() == 0
+    assert await unhandled_outbox(shop) == []
+
+
+async def test_a_message_whose_email_failed_stays_unhandled_and_is_enqueued_again(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    job = await _job(shop, "order_placed")
+    mailer(shop).go_down()
+    with pytest.raises(ServiceUnavailable):
+        await shop.outbox_events().handle(*job)
+    mailer(shop).come_back()
+    task_queue(shop).lose_jobs()  # the job's tries ran out
+    clock(shop).advance(timedelta(minutes=6))
+
+    await deliver_jobs(shop)
+    await deliver_jobs(shop)
+
+    assert [email.subject for email in mailer(shop).sent_to(customer.email)] == [
+        "Welcome to hexmart",
+        f"Order #{placed_order.order.number} received",
+    ]
+    assert await unhandled_outbox(shop) == []
+
+
+async def test_a_live_update_that_could_not_be_published_leaves_its_message_unhandled(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    job = await _job(shop, "order_placed")
+    updates = BrokerDown()
+    shop.order_updates.override(providers.Object(updates))
+    shop.live_updates.reset()
+    shop.outbox_events.reset()
+
+    with pytest.raises(ServiceUnavailable):
+        await shop.outbox_events().handle(*job)
+    assert mailer(shop).sent_to(customer.email) == []
+    assert job[0] in {m.id for m in await unhandled_outbox(shop)}
+
+    updates.down = False
+    await shop.outbox_events().handle(*job)
+    assert job[0] not in {m.id for m in await unhandled_outbox(shop)}
+    assert [update.status for update in updates.published] == ["pending"]
+
+
+async def test_a_message_runs_its_effects_once_however_often_its_job_runs(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    job = await _job(shop, "order_placed")
+    updates = BrokerDown(down=False)
+    shop.order_updates.override(providers.Object(updates))
+    shop.live_updates.reset()
+    shop.outbox_events.reset()
+
+    assert await shop.outbox_events().handle(*job) is True
+    assert await shop.outbox_events().handle(*job) is False
+
+    assert len(mailer(shop).sent) == 1
+    assert len(updates.published) == 1
+
+
+async def test_a_message_of_an_unknown_kind_stays_unhandled_for_a_version_that_knows_it(
+    shop: Container,
+) -> None:
+    async with shop.unit_of_work()() as uow:
+        await uow.outbox.add(OutboxMessage("msg-new", "gift_card_issued", {}, clock(shop).now()))
+        await uow.commit()
+
+    with pytest.raises(ValueError, match="gift_card_issued"):
+        await shop.outbox_events().handle("msg-new", "gift_card_issued", {})
+
+    assert [m.id for m in await unhandled_outbox(shop)] == ["msg-new"]
+
+
+async def test_the_backlog_is_the_age_of_the_oldest_unhandled_message(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    relay = shop.outbox_relay()
+    clock(shop).advance(timedelta(seconds=90))
+    assert await relay.oldest_unhandled_age() == timedelta(seconds=90)
+    await relay.relay_all()
+    assert await relay.oldest_unhandled_age() == timedelta(seconds=90)  # enqueued: not done
+    await deliver_jobs(shop)
+    assert await relay.oldest_unhandled_age() is None
+
+
+class BrokerDown:
+    """Live order updates whose broker is down until `down` is cleared."""
+
+    def __init__(self, *, down: bool = True) -> None:
+        self.down = down
+        self.published: list[OrderUpdate] = []
+
+    async def publish(self, update: OrderUpdate) -> None:
+        if self.down:
+            raise ServiceUnavailable("the broker is down")
+        self.published.append(update)
+
+    def subscribe(self, order_id: str) -> Any:
+        raise NotImplementedError
 
 
 # --- emails --------------------------------------------------------------------------------
@@ -354,3 +495,33 @@ async def test_every_order_gets_exactly_one_confirmation_end_to_end(
     assert sorted(confirmations) == sorted(
         [f"Order #{first.order.number} received", f"Order #{second.order.number} received"]
     )
+
+
+async def test_on_the_in_process_runner_a_job_that_gave_up_is_run_again_after_the_timeout(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    async def handle_event(payload: dict[str, Any]) -> None:
+        await shop.outbox_events().handle(
+            payload["message_id"], payload["name"], payload["payload"]
+        )
+
+    runner = InProcessTaskQueue({HANDLE_EVENT_JOB: handle_event}, attempts=1)
+    shop.task_queue.override(providers.Object(runner))
+    shop.outbox_relay.reset()
+    mailer(shop).go_down()
+    await shop.outbox_relay().relay_all()
+    await runner.drain()  # every email failed, and the runner gave up
+    mailer(shop).come_back()
+
+    await shop.outbox_relay().relay_all()
+    await runner.drain()
+    assert mailer(shop).sent == []  # not yet: the jobs might still be running
+    clock(shop).advance(timedelta(seconds=301))
+    await shop.outbox_relay().relay_all()
+    await runner.drain()
+
+    assert sorted(email.subject for email in mailer(shop).sent_to(customer.email)) == [
+        f"Order #{placed_order.order.number} received",
+        "Welcome to hexmart",
+    ]
+    assert await unhandled_outbox(shop) == []

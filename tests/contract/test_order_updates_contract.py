@@ -58,9 +58,11 @@ class TestRedisOrderUpdates(OrderUpdatesContract):
 
 
 @pytest.mark.integration
-async def test_with_redis_down_publishing_is_dropped_and_subscribing_refused() -> None:
+async def test_with_redis_down_publishing_and_subscribing_are_refused() -> None:
     async with redis_order_updates(f"redis://127.0.0.1:{free_port()}/0") as updates:
-        await updates.publish(an_update("order-1"))  # no error: best effort
+        # Raised, so that the outbox event behind the update is handled again later.
+        with pytest.raises(ServiceUnavailable):
+            await updates.publish(an_update("order-1"))
         with pytest.raises(ServiceUnavailable):
             async with updates.subscribe("order-1"):
                 pass
@@ -79,7 +81,8 @@ async def test_a_subscriber_hears_updates_again_after_redis_restarts(tmp_path: P
             await publisher.publish(an_update("order-1", "paid", 1))
             assert await next_update(received) == an_update("order-1", "paid", 1)
             server.stop()
-            await publisher.publish(an_update("order-1", "lost", 2))  # dropped, not raised
+            with pytest.raises(ServiceUnavailable):
+                await publisher.publish(an_update("order-1", "lost", 2))
             server.start()
             # Publish until the subscriber has resubscribed (pub/sub keeps no history).
             for _ in range(100):

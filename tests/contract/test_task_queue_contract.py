@@ -46,3 +46,19 @@ class TestInProcessTaskQueue(TaskQueueContract):
         assert isinstance(queue, InProcessTaskQueue)
         await queue.drain()
         return self.ran
+
+
+async def test_the_in_process_queue_runs_a_job_id_again_once_its_job_has_ended() -> None:
+    ran: list[int] = []
+
+    async def record(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    queue = InProcessTaskQueue({JOB: record})
+    await queue.enqueue(JOB, job_id="evt-1", payload={"n": 1})
+    await queue.drain()
+    # The outbox enqueues a message again when its handler did not record it handled.
+    await queue.enqueue(JOB, job_id="evt-1", payload={"n": 2})
+    await queue.drain()
+
+    assert ran == [1, 2]

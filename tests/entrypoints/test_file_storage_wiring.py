@@ -134,4 +134,7 @@ async def test_readiness_reports_the_bucket_without_failing_for_it(
         await stop_services(container)
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": status, "checks": {"database": "ok", "files": outcome}}
+    assert response.json() == {
+        "status": status,
+        "checks": {"database": "ok", "files": outcome, "outbox": "ok"},
+    }

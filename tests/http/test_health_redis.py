@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from application.workers import WorkerIdentity
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
+from tests.http.polling import eventually
 from tests.http.shop_api import Client, assert_problem, serving
 from tests.real_services import PrivateRedis
 
@@ -35,7 +38,7 @@ async def test_ready_checks_redis_when_it_is_configured(client: Client) -> None:
     response = await client.get("/health/ready")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json()["checks"]["redis"] == "ok"
 
 
 async def test_redis_down_is_503_naming_redis_and_ready_again_once_it_is_back(
@@ -48,7 +51,12 @@ async def test_redis_down_is_503_naming_redis_and_ready_again_once_it_is_back(
     back = await client.get("/health/ready")
 
     body = assert_problem(down, 503)
-    assert body["checks"] == {"database": "ok", "redis": "failed"}
+    assert body["checks"] == {
+        "database": "ok",
+        "redis": "failed",
+        "outbox": "ok",
+        "worker": "failed",
+    }
     assert "redis" in body["detail"]
     assert str(private_redis.port) not in down.text
     assert live.status_code == 200
@@ -60,4 +68,37 @@ async def test_without_redis_only_the_database_is_checked() -> None:
     async with serving(create_app(shop, background_jobs=False)) as client:
         response = await client.get("/health/ready")
 
-    assert response.json()["checks"] == {"database": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "outbox": "ok"}
+
+
+async def test_with_no_worker_heartbeat_the_worker_check_is_degraded_not_unready(
+    client: Client,
+) -> None:
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "ok", "outbox": "ok", "worker": "degraded"},
+        "details": {"worker": "no worker heartbeat in the last 15 s"},
+    }
+
+
+async def test_a_worker_heartbeat_counts_until_it_expires(private_redis: PrivateRedis) -> None:
+    shop = in_memory_container(settings_for_tests(redis_url=private_redis.url))
+    worker = WorkerIdentity("w-1", "host-1", 4242, shop.clock().now())
+    async with serving(create_app(shop, background_jobs=False)) as client:
+        await shop.workers().beat(worker, jobs_done=7, ttl_seconds=1)
+        alive = await client.get("/health/ready")
+        [heartbeat] = await shop.workers().alive()
+        gone = await eventually(lambda: client.get("/health/ready"), _worker_degraded)
+
+    assert alive.json()["checks"]["worker"] == "ok"
+    assert (heartbeat.worker_id, heartbeat.host, heartbeat.pid) == ("w-1", "host-1", 4242)
+    assert (heartbeat.started_at, heartbeat.jobs_done) == (worker.started_at, 7)
+    assert gone.json()["checks"]["worker"] == "degraded"
+    assert await shop.workers().alive() == []
+
+
+def _worker_degraded(response: httpx.Response) -> bool:
+    return bool(response.json()["checks"]["worker"] == "degraded")

@@ -11,7 +11,7 @@ from arq.worker import create_worker
 
 from entrypoints.testing import in_memory_container, settings_for_tests
 from entrypoints.worker import (
-    EVENT_RESULT_KEPT,
+    RESULT_KEPT,
     SHUTDOWN_GRACE_SECONDS,
     WorkerSettings,
     shutdown,
@@ -44,7 +44,7 @@ async def test_arq_builds_hexmart_s_worker_from_the_hexmart_settings(
         assert worker.queue_name == "hexmart:queue"
         assert worker.allow_abort_jobs
         assert worker._job_completion_wait == SHUTDOWN_GRACE_SECONDS
-        assert worker.keep_result_s == EVENT_RESULT_KEPT.total_seconds()
+        assert worker.keep_result_s == RESULT_KEPT.total_seconds() <= 10
         assert worker.pool.connection_pool.connection_kwargs["db"] == 9
     finally:
         await worker.pool.aclose()

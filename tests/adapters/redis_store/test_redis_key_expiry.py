@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis_store.cache import RedisCache
+from adapters.redis_store.cache import COUNTER_LIFETIME_SECONDS, RedisCache
+from adapters.redis_store.heartbeats import RedisWorkerHeartbeats
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
 from application.ports.security import RefreshFamily
+from application.ports.workers import WorkerHeartbeat
 from tests.contract.time_control import RealTime
 from tests.real_services import shared_redis
 
@@ -78,3 +80,26 @@ async def test_rate_limit_and_cache_keys_expire(redis_and_prefix: tuple[Redis, s
     await RedisCache(redis, prefix=prefix).set("page", b"v", ttl_seconds=30)
     assert 59_000 < await redis.pttl(f"{prefix}rate:60:ip:1") <= 60_000
     assert 29_000 < await redis.pttl(f"{prefix}cache:page") <= 30_000
+
+
+async def test_a_counter_expires_long_after_any_entry_and_a_set_ttl_is_kept(
+    redis_and_prefix: tuple[Redis, str],
+) -> None:
+    redis, prefix = redis_and_prefix
+    cache = RedisCache(redis, prefix=prefix)
+    await cache.incr("generation")
+    await cache.set("short", b"41", ttl_seconds=30)
+    assert await cache.incr("short") == 42
+    lifetime_ms = COUNTER_LIFETIME_SECONDS * 1000
+    assert lifetime_ms - 5_000 < await redis.pttl(f"{prefix}cache:generation") <= lifetime_ms
+    assert 29_000 < await redis.pttl(f"{prefix}cache:short") <= 30_000
+
+
+async def test_a_worker_heartbeat_expires_with_its_ttl(
+    redis_and_prefix: tuple[Redis, str],
+) -> None:
+    redis, prefix = redis_and_prefix
+    now = datetime.now(UTC)
+    beat = WorkerHeartbeat("w-1", "host", 42, now, now, 3)
+    await RedisWorkerHeartbeats(redis, prefix=prefix).beat(beat, ttl_seconds=15)
+    assert 14_000 < await redis.pttl(f"{prefix}worker:w-1") <= 15_000

@@ -165,7 +165,7 @@ async def test_two_relays_never_hand_out_the_same_message(postgres_engine: Async
             await tx.outbox.add(a_message(n))
         await tx.commit()
     async with uow() as first, uow() as second:
-        taken_first = await first.outbox.list_unsent(limit=4)
-        taken_second = await second.outbox.list_unsent(limit=4)
+        taken_first = await first.outbox.list_due(4, enqueued_before=a_message(0).created_at)
+        taken_second = await second.outbox.list_due(4, enqueued_before=a_message(0).created_at)
     assert [m.id for m in taken_first] == ["msg-000", "msg-001", "msg-002", "msg-003"]
     assert [m.id for m in taken_second] == ["msg-004", "msg-005"]

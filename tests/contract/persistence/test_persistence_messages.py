@@ -15,7 +15,7 @@ from tests.contract.persistence.persistence_stores import InMemoryStore, Postgre
 
 
 class OutboxRepositoryContract:
-    async def test_messages_wait_oldest_first_until_sent(self, uow: UnitOfWorkFactory) -> None:
+    async def test_messages_wait_oldest_first_until_enqueued(self, uow: UnitOfWorkFactory) -> None:
         messages = [a_message(n, seconds=n // 2) for n in range(1, 6)]
         async with uow() as tx:
             for message in reversed(messages):
@@ -25,11 +25,54 @@ class OutboxRepositoryContract:
             unsent = await tx.outbox.list_unsent(limit=10)
             assert unsent == sorted(messages, key=lambda m: (m.created_at, m.id))
             assert await tx.outbox.list_unsent(limit=2) == unsent[:2]
-            await tx.outbox.mark_sent([unsent[0].id, unsent[2].id], at(60))
+            assert await tx.outbox.list_due(10, enqueued_before=at(0)) == unsent
+            await tx.outbox.mark_enqueued([unsent[0].id, unsent[2].id], at(60))
             await tx.commit()
         async with uow() as tx:
             left = await tx.outbox.list_unsent(limit=10)
+            due = await tx.outbox.list_due(10, enqueued_before=at(60))
         assert [m.id for m in left] == [unsent[1].id, unsent[3].id, unsent[4].id]
+        assert due == left
+
+    async def test_an_enqueued_message_is_due_again_after_the_cutoff_until_handled(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        async with uow() as tx:
+            await tx.outbox.add(a_message(1))
+            await tx.outbox.add(a_message(2))
+            await tx.outbox.mark_enqueued(["msg-001", "msg-002"], at(10))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.list_due(10, enqueued_before=at(10)) == []
+            due = await tx.outbox.list_due(10, enqueued_before=at(11))
+            assert [(m.id, m.attempts) for m in due] == [("msg-001", 1), ("msg-002", 1)]
+            await tx.outbox.mark_enqueued(["msg-001"], at(20))
+            await tx.outbox.mark_handled("msg-002", at(30))
+            await tx.commit()
+        async with uow() as tx:
+            due = await tx.outbox.list_due(10, enqueued_before=at(21))
+            assert [(m.id, m.attempts) for m in due] == [("msg-001", 2)]
+            assert await tx.outbox.is_handled("msg-002")
+            assert not await tx.outbox.is_handled("msg-001")
+            assert not await tx.outbox.is_handled("msg-999")
+
+    async def test_the_backlog_is_the_oldest_unhandled_message(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        async with uow() as tx:
+            assert await tx.outbox.oldest_unhandled() is None
+            for n in range(1, 4):
+                await tx.outbox.add(a_message(n, seconds=n))
+            await tx.outbox.mark_enqueued(["msg-001", "msg-002"], at(5))
+            await tx.outbox.mark_handled("msg-001", at(6))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.oldest_unhandled() == at(2)
+            await tx.outbox.mark_handled("msg-002", at(7))
+            await tx.outbox.mark_handled("msg-003", at(7))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.oldest_unhandled() is None
 
     async def test_a_message_payload_rebuilds_its_event(self, uow: UnitOfWorkFactory) -> None:
         event = OrderShipped(order_id="o-1", order_number=1001, user_id="u-1", tracking_number=None)
@@ -41,24 +84,29 @@ class OutboxRepositoryContract:
         assert message.attempts == 0
         assert event_from_record(message.name, message.payload) == event
 
-    async def test_purging_removes_only_messages_sent_before_the_cutoff(
+    async def test_purging_removes_only_messages_handled_before_the_cutoff(
         self, uow: UnitOfWorkFactory
     ) -> None:
         async with uow() as tx:
             for n in range(1, 5):
                 await tx.outbox.add(a_message(n))
-            await tx.outbox.mark_sent(["msg-001"], at(10))
-            await tx.outbox.mark_sent(["msg-002"], at(20))
+            await tx.outbox.mark_enqueued(["msg-001", "msg-002", "msg-003"], at(5))
+            await tx.outbox.mark_handled("msg-001", at(10))
+            await tx.outbox.mark_handled("msg-002", at(20))
+            # Handled once: a later run of its job does not move the date.
+            await tx.outbox.mark_handled("msg-001", at(30))
             await tx.commit()
         async with uow() as tx:
-            assert await tx.outbox.purge_sent_before(at(15)) == 1
+            assert await tx.outbox.purge_handled_before(at(15)) == 1
             await tx.commit()
         async with uow() as tx:
-            assert await tx.outbox.purge_sent_before(at(15)) == 0
-            assert await tx.outbox.purge_sent_before(at(25)) == 1
+            assert await tx.outbox.purge_handled_before(at(15)) == 0
+            assert await tx.outbox.purge_handled_before(at(99)) == 1
             await tx.commit()
         async with uow() as tx:
-            assert [m.id for m in await tx.outbox.list_unsent(limit=10)] == ["msg-003", "msg-004"]
+            due = await tx.outbox.list_due(10, enqueued_before=at(99))
+        # Enqueued or not, a message not handled is never purged, however old.
+        assert [m.id for m in due] == ["msg-003", "msg-004"]
 
 
 class IdempotencyRepositoryContract:
