@@ -221,6 +221,22 @@ class Load:
     placed: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> order id
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> shopper headers
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    shoppers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, shoppers: int) -> None:
+        self.shoppers = [asyncio.create_task(self.shopper(n)) for n in range(shoppers)]
+
+    async def orders_go_on(self, more: int) -> None:
+        """Wait until `more` orders were placed (a shopper that failed fails the test)."""
+        target = len(self.placed) + more
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while len(self.placed) < target:
+            for shopper in self.shoppers:
+                if shopper.done():
+                    shopper.result()  # raises what the shopper failed with
+                    raise AssertionError("a shopper stopped")
+            assert time.monotonic() < deadline, f"orders stalled at {len(self.placed)}"
+            await asyncio.sleep(0.05)
 
     async def shopper(self, n: int) -> None:
         async with self.topology.client(f"127.0.{3 + n}.1") as client:
@@ -251,24 +267,21 @@ async def test_a_rolling_restart_under_load_fails_no_request(topology: Topology)
     async with topology.client("127.0.0.2") as client:
         product = await new_product(client, stock=100_000, name="Rolling mugs")
     load = Load(topology, product, retry_lost_answers=False)
-    shoppers = [asyncio.create_task(load.shopper(n)) for n in range(4)]
+    load.start(shoppers=4)
 
-    async def orders_go_on(more: int) -> None:
-        target = len(load.placed) + more
-        while len(load.placed) < target:
-            assert not any(s.done() for s in shoppers), [s.exception() for s in shoppers]
-            await asyncio.sleep(0.05)
-
-    await orders_go_on(8)
+    await load.orders_go_on(8)
     for app in topology.apps:
         # uvicorn drains, then exits by the signal it was sent.
         assert await asyncio.to_thread(app.stop, signal.SIGTERM) in (0, -signal.SIGTERM)
-        await orders_go_on(4)  # served by the other process alone
+        await load.orders_go_on(4)  # served by the other process alone
+        answers_before = topology.answers_from(app)
         app.start()
         await asyncio.to_thread(app.wait_until_ready)
-        await orders_go_on(8)
+        # The next process goes down only once this one takes requests again.
+        await asyncio.to_thread(topology.wait_until_back_in_rotation, app, answers_before)
+        await load.orders_go_on(4)
     load.stop.set()
-    await asyncio.gather(*shoppers)
+    await asyncio.gather(*load.shoppers)
 
     assert set(load.statuses) == {201}, "a request failed during the restart"
     assert sorted(orders_of(topology, product)) == sorted(load.placed.values())
@@ -280,21 +293,15 @@ async def test_a_killed_process_is_routed_around_and_loses_no_order(
     async with topology.client("127.0.0.2") as client:
         product = await new_product(client, stock=100_000, name="Killed mugs")
     load = Load(topology, product, retry_lost_answers=True)
-    shoppers = [asyncio.create_task(load.shopper(n)) for n in range(4)]
-
-    async def orders_go_on(more: int) -> None:
-        target = len(load.placed) + more
-        while len(load.placed) < target:
-            assert not any(s.done() for s in shoppers), [s.exception() for s in shoppers]
-            await asyncio.sleep(0.05)
+    load.start(shoppers=4)
 
     first = topology.apps[0]
     try:
-        await orders_go_on(8)
+        await load.orders_go_on(8)
         await asyncio.to_thread(first.stop, signal.SIGKILL)
-        await orders_go_on(12)  # nginx sends everything to the survivor
+        await load.orders_go_on(12)  # nginx sends everything to the survivor
         load.stop.set()
-        await asyncio.gather(*shoppers)
+        await asyncio.gather(*load.shoppers)
     finally:
         if first.process is not None and first.process.poll() is not None:
             first.start()

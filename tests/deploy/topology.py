@@ -120,6 +120,23 @@ class Topology:
                 counts[upstream] = counts.get(upstream, 0) + 1
         return counts
 
+    def answers_from(self, app: Process) -> int:
+        """How many successful answers nginx got from `app` so far (its access log)."""
+        upstream = f"upstream=127.0.0.1:{app.port}"
+        return sum(
+            1
+            for line in self.access_log.read_text().splitlines()
+            if line.endswith(upstream) and line.split(" ")[1].startswith("2")
+        )
+
+    def wait_until_back_in_rotation(self, app: Process, answers_before: int) -> None:
+        """Poll until nginx sends `app` requests again (after a restart, nginx keeps a
+        process it saw fail out of rotation for the upstream's fail_timeout)."""
+        deadline = time.monotonic() + START_SECONDS
+        while self.answers_from(app) <= answers_before:
+            assert time.monotonic() < deadline, f"nginx never sent {app.name} requests again"
+            time.sleep(0.05)
+
     def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
         with psycopg.connect(postgres_dsn(self.database_url)) as connection:
             return connection.execute(query, params).fetchall()  # type: ignore[arg-type]
