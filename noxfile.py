@@ -55,3 +55,95 @@ def bench(session: nox.Session) -> None:
     if shutil.which("pgbench") is None:
         session.error("pgbench not found: it ships with the PostgreSQL server package")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+BASE_IMAGE = "localhost/hexmart-base:bookworm"
+IMAGE = "localhost/hexmart:test"
+# podman as this machine runs it: Debian's runc (crun refuses hybrid cgroups), no default
+# ulimits and no pids limit (the container runtime here may not set them).
+CONTAINERS_CONF = """[containers]
+default_ulimits = []
+pids_limit = 0
+
+[engine]
+runtime = "runc"
+"""
+
+
+def _debian_mirror() -> str:
+    """The Debian mirror this machine's apt uses (deb822 or one-line sources)."""
+    import re
+    from pathlib import Path
+
+    for path in sorted(Path("/etc/apt").glob("sources.list*")) + sorted(
+        Path("/etc/apt/sources.list.d").glob("*")
+    ):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        found = re.search(r"^URIs:\s*(\S+/debian)\s*$", text, re.MULTILINE) or re.search(
+            r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+/debian)\s", text, re.MULTILINE
+        )
+        if found:
+            return found.group(1)
+    raise RuntimeError("no Debian mirror in /etc/apt: pass one as HEXMART_DEBIAN_MIRROR")
+
+
+@nox.session
+def image(session: nox.Session) -> None:
+    """Build the container image (deploy/Dockerfile) on a Debian bookworm base made here
+    with debootstrap, then run the customer journey through nginx against it: migrate,
+    two `serve` and two `worker` containers (podman, host network). Needs root, PostgreSQL
+    and Redis on 127.0.0.1; installs podman, runc, debootstrap and nginx from Debian.
+    `-- --rebuild-base` makes the base again."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    _install(session)
+    tools = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
+    missing = [package for tool, package in tools.items() if shutil.which(tool) is None]
+    if not Path("/usr/sbin/nginx").exists():
+        missing.append("nginx")
+    if missing:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
+    work = Path(tempfile.mkdtemp(prefix="hexmart-image-"))
+    conf = work / "containers.conf"
+    conf.write_text(CONTAINERS_CONF)
+    env = {"CONTAINERS_CONF": str(conf)}
+    podman = ["podman", "--runtime", "runc"]
+
+    exists = [*podman, "image", "exists", BASE_IMAGE]
+    has_base = subprocess.run(exists, env={**os.environ, **env}, check=False).returncode == 0
+    if "--rebuild-base" in session.posargs or not has_base:
+        # Debian's python3 on bookworm is 3.11; the venv module is all the build needs.
+        mirror = os.environ.get("HEXMART_DEBIAN_MIRROR") or _debian_mirror()
+        rootfs = work / "rootfs"
+        session.run(
+            "debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+            "bookworm", str(rootfs), mirror, external=True, silent=True,
+        )  # fmt: skip
+        session.run(
+            "sh", "-c", f"tar -C {rootfs} -c . | podman --runtime runc import - {BASE_IMAGE}",
+            external=True, env=env, silent=True,
+        )  # fmt: skip
+        shutil.rmtree(rootfs, ignore_errors=True)
+    session.run(
+        *podman, "build", "--format", "docker", "--network", "host",
+        "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-f", "deploy/Dockerfile", "-t", IMAGE, ".",
+        external=True, env=env,
+    )  # fmt: skip
+    # The image runs as a non-root user and has no compiler.
+    session.run(
+        *podman, "run", "--rm", "--network", "host", "--entrypoint", "sh", IMAGE, "-c",
+        'test "$(id -u)" = 10001 && ! command -v gcc && ! command -v cc && hexmart --version',
+        external=True, env=env,
+    )  # fmt: skip
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "-q",
+        "tests/deploy/test_behind_nginx.py::test_the_customer_journey_through_nginx",
+        env={**env, "HEXMART_TEST_IMAGE": IMAGE},
+    )  # fmt: skip
+    shutil.rmtree(work, ignore_errors=True)

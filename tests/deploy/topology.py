@@ -3,7 +3,11 @@ certificate) in front of two `hexmart serve` processes on their own ports, two
 `hexmart worker`s, one PostgreSQL database (migrated by `hexmart migrate`, as a deploy does)
 and a Redis of the topology's own. nginx runs the committed deploy/nginx/hexmart.conf, only
 its addresses and certificate paths rewritten for this machine; its access log names the
-app process that answered each request."""
+app process that answered each request.
+
+With `HEXMART_TEST_IMAGE` set (what `nox -s image` does), every hexmart process (migrate,
+serve, worker) runs in that container image instead, with podman on the host network and
+the image's own settings (production, argon2id, its data folder)."""
 
 from __future__ import annotations
 
@@ -253,7 +257,14 @@ def running_topology(folder: Path) -> Iterator[Topology]:
         https, http = free_port(), free_port()
         public = f"https://127.0.0.1:{https}"
         env = hexmart_env(database_url, redis.url, smtp.url, public, folder / "var")
-        cli = [sys.executable, "-m", "entrypoints.cli"]
+        image = os.environ.get("HEXMART_TEST_IMAGE")
+        if image:
+            # The image's own: production, argon2id, its data folder.
+            for name in ("HEXMART_PASSWORD_HASHING", "HEXMART_DATA_DIR"):
+                env.pop(name)
+            cli = _podman_run(image, env)
+        else:
+            cli = [sys.executable, "-m", "entrypoints.cli"]
         # The deploy step: migrate once, before any app or worker starts.
         migrated = subprocess.run(
             [*cli, "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=120
@@ -287,6 +298,16 @@ def running_topology(folder: Path) -> Iterator[Topology]:
         )  # fmt: skip
         _wait_for_nginx(topology, proxy, folder)
         yield topology
+
+
+def _podman_run(image: str, env: dict[str, str]) -> list[str]:
+    """`podman run` of `image` (its entry point is `hexmart`), on the host network, with the
+    HEXMART_* variables of `env` (podman reads their values from its own environment)."""
+    return [
+        "podman", "--runtime", "runc", "run", "--rm", "--network", "host", "--init",
+        *(f"--env={name}" for name in sorted(env) if name.startswith("HEXMART_")),
+        image,
+    ]  # fmt: skip
 
 
 def _stop_nginx(proxy: subprocess.Popen[bytes]) -> None:
