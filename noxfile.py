@@ -116,7 +116,7 @@ def image(session: nox.Session) -> None:
     podman = ["podman", "--runtime", "runc"]
 
     exists = [*podman, "image", "exists", BASE_IMAGE]
-    has_base = subprocess.run(exists, env={**os.environ, **env}, check=False).returncode == 0
+    has_base = subprocess.run(exists, env={**os.environ, **env}, check=False).returncode == 0  # noqa: S603
     if "--rebuild-base" in session.posargs or not has_base:
         # Debian's python3 on bookworm is 3.11; the venv module is all the build needs.
         mirror = os.environ.get("HEXMART_DEBIAN_MIRROR") or _debian_mirror()
