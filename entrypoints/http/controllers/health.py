@@ -54,6 +54,10 @@ async def _redis(container: Container) -> None:
     await asyncio.wait_for(container.redis_client().ping(), REDIS_TIMEOUT_SECONDS)
 
 
+async def _redis_cache(container: Container) -> None:
+    await asyncio.wait_for(container.redis_cache_client().ping(), REDIS_TIMEOUT_SECONDS)
+
+
 async def _files(container: Container) -> None:
     await container.file_storage().check()
 
@@ -62,6 +66,9 @@ def readiness_checks(container: Container) -> dict[str, Callable[[Container], Aw
     checks = {"database": _database}
     if container.settings().redis_url is not None:
         checks["redis"] = _redis
+        settings = container.settings()
+        if settings.redis_url_for("cache") != settings.redis_url_for("live"):
+            checks["redis_cache"] = _redis_cache
     if container.settings().s3_bucket is not None:
         checks["files"] = _files
     return checks
