@@ -89,6 +89,18 @@ def _debian_mirror() -> str:
     raise RuntimeError("no Debian mirror in /etc/apt: pass one as HEXMART_DEBIAN_MIRROR")
 
 
+def _ca_secret() -> list[str]:
+    """The machine's CA bundle as the build's `ca` secret, for a network that inspects
+    TLS (the image itself never contains it)."""
+    import os
+    from pathlib import Path
+
+    for candidate in (os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return ["--secret", f"id=ca,src={candidate}"]
+    return []
+
+
 @nox.session
 def image(session: nox.Session) -> None:
     """Build the container image (deploy/Dockerfile) on a Debian bookworm base made here
@@ -132,7 +144,8 @@ def image(session: nox.Session) -> None:
         shutil.rmtree(rootfs, ignore_errors=True)
     session.run(
         *podman, "build", "--format", "docker", "--network", "host",
-        "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-f", "deploy/Dockerfile", "-t", IMAGE, ".",
+        "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", *_ca_secret(),
+        "-f", "deploy/Dockerfile", "-t", IMAGE, ".",
         external=True, env=env,
     )  # fmt: skip
     # The image runs as a non-root user and has no compiler.
