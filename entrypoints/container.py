@@ -43,7 +43,7 @@ from adapters.memory.order_updates import InProcessOrderUpdates
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
-from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.client import create_redis_client, create_redis_cluster_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
@@ -216,6 +216,8 @@ def _replica_engine(settings: Settings, closers: list[Any]) -> AsyncEngine | Non
 def _redis(settings: Settings, closers: list[Any], role: Literal["cache", "live"]) -> Redis:
     url = settings.redis_url_for(role)
     assert url is not None
+    if role == "cache" and settings.redis_cache_cluster:
+        return _closing(closers, create_redis_cluster_client(url), "aclose")  # type: ignore[return-value]
     return _closing(closers, create_redis_client(url), "aclose")
 
 
@@ -309,7 +311,11 @@ class Container(containers.DeclarativeContainer):
     )
     cache = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
-        redis=providers.Singleton(RedisCache, redis_cache_client),
+        redis=providers.Singleton(
+            RedisCache,
+            redis_cache_client,
+            cluster=providers.Callable(lambda s: s.redis_cache_cluster, settings),
+        ),
         memory=providers.Singleton(InMemoryCache, clock),
     )
     rate_limiter = providers.Selector(

@@ -68,6 +68,8 @@ class Settings:
     redis_queue_url: str | None = None
     redis_cache_url: str | None = None
     redis_live_url: str | None = None
+    # HEXMART_REDIS_CACHE_URL names one node of a Redis Cluster (only that role may be one).
+    redis_cache_cluster: bool = False
 
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -351,6 +353,8 @@ def _check(s: Settings) -> list[str]:
             bad(name, "must be a redis://, rediss:// or unix:// URL")
         elif url and not s.redis_url:
             bad(name, "needs HEXMART_REDIS_URL too (the Redis of every role not set apart)")
+    if s.redis_cache_cluster and not s.redis_cache_url:
+        bad("redis_cache_cluster", "needs HEXMART_REDIS_CACHE_URL (a node of the cluster)")
     if bool(s.stripe_api_key) != bool(s.stripe_webhook_secret):
         bad(
             "stripe_webhook_secret",
