@@ -219,6 +219,11 @@ class Settings:
         """Which adapter serves each port, for start-up logs (no secrets)."""
         return {
             "database": _redact(self.database_url),
+            **(
+                {"database replica (catalog listings)": _redact(self.database_replica_url)}
+                if self.database_replica_url
+                else {}
+            ),
             "cache, rate limits, tokens, queue": "redis" if self.redis_url else "in-process",
             "payments": "stripe" if self.uses_stripe else "local gateway",
             "files": f"s3 bucket {self.s3_bucket}"

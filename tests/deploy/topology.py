@@ -305,6 +305,7 @@ def _podman_run(image: str, env: dict[str, str]) -> list[str]:
     HEXMART_* variables of `env` (podman reads their values from its own environment)."""
     return [
         "podman", "--runtime", "runc", "run", "--rm", "--network", "host", "--init",
+        "--no-healthcheck",
         *(f"--env={name}" for name in sorted(env) if name.startswith("HEXMART_")),
         image,
     ]  # fmt: skip

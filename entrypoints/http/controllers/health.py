@@ -1,9 +1,10 @@
 """/health: liveness and readiness, for load balancers and orchestrators. Readiness needs
 the database, and Redis when it is configured (sessions and the task queue need it). The
-S3 bucket, when configured, is checked and reported too, but does not fail readiness:
-only uploads and product images need it, and taking every app process out of the load
-balancer for it would stop checkout as well; the answer is then 200 with status
-"degraded" and `checks.files` "failed", for monitoring to alert on."""
+S3 bucket and the read replica, when configured, are checked and reported too, but do
+not fail readiness: only uploads and product images need the bucket, only catalog listings
+the replica, and taking every app process out of the load balancer for them would stop
+checkout as well; the answer is then 200 with status "degraded" and `checks.files` or
+`checks.database_replica` "failed", for monitoring to alert on."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy import text
 
 from domain.users import Role
 from entrypoints.container import Container
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 3.0
 # Checked and reported, but the app serves its other routes without them.
-NOT_NEEDED_FOR_READINESS = frozenset({"files"})
+NOT_NEEDED_FOR_READINESS = frozenset({"files", "database_replica"})
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -50,6 +52,13 @@ async def _database(container: Container) -> None:
         await uow.users.any_with_role(Role.ADMIN)
 
 
+async def _database_replica(container: Container) -> None:
+    engine = container.database_replica_engine()
+    assert engine is not None
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
 async def _redis(container: Container) -> None:
     await asyncio.wait_for(container.redis_client().ping(), REDIS_TIMEOUT_SECONDS)
 
@@ -64,6 +73,8 @@ async def _files(container: Container) -> None:
 
 def readiness_checks(container: Container) -> dict[str, Callable[[Container], Awaitable[None]]]:
     checks = {"database": _database}
+    if container.settings().database_replica_url is not None:
+        checks["database_replica"] = _database_replica
     if container.settings().redis_url is not None:
         checks["redis"] = _redis
         settings = container.settings()
