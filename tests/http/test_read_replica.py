@@ -95,6 +95,8 @@ async def shop(
     container = in_memory_container(settings)
     # The real database wiring: the primary engine, and the replica for listings.
     container.unit_of_work.reset_override()
+    # Real ids: the database outlives each test's container.
+    container.ids.reset_override()
     yield container
     on_replica(replica, "SELECT pg_wal_replay_resume()")
     for close in reversed(container.closers()):
@@ -169,6 +171,11 @@ async def test_a_replica_down_degrades_readiness_without_failing_it(
         replica.stop()
         try:
             ready = await client.get("/health/ready")
+            listing = await client.get("/products")
+            registered = await client.post(
+                "/auth/register",
+                json={"email": "cy@example.com", "password": PASSWORD, "full_name": "Cy"},
+            )
         finally:
             replica.start()
     assert ready.status_code == 200
@@ -176,6 +183,8 @@ async def test_a_replica_down_degrades_readiness_without_failing_it(
         "status": "degraded",
         "checks": {"database": "ok", "database_replica": "failed"},
     }
+    assert listing.status_code == 503  # listings need the replica
+    assert registered.status_code == 201, registered.text  # everything else goes on
 
 
 def test_the_banner_names_the_replica_without_its_password() -> None:
