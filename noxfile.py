@@ -127,9 +127,15 @@ def image(session: nox.Session) -> None:
     env = {"CONTAINERS_CONF": str(conf)}
     podman = ["podman", "--runtime", "runc"]
 
-    exists = [*podman, "image", "exists", BASE_IMAGE]
+    # Where a registry is reachable (GitHub's runners), HEXMART_BASE_IMAGE names a base to
+    # pull instead, e.g. the official python:3.11-slim-bookworm.
+    base = os.environ.get("HEXMART_BASE_IMAGE") or BASE_IMAGE
+    exists = [*podman, "image", "exists", base]
     has_base = subprocess.run(exists, env={**os.environ, **env}, check=False).returncode == 0  # noqa: S603
-    if "--rebuild-base" in session.posargs or not has_base:
+    if base != BASE_IMAGE:
+        if not has_base:
+            session.run(*podman, "pull", base, external=True, env=env)
+    elif "--rebuild-base" in session.posargs or not has_base:
         # Debian's python3 on bookworm is 3.11; the venv module is all the build needs.
         mirror = os.environ.get("HEXMART_DEBIAN_MIRROR") or _debian_mirror()
         rootfs = work / "rootfs"
@@ -144,7 +150,7 @@ def image(session: nox.Session) -> None:
         shutil.rmtree(rootfs, ignore_errors=True)
     session.run(
         *podman, "build", "--format", "docker", "--network", "host",
-        "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", *_ca_secret(),
+        "--build-arg", f"BASE_IMAGE={base}", *_ca_secret(),
         "-f", "deploy/Dockerfile", "-t", IMAGE, ".",
         external=True, env=env,
     )  # fmt: skip
