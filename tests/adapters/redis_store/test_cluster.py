@@ -4,7 +4,9 @@ command touches one key, so keys spread over the nodes and no script crosses slo
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +29,16 @@ NODES = 3
 START_SECONDS = 30.0
 
 
+def cluster_port() -> int:
+    """A free port whose cluster bus port (10000 higher, so at most 55535) is free too."""
+    while True:
+        port = free_port()
+        if port <= 55535:
+            with contextlib.suppress(OSError), socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 10000))
+                return port
+
+
 def _cli(*arguments: str) -> str:
     completed = subprocess.run(
         ["redis-cli", *arguments], capture_output=True, text=True, timeout=30, check=False
@@ -41,7 +53,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
     folder = tmp_path_factory.mktemp("redis-cluster")
     executable = shutil.which("redis-server")
     assert executable is not None, "redis-server is not installed"
-    ports = [free_port() for _ in range(NODES)]
+    ports = [cluster_port() for _ in range(NODES)]
     processes = []
     try:
         for port in ports:
@@ -77,6 +89,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
                 != b"PONG"
             ):
                 assert time.monotonic() < deadline, f"redis-server on {port} did not start"
+                assert all(p.poll() is None for p in processes), "a redis-server exited"
                 time.sleep(0.05)
         _cli("--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
              "--cluster-replicas", "0", "--cluster-yes")  # fmt: skip
