@@ -120,6 +120,17 @@ async def test_the_customer_journey_through_nginx(topology: Topology) -> None:
         assert "max-age=" in listing.headers["strict-transport-security"]
         assert [p["id"] for p in listing.json()["items"]] == [mug]
         assert (await client.get("/metrics")).status_code == 404  # never public
+        # A body over the app's limit stops at the edge.
+        too_big = await client.post("/auth/login", content=b"x" * (1024 * 1024 + 1))
+        assert too_big.status_code == 413
+        # The client's request id is passed on to the app, or nginx makes one.
+        await client.get("/health/live?traced", headers={"X-Request-ID": "journey-trace-1"})
+        await client.get("/health/live?untraced")
+        ids = [line.split(" rid=")[1].split(" ")[0]
+               for line in topology.access_log.read_text().splitlines()
+               if " GET /health/live " in line][-2:]  # fmt: skip
+        assert ids[0] == "journey-trace-1"
+        assert len(ids[1]) == 32
         assert (await client.get("/health/ready")).status_code == 200
 
         emails_before = len(topology.smtp.received_by("ann@example.com"))

@@ -190,7 +190,8 @@ pid {folder / "nginx.pid"};
 error_log {folder / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
-    log_format upstreams '$remote_addr $status $request_method $uri upstream=$upstream_addr';
+    log_format upstreams '$remote_addr $status $request_method $uri '
+                         'rid=$hexmart_request_id upstream=$upstream_addr';
     access_log {folder / "access.log"} upstreams;
 {temp}
     include {folder / "hexmart.conf"};
