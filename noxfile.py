@@ -55,3 +55,114 @@ def bench(session: nox.Session) -> None:
     if shutil.which("pgbench") is None:
         session.error("pgbench not found: it ships with the PostgreSQL server package")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+BASE_IMAGE = "localhost/hexmart-base:bookworm"
+IMAGE = "localhost/hexmart:test"
+# podman as this machine runs it: Debian's runc (crun refuses hybrid cgroups), no default
+# ulimits and no pids limit (the container runtime here may not set them).
+CONTAINERS_CONF = """[containers]
+default_ulimits = []
+pids_limit = 0
+
+[engine]
+runtime = "runc"
+"""
+
+
+def _debian_mirror() -> str:
+    """The Debian mirror this machine's apt uses (deb822 or one-line sources)."""
+    import re
+    from pathlib import Path
+
+    for path in sorted(Path("/etc/apt").glob("sources.list*")) + sorted(
+        Path("/etc/apt/sources.list.d").glob("*")
+    ):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        found = re.search(r"^URIs:\s*(\S+/debian)\s*$", text, re.MULTILINE) or re.search(
+            r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+/debian)\s", text, re.MULTILINE
+        )
+        if found:
+            return found.group(1)
+    raise RuntimeError("no Debian mirror in /etc/apt: pass one as HEXMART_DEBIAN_MIRROR")
+
+
+def _ca_secret() -> list[str]:
+    """The machine's CA bundle as the build's `ca` secret, for a network that inspects
+    TLS (the image itself never contains it)."""
+    import os
+    from pathlib import Path
+
+    for candidate in (os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return ["--secret", f"id=ca,src={candidate}"]
+    return []
+
+
+@nox.session
+def image(session: nox.Session) -> None:
+    """Build the container image (deploy/Dockerfile) on a Debian bookworm base made here
+    with debootstrap, then run the customer journey through nginx against it: migrate,
+    two `serve` and two `worker` containers (podman, host network). Needs root, PostgreSQL
+    and Redis on 127.0.0.1; installs podman, runc, debootstrap and nginx from Debian.
+    `-- --rebuild-base` makes the base again."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    _install(session)
+    tools = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
+    missing = [package for tool, package in tools.items() if shutil.which(tool) is None]
+    if not Path("/usr/sbin/nginx").exists():
+        missing.append("nginx")
+    if missing:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
+    work = Path(tempfile.mkdtemp(prefix="hexmart-image-"))
+    conf = work / "containers.conf"
+    conf.write_text(CONTAINERS_CONF)
+    env = {"CONTAINERS_CONF": str(conf)}
+    podman = ["podman", "--runtime", "runc"]
+
+    # Where a registry is reachable (GitHub's runners), HEXMART_BASE_IMAGE names a base to
+    # pull instead, e.g. the official python:3.11-slim-bookworm.
+    base = os.environ.get("HEXMART_BASE_IMAGE") or BASE_IMAGE
+    exists = [*podman, "image", "exists", base]
+    has_base = subprocess.run(exists, env={**os.environ, **env}, check=False).returncode == 0  # noqa: S603
+    if base != BASE_IMAGE:
+        if not has_base:
+            session.run(*podman, "pull", base, external=True, env=env)
+    elif "--rebuild-base" in session.posargs or not has_base:
+        # Debian's python3 on bookworm is 3.11; the venv module is all the build needs.
+        mirror = os.environ.get("HEXMART_DEBIAN_MIRROR") or _debian_mirror()
+        rootfs = work / "rootfs"
+        session.run(
+            "debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+            "bookworm", str(rootfs), mirror, external=True, silent=True,
+        )  # fmt: skip
+        session.run(
+            "sh", "-c", f"tar -C {rootfs} -c . | podman --runtime runc import - {BASE_IMAGE}",
+            external=True, env=env, silent=True,
+        )  # fmt: skip
+        shutil.rmtree(rootfs, ignore_errors=True)
+    session.run(
+        *podman, "build", "--format", "docker", "--network", "host",
+        "--build-arg", f"BASE_IMAGE={base}", *_ca_secret(),
+        "-f", "deploy/Dockerfile", "-t", IMAGE, ".",
+        external=True, env=env,
+    )  # fmt: skip
+    # The image runs as a non-root user and has no compiler.
+    session.run(
+        *podman, "run", "--rm", "--network", "host", "--entrypoint", "sh", IMAGE, "-c",
+        'test "$(id -u)" = 10001 && ! command -v gcc && ! command -v cc && hexmart --version',
+        external=True, env=env,
+    )  # fmt: skip
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "-q",
+        "tests/deploy/test_behind_nginx.py::test_the_customer_journey_through_nginx",
+        env={**env, "HEXMART_TEST_IMAGE": IMAGE},
+    )  # fmt: skip
+    shutil.rmtree(work, ignore_errors=True)

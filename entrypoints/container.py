@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
@@ -44,7 +44,7 @@ from adapters.memory.order_updates import InProcessOrderUpdates
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
-from adapters.redis_store.client import create_redis_client
+from adapters.redis_store.client import create_redis_client, create_redis_cluster_client
 from adapters.redis_store.heartbeats import RedisWorkerHeartbeats
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.redis_store.rate_limiter import RedisRateLimiter
@@ -212,14 +212,18 @@ def _replica_engine(settings: Settings, closers: list[Any]) -> AsyncEngine | Non
     return _closing(closers, engine, "dispose")
 
 
-def _redis(settings: Settings, closers: list[Any]) -> Redis:
-    assert settings.redis_url is not None
-    return _closing(closers, create_redis_client(settings.redis_url), "aclose")
+def _redis(settings: Settings, closers: list[Any], role: Literal["cache", "live"]) -> Redis:
+    url = settings.redis_url_for(role)
+    assert url is not None
+    if role == "cache" and settings.redis_cache_cluster:
+        return _closing(closers, create_redis_cluster_client(url), "aclose")  # type: ignore[return-value]
+    return _closing(closers, create_redis_client(url), "aclose")
 
 
 def _arq_queue(settings: Settings, closers: list[Any]) -> ArqTaskQueue:
-    assert settings.redis_url is not None
-    arq_redis = _closing(closers, create_arq_redis(settings.redis_url), "aclose")
+    url = settings.redis_url_for("queue")
+    assert url is not None
+    arq_redis = _closing(closers, create_arq_redis(url), "aclose")
     return ArqTaskQueue(arq_redis)
 
 
@@ -286,7 +290,10 @@ class Container(containers.DeclarativeContainer):
 
     database_engine = providers.Singleton(_database_engine, settings, closers)
     database_replica_engine = providers.Singleton(_replica_engine, settings, closers)
-    redis_client = providers.Singleton(_redis, settings, closers)
+    # Tokens and live updates (and the readiness check); the cache and rate limits may
+    # have a Redis of their own (HEXMART_REDIS_CACHE_URL).
+    redis_client = providers.Singleton(_redis, settings, closers, "live")
+    redis_cache_client = providers.Singleton(_redis, settings, closers, "cache")
 
     # Ports whose adapter the settings choose.
     unit_of_work = providers.Singleton(
@@ -301,12 +308,16 @@ class Container(containers.DeclarativeContainer):
     )
     cache = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
-        redis=providers.Singleton(RedisCache, redis_client),
+        redis=providers.Singleton(
+            RedisCache,
+            redis_cache_client,
+            cluster=providers.Callable(lambda s: s.redis_cache_cluster, settings),
+        ),
         memory=providers.Singleton(InMemoryCache, clock),
     )
     rate_limiter = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
-        redis=providers.Singleton(RedisRateLimiter, redis_client),
+        redis=providers.Singleton(RedisRateLimiter, redis_cache_client),
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
     mailer = providers.Selector(

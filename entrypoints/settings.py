@@ -62,6 +62,14 @@ class Settings:
     migrate_on_start: bool | None = None
 
     redis_url: str | None = None
+    # One Redis per role once one is not enough; each unset one is `redis_url`. The queue
+    # needs persistence and a single primary; the cache and rate limits are disposable (a
+    # Redis Cluster is fine); refresh/reset tokens and live updates need a single primary.
+    redis_queue_url: str | None = None
+    redis_cache_url: str | None = None
+    redis_live_url: str | None = None
+    # HEXMART_REDIS_CACHE_URL names one node of a Redis Cluster (only that role may be one).
+    redis_cache_cluster: bool = False
 
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -207,10 +215,21 @@ class Settings:
     def uses_stripe(self) -> bool:
         return self.stripe_api_key is not None
 
+    def redis_url_for(self, role: Literal["queue", "cache", "live"]) -> str | None:
+        """The Redis of one role (`HEXMART_REDIS_<ROLE>_URL`, else `HEXMART_REDIS_URL`):
+        the task queue, the cache and rate limits, or tokens and live order updates."""
+        own: str | None = getattr(self, f"redis_{role}_url")
+        return own or self.redis_url
+
     def describe_adapters(self) -> dict[str, str]:
         """Which adapter serves each port, for start-up logs (no secrets)."""
         return {
             "database": _redact(self.database_url),
+            **(
+                {"database replica (catalog listings)": _redact(self.database_replica_url)}
+                if self.database_replica_url
+                else {}
+            ),
             "cache, rate limits, tokens, queue": "redis" if self.redis_url else "in-process",
             "payments": "stripe" if self.uses_stripe else "local gateway",
             "files": f"s3 bucket {self.s3_bucket}"
@@ -341,8 +360,14 @@ def _check(s: Settings) -> list[str]:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             bad("trusted_proxies", f"{proxy!r} is not an IP address or network (CIDR)")
-    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix"):
-        bad("redis_url", "must be a redis://, rediss:// or unix:// URL")
+    for name in ("redis_url", "redis_queue_url", "redis_cache_url", "redis_live_url"):
+        url = getattr(s, name)
+        if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            bad(name, "must be a redis://, rediss:// or unix:// URL")
+        elif url and not s.redis_url:
+            bad(name, "needs HEXMART_REDIS_URL too (the Redis of every role not set apart)")
+    if s.redis_cache_cluster and not s.redis_cache_url:
+        bad("redis_cache_cluster", "needs HEXMART_REDIS_CACHE_URL (a node of the cluster)")
     if bool(s.stripe_api_key) != bool(s.stripe_webhook_secret):
         bad(
             "stripe_webhook_secret",

@@ -274,7 +274,7 @@ def build_worker_container(
     if (queue_name, job_id_prefix) != (DEFAULT_QUEUE_NAME, DEFAULT_JOB_ID_PREFIX):
         if settings.redis_url is None:
             raise ValueError("a worker's own queue needs HEXMART_REDIS_URL")
-        arq_redis = create_arq_redis(settings.redis_url, queue_name=queue_name)
+        arq_redis = create_arq_redis(settings.redis_url_for("queue"), queue_name=queue_name)
         container.closers().append(arq_redis.aclose)
         queue = ArqTaskQueue(arq_redis, queue_name=queue_name, job_id_prefix=job_id_prefix)
         container.task_queue.override(providers.Object(queue))
@@ -394,7 +394,7 @@ def worker_options(
         "cron_jobs": _schedule(job_id_prefix, relay_every_seconds),
         "queue_name": queue_name,
         # Redis errors reach the worker's loop, which waits outages out (worker_process).
-        "redis_pool": create_arq_redis(settings.redis_url, queue_name=queue_name),
+        "redis_pool": create_arq_redis(settings.redis_url_for("queue"), queue_name=queue_name),
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "on_startup": startup,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
@@ -13,9 +14,9 @@ log = logging.getLogger(__name__)
 
 # A counter and the entry stored under its current value, in one round trip and one
 # atomic step. The entry's key is built on the server, so it is not declared in KEYS:
-# fine on one Redis (what hexmart runs), not on Redis Cluster, where the two keys could
-# live on different nodes. The counter comes back raw so Python decides what an
-# integer is, as for `incr`.
+# fine on one Redis, not on Redis Cluster, where the two keys could live on different
+# nodes (there, `get_versioned` is two single-key GETs instead). The counter comes back
+# raw so Python decides what an integer is, as for `incr`.
 _GET_VERSIONED = """
 local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
@@ -54,8 +55,12 @@ class RedisCache:
     positive) still raise `ValueError`, as in the in-process cache.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self, redis: Redis | RedisCluster, *, prefix: str = DEFAULT_PREFIX, cluster: bool = False
+    ) -> None:
         self._redis = redis
+        # On Redis Cluster every command touches one key (no cross-slot script).
+        self._cluster = cluster
         self._prefix = f"{prefix}cache:"
         self._get_versioned = redis.register_script(_GET_VERSIONED)
         self._incr = redis.register_script(_INCR)
@@ -105,9 +110,18 @@ class RedisCache:
         self, version_key: str, key_prefix: str, key_suffix: str = ""
     ) -> tuple[int, bytes | None]:
         try:
-            raw_version, value = await self._get_versioned(
-                keys=[self._prefix + version_key], args=[self._prefix + key_prefix, key_suffix]
-            )
+            if self._cluster:
+                # The counter first, then the entry stored under it: an entry read is
+                # always one of the version read (a newer one is simply a miss).
+                raw_version = await self._redis.get(self._prefix + version_key) or b"0"
+                value = await self._redis.get(
+                    f"{self._prefix}{key_prefix}{raw_version.decode()}{key_suffix}"
+                )
+            else:
+                raw_version, value = await self._get_versioned(
+                    keys=[self._prefix + version_key],
+                    args=[self._prefix + key_prefix, key_suffix],
+                )
         except REDIS_FAILURES as error:
             self._outage.failed(error, "reading as a miss")
             return 0, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -31,5 +32,21 @@ def create_redis_client(
         socket_timeout=timeout_seconds,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
         retry_on_error=[RedisConnectionError],
+    )
+    return client
+
+
+def create_redis_cluster_client(
+    url: str,
+    *,
+    connect_timeout_seconds: float = 2.0,
+    timeout_seconds: float = 5.0,
+) -> RedisCluster:
+    """A Redis Cluster client from one node's URL (it discovers the others). Only for
+    single-key work: the cache and the rate limiter. Close it with `await client.aclose()`."""
+    client: RedisCluster = RedisCluster.from_url(
+        url,
+        socket_connect_timeout=connect_timeout_seconds,
+        socket_timeout=timeout_seconds,
     )
     return client

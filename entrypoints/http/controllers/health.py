@@ -3,11 +3,12 @@ the database, and Redis when it is configured (sessions and the task queue need 
 
 Checked and reported too, without failing readiness (taking every app process out of the
 load balancer for them would stop checkout as well): the S3 bucket, when configured (only
-uploads and product images need it); the outbox backlog, "degraded" once its oldest
-unhandled message is older than HEXMART_OUTBOX_BACKLOG_ALERT_SECONDS; and, with Redis
-configured, the workers, "degraded" when none has a fresh heartbeat (emails and live
-updates then wait). The answer is then 200 with status "degraded", the check named in
-`checks` and what is wrong in `details`, for monitoring to alert on."""
+uploads and product images need it); the read replica, when configured (only catalog
+listings read from it); the outbox backlog, "degraded" once its oldest unhandled message
+is older than HEXMART_OUTBOX_BACKLOG_ALERT_SECONDS; and, with Redis configured, the
+workers, "degraded" when none has a fresh heartbeat (emails and live updates then wait).
+The answer is then 200 with status "degraded", the check named in `checks` and what is
+wrong in `details`, for monitoring to alert on."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy import text
 
 from application.workers import HEARTBEAT_TTL_SECONDS
 from domain.users import Role
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 3.0
 # Checked and reported, but the app serves its other routes without them.
-NOT_NEEDED_FOR_READINESS = frozenset({"files", "outbox", "worker"})
+NOT_NEEDED_FOR_READINESS = frozenset({"files", "database_replica", "outbox", "worker"})
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -62,8 +64,19 @@ async def _database(container: Container) -> None:
         await uow.users.any_with_role(Role.ADMIN)
 
 
+async def _database_replica(container: Container) -> None:
+    engine = container.database_replica_engine()
+    assert engine is not None
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
 async def _redis(container: Container) -> None:
     await asyncio.wait_for(container.redis_client().ping(), REDIS_TIMEOUT_SECONDS)
+
+
+async def _redis_cache(container: Container) -> None:
+    await asyncio.wait_for(container.redis_cache_client().ping(), REDIS_TIMEOUT_SECONDS)
 
 
 async def _files(container: Container) -> None:
@@ -89,8 +102,13 @@ async def _worker(container: Container) -> str | None:
 
 def readiness_checks(container: Container) -> dict[str, Check]:
     checks: dict[str, Check] = {"database": _database}
+    if container.settings().database_replica_url is not None:
+        checks["database_replica"] = _database_replica
     if container.settings().redis_url is not None:
         checks["redis"] = _redis
+        settings = container.settings()
+        if settings.redis_url_for("cache") != settings.redis_url_for("live"):
+            checks["redis_cache"] = _redis_cache
     if container.settings().s3_bucket is not None:
         checks["files"] = _files
     checks["outbox"] = _outbox
