@@ -27,6 +27,7 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.http_methods import ShopApp
 from entrypoints.http.lifespan import StartupTask, app_lifespan
 from entrypoints.http.live_orders import order_updates_socket
 from entrypoints.http.metrics import (
@@ -79,7 +80,7 @@ def create_app(
     if background_jobs is None:
         background_jobs = settings.redis_url is None
     metrics = ShopMetrics()
-    return Litestar(
+    return ShopApp(
         route_handlers=[
             *CONTROLLERS,
             order_updates_socket,
