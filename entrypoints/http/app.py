@@ -38,6 +38,7 @@ from entrypoints.http.metrics import (
 )
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
 from entrypoints.http.password_reset_page import password_reset_page
+from entrypoints.http.problem_types import problem_types_json, problem_types_page
 from entrypoints.http.rate_limits import GeneralRateLimitMiddleware
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
@@ -85,6 +86,8 @@ def create_app(
             *CONTROLLERS,
             order_updates_socket,
             password_reset_page,
+            problem_types_page,
+            problem_types_json,
             swagger_ui_assets(),
         ],
         dependencies=dependencies(),
@@ -99,7 +102,7 @@ def create_app(
             GeneralRateLimitMiddleware(),
         ],
         cors_config=_cors(settings),
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(settings),
         request_max_body_size=settings.max_request_body_bytes,
         request_class=StrictBodyRequest,
         state=State({CONTAINER_KEY: container, METRICS_KEY: metrics}),

@@ -9,12 +9,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Any
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Receive, Scope, Send
+
+_PARAMETER_TYPE = re.compile(r":[^}]*}")
 
 
 class ShopApp(Litestar):
@@ -35,7 +38,7 @@ class ShopApp(Litestar):
         methods: dict[str, set[str]] = {}
         for route in self.routes:
             if isinstance(route, HTTPRoute):
-                methods.setdefault(route.path, set()).update(route.methods)
+                methods.setdefault(_plain(route.path), set()).update(route.methods)
         return {path: frozenset(_with_head(found)) for path, found in methods.items()}
 
     def _exact_allow(self, scope: Scope, method: str, send: Send) -> Send:
@@ -57,7 +60,7 @@ class ShopApp(Litestar):
         return send_with_allow
 
     def _allowed(self, scope: Scope, message: Message) -> frozenset[str]:
-        template = scope.get("path_template")
+        template = _plain(str(scope.get("path_template", "")))
         if template in self._methods_by_path:
             return self._methods_by_path[template]
         # A 405 is raised before a route is chosen: Litestar's own header lists the
@@ -67,6 +70,11 @@ class ShopApp(Litestar):
                 listed = {part.strip().upper() for part in value.decode().split(",")}
                 return frozenset(_with_head({part for part in listed if part}))
         return frozenset()
+
+
+def _plain(path: str) -> str:
+    """`/orders/{order_id:str}` and `/orders/{order_id}` alike: `/orders/{order_id}`."""
+    return _PARAMETER_TYPE.sub("}", path)
 
 
 def _with_head(methods: set[str]) -> set[str]:
