@@ -17,6 +17,7 @@ the calls that use them, and the problem `type`s each error status can carry.
 from __future__ import annotations
 
 import copy
+import functools
 import unicodedata
 from typing import Any
 
@@ -25,7 +26,7 @@ from application.ports.persistence import MAX_PAGE_SIZE
 from domain.catalog import MAX_DESCRIPTION_LENGTH, MAX_INVENTORY, MAX_SKU_LENGTH
 from domain.money import MAX_AMOUNT
 from domain.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role, Scope
-from domain.values import MAX_ID_LENGTH, MAX_QUANTITY, MIN_QUANTITY
+from domain.values import MAX_EMAIL_LENGTH, MAX_ID_LENGTH, MAX_QUANTITY, MIN_QUANTITY
 from entrypoints.http.controllers.audit import RFC3339
 from entrypoints.http.problem_types import problem_types_for
 from entrypoints.settings import Settings
@@ -38,13 +39,10 @@ _SPACE = f"[^\\S{_CONTROL}]"  # white space that is not a control character
 _SOLID = f"[^\\s{_CONTROL}]"  # neither white space nor a control character
 
 
-def _invisible_ranges() -> str:
-    """Unicode format characters (Cf) of the Basic Multilingual Plane as a class body: an
-    email holding one is refused (it would look like another address)."""
+def _ranges(codes: list[int]) -> str:
+    """Code points as the body of a regular-expression character class."""
     ranges: list[tuple[int, int]] = []
-    for code in range(0x10000):
-        if 0xD800 <= code <= 0xDFFF or unicodedata.category(chr(code)) != "Cf":
-            continue
+    for code in codes:
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1] = (ranges[-1][0], code)
         else:
@@ -55,15 +53,35 @@ def _invisible_ranges() -> str:
     )
 
 
-_EMAIL_CHAR = f"[^@\\s{_CONTROL}{_invisible_ranges()}]"
-EMAIL_PATTERN = f"^{_SPACE}*{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\\.{_EMAIL_CHAR}+{_SPACE}*$"
+def _breaks_an_email(character: str) -> bool:
+    """Whether `character` cannot stand in an address part: white space, `@`, `.`, a
+    control or invisible (Cf) character, or one whose NFKC form holds one of those (an
+    address is checked in that form: `domain.values.Email`)."""
+    if unicodedata.category(character) == "Cf":
+        return True
+    normal = unicodedata.normalize("NFKC", character).lower()
+    return any(c.isspace() or c in "@." or unicodedata.category(c) in ("Cc", "Cf") for c in normal)
+
+
+@functools.cache
+def email_pattern() -> str:
+    """Addresses `domain.values.Email` takes: parts without white space or `@`, a dot in
+    the domain, surrounding white space allowed (it is trimmed). Characters of the Basic
+    Multilingual Plane that NFKC turns into one of those are left out."""
+    excluded = [
+        code
+        for code in range(0x10000)
+        if not 0xD800 <= code <= 0xDFFF and code != 0x2E and _breaks_an_email(chr(code))
+    ]
+    part = f"[^{_ranges(excluded)}]+"
+    return f"^{_SPACE}*{part}@{part}\\.{part}{_SPACE}*$"
+
+
 ID_PATTERN = f"^[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$"
 CURSOR_PATTERN = "^[A-Za-z0-9_-]{0,1024}$"
 # Printable characters (str.isprintable) an HTTP header can carry as Latin-1: visible
 # ASCII, the space, and Latin-1 letters and signs but no-break space and soft hyphen.
-IDEMPOTENCY_KEY_PATTERN = (
-    f"^[ -~\\u00a1-\\u00ac\\u00ae-\\u00ff]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
-)
+IDEMPOTENCY_KEY_PATTERN = f"^[ -~\\u00a1-\\u00ac\\u00ae-\\u00ff]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
 
 
 def required_text(max_length: int, description: str | None = None) -> dict[str, Any]:
@@ -72,9 +90,7 @@ def required_text(max_length: int, description: str | None = None) -> dict[str, 
     schema: dict[str, Any] = {
         "type": "string",
         "minLength": 1,
-        "pattern": (
-            f"^{_SPACE}*{_SOLID}(?:{_TEXT_CHAR}{{0,{max_length - 2}}}{_SOLID})?{_SPACE}*$"
-        ),
+        "pattern": (f"^{_SPACE}*{_SOLID}(?:{_TEXT_CHAR}{{0,{max_length - 2}}}{_SOLID})?{_SPACE}*$"),
     }
     if description:
         schema["description"] = description
@@ -136,14 +152,17 @@ NEW_PASSWORD = (
     f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters; a common password, or one "
     "of fewer than 3 different characters, is refused (400 `weak-password`)"
 )
-EMAIL = {
-    "type": "string",
-    "maxLength": 254,
-    "pattern": EMAIL_PATTERN,
-    "description": "compared in Unicode NFKC form, lower-cased and trimmed; an address "
-    "holding invisible characters (zero-width, bidi controls) is refused",
-    "example": "ann@example.com",
-}
+
+
+def email() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "maxLength": MAX_EMAIL_LENGTH,
+        "pattern": email_pattern(),
+        "description": "compared in Unicode NFKC form, lower-cased and trimmed; an address "
+        "holding invisible characters (zero-width, bidi controls) is refused",
+        "example": "ann@example.com",
+    }
 
 
 def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -213,7 +232,7 @@ def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "Registration": body(
             {
-                "email": EMAIL,
+                "email": email(),
                 "password": _password(NEW_PASSWORD),
                 "full_name": required_text(200),
             },
@@ -225,7 +244,7 @@ def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
             },
         ),
         "Login": body(
-            {"email": EMAIL, "password": {"type": "string", "pattern": f"^{_TEXT_CHAR}*$"}},
+            {"email": email(), "password": {"type": "string", "pattern": f"^{_TEXT_CHAR}*$"}},
             ["email", "password"],
             {"email": "ann@example.com", "password": "correct horse battery"},
         ),
@@ -234,7 +253,7 @@ def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
             ["refresh_token"],
             {"refresh_token": "the refresh_token of the last token pair"},
         ),
-        "PasswordResetRequest": body({"email": EMAIL}, ["email"], {"email": "ann@example.com"}),
+        "PasswordResetRequest": body({"email": email()}, ["email"], {"email": "ann@example.com"}),
         "PasswordResetConfirmation": body(
             {
                 "token": {"type": "string", "pattern": f"^{_TEXT_CHAR}*$"},
@@ -468,9 +487,10 @@ def _refine_operation(
     if content is not None:
         reference = content["schema"].get("$ref", "")
         name = reference.rsplit("/", 1)[-1]
-        inline = {"/orders/{order_id}/ship": "Shipment", "/orders/{order_id}/refunds": (
-            "RefundRequest"
-        )}.get(path)
+        inline = {
+            "/orders/{order_id}/ship": "Shipment",
+            "/orders/{order_id}/refunds": ("RefundRequest"),
+        }.get(path)
         if inline is not None:
             name = inline
         if name in requests:
