@@ -492,7 +492,9 @@ def _refine_operation(
             "/orders/{order_id}/refunds": ("RefundRequest"),
         }.get(path)
         if inline is not None:
+            # `Shipment | None`, `RefundRequest | None`: no body at all is fine too.
             name = inline
+            operation["requestBody"]["required"] = False
         if name in requests:
             content["schema"] = {"$ref": f"#/components/schemas/{name}"}
     links = LINKS.get((path, method), {})
