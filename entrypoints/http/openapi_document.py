@@ -495,7 +495,10 @@ def _refine_operation(
             # `Shipment | None`, `RefundRequest | None`: no body at all is fine too.
             name = inline
             operation["requestBody"]["required"] = False
-        if name in requests:
+        if inline is not None:
+            # JSON `null` reads as no body.
+            content["schema"] = _nullable({"$ref": f"#/components/schemas/{name}"})
+        elif name in requests:
             content["schema"] = {"$ref": f"#/components/schemas/{name}"}
     links = LINKS.get((path, method), {})
     if links:

@@ -38,6 +38,7 @@ import pytest
 from tests.http.live_server import PROJECT_ROOT, running_server
 from tests.http.shop_api import PASSWORD, an_address
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 FIXED_SEED = 20261204
 MAX_EXAMPLES = 12
 RANDOM_RUN_SECONDS = 40
@@ -120,6 +121,8 @@ def _schemathesis(shop: Shop, *options: str) -> subprocess.CompletedProcess[str]
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{shop.url}/schema/openapi.json",
         "--checks",
