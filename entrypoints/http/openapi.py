@@ -113,7 +113,7 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
                 css_url=asset("swagger-ui.css"),
                 standalone_preset_js_url=asset("swagger-ui-standalone-preset.js"),
                 favicon="",
-            )
+            ),
         ],
     )
 

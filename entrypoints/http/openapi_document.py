@@ -218,7 +218,7 @@ def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
     }
     description = {
         "type": "string",
-        "pattern": f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$",
+        "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$",
         "maxLength": MAX_DESCRIPTION_LENGTH,
         "description": "may hold tabs and line breaks",
     }

@@ -142,7 +142,7 @@ def _schemathesis(shop: Shop, *options: str) -> subprocess.CompletedProcess[str]
         *[option for path in EXCLUDED_PATHS for option in ("--exclude-path", path)],
         *options,
     ]
-    return subprocess.run(  # noqa: S603 (our own command line)
+    return subprocess.run(
         command,
         cwd=shop.workdir,
         env=env,

@@ -18,7 +18,6 @@ from entrypoints.http.schemas.audit import AuditPage, audit_entry_out
 from entrypoints.http.schemas.common import Cursor, Limit, page_request
 from entrypoints.http.security import USER_ONLY, admin_only
 
-
 # A date, a time and an offset: not the Unix timestamps (`since=0.5`) that a lax
 # conversion to datetime would also take.
 RFC3339 = (
