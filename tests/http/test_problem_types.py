@@ -3,7 +3,7 @@ client should do about it."""
 
 from __future__ import annotations
 
-from entrypoints.http.errors import DOMAIN_PROBLEMS, INTERNAL, VALIDATION, _HTTP_SLUGS
+from entrypoints.http.errors import _HTTP_SLUGS, DOMAIN_PROBLEMS, INTERNAL, VALIDATION
 from entrypoints.http.problem_types import BY_SLUG, PROBLEM_TYPES
 from tests.http.shop_api import Client
 
