@@ -31,8 +31,8 @@ third-party programs with `X-API-Key` (scoped, from `/api-keys`). Errors are RFC
 problem details (`application/problem+json`). Money is `{"amount": <minor units>,
 "currency": "USD"}`. Lists are keyset-paginated: `?limit=20&cursor=...` answers
 `{"items": [...], "next_cursor": ...}`. Every problem `type` is explained, with what to do
-about it, at [/problems](/problems). Live order updates: the WebSocket `GET /ws/orders/{id}`, described
-in the repository's `docs/websocket.md` (authentication, messages, close codes).
+about it, at [/problems](/problems). Live order updates: the WebSocket
+`GET /ws/orders/{id}`, described in the repository's `docs/websocket.md`.
 """
 
 TAGS = [
