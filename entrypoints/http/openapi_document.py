@@ -378,6 +378,20 @@ def query_parameters(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+EXAMPLE_ID = "0196b0f2-8c1e-7c3a-9d1f-2f6f5a0e4b1c"
+QUERY_EXAMPLES: dict[str, Any] = {
+    "limit": 20,
+    "q": "mug",
+    "category": "kitchen",
+    "min_price": 500,
+    "max_price": 5000,
+    "in_stock": True,
+    "sort": "price",
+    "status": "paid",
+    "since": "2026-01-01T00:00:00Z",
+}
+
+
 # (path, method) -> {link name: (target operationId, {parameter: runtime expression})}
 _ORDER = "$response.body#/order/id"
 LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
@@ -475,12 +489,15 @@ def _refine_operation(
                 "pattern": ID_PATTERN,
                 "description": "an id the API gave; anything else is 404",
             }
+            parameter["example"] = EXAMPLE_ID
         elif where == "query" and name in queries:
             described = parameter.get("description")
             parameter["schema"] = dict(queries[name])
             if described:
                 parameter["schema"].setdefault("description", described)
-        elif where == "header" and name == "Idempotency-Key":
+        if where == "query" and name in QUERY_EXAMPLES:
+            parameter["example"] = QUERY_EXAMPLES[name]
+        if where == "header" and name == "Idempotency-Key":
             parameter["schema"] = {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
             parameter["example"] = "checkout-7f3b2c"
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")

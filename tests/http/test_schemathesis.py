@@ -137,6 +137,10 @@ def _schemathesis(shop: Shop, *options: str) -> subprocess.CompletedProcess[str]
         "none",
         "--workers",
         "1",
+        # The shared test machine can stall a request for seconds under other suites'
+        # load; a stall is not a contract failure (schemathesis' default gives up at 10 s).
+        "--request-timeout",
+        "60",
         "--no-color",
         "--continue-on-failure",
         *[option for path in EXCLUDED_PATHS for option in ("--exclude-path", path)],
