@@ -34,6 +34,7 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     OutOfStock,
+    RuleViolation,
 )
 from domain.money import Money
 from domain.orders import Order, OrderLine
@@ -165,6 +166,10 @@ class Orders:
             shipping_address=address,
             now=now,
         )
+        if not order.total_amount.is_positive:
+            # Free products exist, but a payment of nothing cannot be started: a rule of
+            # the shop (422), not a field of the request.
+            raise RuleViolation("an order must have something to pay for")
         await uow.orders.add(order)
         await uow.payments.add(
             Payment.start(

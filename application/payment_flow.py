@@ -33,6 +33,7 @@ from domain.errors import (
     NotFound,
     PaymentProviderError,
     ProviderKeyReused,
+    RefundExceedsPayment,
 )
 from domain.money import Money, sum_money
 from domain.orders import Order, OrderStatus
@@ -165,6 +166,8 @@ class PaymentFlow:
                     f"must be {order.currency}, the currency the order was paid in",
                 )
             wanted = amount if amount is not None else order.refundable_amount
+            if amount is None and order.paid_amount.is_positive and not wanted.is_positive:
+                raise RefundExceedsPayment("nothing is left to refund")
             order.check_refund(wanted)
             refunded_before = order.refunded_amount
             recovered = await self._refund_locked(

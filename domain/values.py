@@ -21,6 +21,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _INVISIBLE = "Cf"
 # Matched before upper-casing: "ß".upper() is "SS", which would otherwise pass as a code.
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+# RFC 5321's limit on a path; checked as sent and once normalised (NFKC can lengthen).
+MAX_EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,8 @@ class Email:
         if any(unicodedata.category(c) == _INVISIBLE for c in self.value):
             raise InvalidValue("email", "must not contain invisible characters")
         normalized = normalize_email(self.value)
-        if len(normalized) > 254 or not _EMAIL.fullmatch(normalized):
+        too_long = max(len(self.value), len(normalized)) > MAX_EMAIL_LENGTH
+        if too_long or not _EMAIL.fullmatch(normalized):
             raise InvalidValue("email", "is not a valid email address")
         object.__setattr__(self, "value", normalized)
 

@@ -27,6 +27,7 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.http_methods import ShopApp
 from entrypoints.http.lifespan import StartupTask, app_lifespan
 from entrypoints.http.live_orders import order_updates_socket
 from entrypoints.http.metrics import (
@@ -37,6 +38,7 @@ from entrypoints.http.metrics import (
 )
 from entrypoints.http.openapi import openapi_config, swagger_ui_assets
 from entrypoints.http.password_reset_page import password_reset_page
+from entrypoints.http.problem_types import problem_types_json, problem_types_page
 from entrypoints.http.rate_limits import GeneralRateLimitMiddleware
 from entrypoints.http.response_headers import add_response_headers
 from entrypoints.http.state import CONTAINER_KEY
@@ -79,11 +81,13 @@ def create_app(
     if background_jobs is None:
         background_jobs = settings.redis_url is None
     metrics = ShopMetrics()
-    return Litestar(
+    return ShopApp(
         route_handlers=[
             *CONTROLLERS,
             order_updates_socket,
             password_reset_page,
+            problem_types_page,
+            problem_types_json,
             swagger_ui_assets(),
         ],
         dependencies=dependencies(),
@@ -98,7 +102,7 @@ def create_app(
             GeneralRateLimitMiddleware(),
         ],
         cors_config=_cors(settings),
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(settings),
         request_max_body_size=settings.max_request_body_bytes,
         request_class=StrictBodyRequest,
         state=State({CONTAINER_KEY: container, METRICS_KEY: metrics}),

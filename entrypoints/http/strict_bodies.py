@@ -15,7 +15,6 @@ UTF-8, or a string in it holding control characters, is refused before anything 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 import msgspec
@@ -31,9 +30,20 @@ _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _RAW = (bytes, bytearray, str, Any)
 
 
-@cache
-def _decoder(annotation: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(annotation, strict=True)
+def _json(body: bytes) -> Any:
+    return msgspec.json.decode(body)
+
+
+def _whole_numbers(value: Any) -> Any:
+    """`value` with every float that is a whole number (`2.0`) as an int: JSON has one
+    kind of number, and JSON Schema's `integer` admits `2.0`, so clients may send it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 def _problem(error: msgspec.ValidationError) -> dict[str, str]:
@@ -59,7 +69,7 @@ class StrictBodyRequest(Request[Any, Any, Any]):
             except UnicodeDecodeError:
                 raise refusal("body", "body", "must be valid UTF-8 JSON") from None
             try:
-                _decoder(field.annotation).decode(body)
+                msgspec.convert(_whole_numbers(_json(body)), field.annotation, strict=True)
             except msgspec.ValidationError as error:
                 raise ValidationException(
                     detail=f"Validation failed for {self.method} {self.url.path}",

@@ -39,7 +39,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(workdir: Path, *, log_level: str = "WARNING") -> Iterator[LiveServer]:
+def running_server(
+    workdir: Path, *, log_level: str = "WARNING", settings: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """`settings`: more `HEXMART_*` variables for the server."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("HEXMART_")}
     env.update(
@@ -48,6 +51,7 @@ def running_server(workdir: Path, *, log_level: str = "WARNING") -> Iterator[Liv
             "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_LOG_LEVEL": log_level,
             "PYTHONPATH": str(PROJECT_ROOT),
+            **(settings or {}),
         }
     )
     out, err = workdir / "server.out", workdir / "server.err"

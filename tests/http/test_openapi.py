@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from importlib.metadata import version
 from typing import Any
 
 import pytest
 
+from domain.money import MAX_AMOUNT
 from tests.http.shop_api import Client
 
 # Every HTTP path and method of API.md this app serves. (/files/{key}, the embedded
@@ -190,3 +193,98 @@ def test_every_operation_with_a_body_documents_413(document: dict[str, Any]) -> 
     assert len(with_a_body) >= 15
     for key, operation in with_a_body.items():
         assert "413" in operation["responses"], key
+
+
+def test_every_request_body_refuses_unknown_fields_and_has_an_example(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    bodies = 0
+    for key, operation in _operations(document).items():
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is None or key == ("post", "/webhooks/stripe"):
+            continue
+        reference = json.dumps(content["schema"])
+        [name] = re.findall(r"#/components/schemas/(\w+)", reference)
+        body = schemas[name]
+        assert body["additionalProperties"] is False, key
+        assert body["examples"], key
+        bodies += 1
+    assert bodies >= 18
+
+
+def test_operations_have_stable_ids_summaries_and_the_package_version(
+    document: dict[str, Any],
+) -> None:
+    operations = _operations(document)
+    ids = [operation["operationId"] for operation in operations.values()]
+
+    assert len(set(ids)) == len(ids)
+    assert operations["post", "/orders"]["operationId"] == "place_order"
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", operation_id) for operation_id in ids)
+    for operation in operations.values():
+        assert not re.search("[a-z][A-Z]", operation["summary"]), operation["summary"]
+    assert document["info"]["version"] == version("hexmart")
+
+
+def test_the_input_rules_are_in_the_document(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    order = document["paths"]["/orders/{order_id}"]["get"]
+    [order_id] = order["parameters"]
+    products = {p["name"]: p["schema"] for p in document["paths"]["/products"]["get"]["parameters"]}
+    price = schemas["NewProduct"]["properties"]["price"]
+
+    assert order_id["schema"]["pattern"] == "^[A-Za-z0-9_-]{1,64}$"
+    assert products["currency"]["enum"] == ["USD"]
+    assert products["cursor"]["pattern"] == "^[A-Za-z0-9_-]{0,1024}$"
+    assert price["properties"]["amount"]["maximum"] == MAX_AMOUNT
+    assert price["properties"]["currency"]["enum"] == ["USD"]
+    assert schemas["Registration"]["properties"]["email"]["maxLength"] == 254
+    assert re.match(schemas["Registration"]["properties"]["email"]["pattern"], "ann@example.com")
+    assert schemas["InventoryAdjustment"]["properties"]["delta"]["maximum"] == 10**9
+    name = schemas["NewProduct"]["properties"]["name"]["pattern"]
+    assert re.match(name, "  Mug  ")
+    assert not re.match(name, "   ")
+    assert not re.match(name, "Mug\x00")
+    assert not re.match(name, "M" * 201)
+
+
+def test_links_chain_the_flows(document: dict[str, Any]) -> None:
+    def links(path: str, method: str) -> dict[str, Any]:
+        responses = document["paths"][path][method]["responses"]
+        [success] = [status for status in responses if status.startswith("2")]
+        found: dict[str, Any] = responses[success]["links"]
+        return found
+
+    ids = {operation["operationId"] for operation in _operations(document).values()}
+    placed = links("/orders", "post")
+
+    assert {link["operationId"] for link in placed.values()} >= {
+        "get_order",
+        "cancel_order",
+        "ship_order",
+        "list_payments",
+        "refund_order",
+    }
+    assert placed["GetOrder"]["parameters"] == {"order_id": "$response.body#/order/id"}
+    assert {"get_product", "request_image_upload", "adjust_inventory"} <= {
+        link["operationId"] for link in links("/products", "post").values()
+    }
+    assert links("/api-keys", "post")["RevokeKey"]["operationId"] == "revoke_key"
+    assert links("/uploads", "post")["GetUpload"]["operationId"] == "get_upload"
+    assert links("/auth/login", "post")["Refresh"]["operationId"] == "refresh"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for response in operation.get("responses", {}).values():
+                for link in response.get("links", {}).values():
+                    assert link["operationId"] in ids, (method, path)
+
+
+def test_each_error_status_names_its_problem_types(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/orders"]["post"]["responses"]
+    conflict = responses["409"]["content"]["application/problem+json"]["schema"]["$ref"]
+    name = conflict.rsplit("/", 1)[-1]
+    types = document["components"]["schemas"][name]["allOf"][1]["properties"]["type"]["enum"]
+
+    assert "urn:hexmart:problem:idempotency-key-reused" in types
+    assert "urn:hexmart:problem:out-of-stock" in types

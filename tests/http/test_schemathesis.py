@@ -1,186 +1,181 @@
-"""The app against its own OpenAPI document: schemathesis generates requests for every
-operation from /schema/openapi.json, valid ones and invalid ones, and checks that none is a
-server error, that every response (status code, content type, body) is one the document
-declares, and that invalid input is refused.
+"""The app against its own OpenAPI document, as an outside consumer tests it: schemathesis'
+command line (`st run`) with every check and every phase (examples, coverage, fuzzing,
+stateful) against a real `hexmart serve --demo` on the embedded default (SQLite), with an
+administrator, a staff member and a customer seeded, and a paid order.
 
-It runs as an administrator, so that guarded operations get past their guards and reach
-their input validation and use cases. The shop is in memory (this test is about the HTTP
-contract, not the database) and the app's lifespan runs, as under a server. Under `CI` the
-examples are derandomised.
+Zero failures means: every schema-valid request is accepted (or refused for a reason
+the document declares: 401, 403, 404, 409), every schema-violating one is refused,
+every response (status, headers, content type, body) is one the document declares,
+`Allow` and 405 are right, and the stateful phase walks the OpenAPI links (place an
+order, then get, ship, cancel, refund it; create a product, then change, stock, archive).
 
-The operations are driven with plain Hypothesis rather than schemathesis' pytest loader
-(`schemathesis.pytest.from_fixture`), which fails under pytest 9 (it reads
-`request.node._nodeid`); a failure names the operation and the shrunk request.
+Known gaps, explicit and explained, never silent:
+- `/webhooks/stripe` is left out: a valid request needs an HMAC of the body under the
+  shop's webhook secret, which no generator has (test_webhooks_api.py covers it).
+- `--generation-with-security-parameters false`: every request carries the admin's
+  token; credentials are not fuzzed here (test_jwt_attacks.py, test_auth_api.py).
+  `ignored_auth` still checks that each protected operation refuses no credentials.
+- Refusals of values only the server can issue or judge (a cursor, a refresh or reset
+  token, the current password, a common password) are let through by
+  schemathesis_hooks.py, which names each one.
+
+Under `CI` the run has a fixed seed; `test_a_short_random_run_finds_nothing` adds a
+random seed bounded in time.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-import hypothesis
-import hypothesis.errors
+import httpx
 import pytest
-import schemathesis
-from hypothesis import HealthCheck
-from schemathesis import APIOperation, BaseSchema, GenerationMode, checks
-from schemathesis.python import asgi
 
-from entrypoints.http.app import create_app
-from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.http.shop_api import ADMIN_EMAIL, PASSWORD, a_product, an_address
+from tests.http.live_server import PROJECT_ROOT, running_server
+from tests.http.shop_api import PASSWORD, an_address
 
-# Enough to reach each operation's validation, conversions and error paths, while the
-# whole run stays well under a minute on two cores.
-MAX_EXAMPLES = 15
-
-# Not a JSON route of API.md: Prometheus text, which test_metrics.py covers.
-EXCLUDED_PATHS = ["/metrics"]
-
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-    checks.negative_data_rejection,
-]
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Shop]:
-    container = in_memory_container(
-        settings_for_tests(
-            admin_email=ADMIN_EMAIL,
-            admin_password=PASSWORD,
-            # Hundreds of requests a minute from one admin: the contract is under test
-            # here, not the rate limits (test_rate_limits.py; 429 is documented).
-            rate_limit_general_per_client=0,
-            rate_limit_register_per_ip=0,
-            rate_limit_register_per_account=0,
-            rate_limit_login_per_ip=0,
-            rate_limit_login_per_account=0,
-            rate_limit_login_failures_per_account=0,
-            rate_limit_password_reset_per_ip=0,
-            rate_limit_password_reset_per_account=0,
-        )
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+FIXED_SEED = 20261204
+MAX_EXAMPLES = 12
+RANDOM_RUN_SECONDS = 40
+EXCLUDED_PATHS = ["/webhooks/stripe"]
+NO_RATE_LIMITS = {
+    f"HEXMART_RATE_LIMIT_{name}": "0"
+    for name in (
+        "GENERAL_PER_CLIENT",
+        "REGISTER_PER_IP",
+        "REGISTER_PER_ACCOUNT",
+        "LOGIN_PER_IP",
+        "LOGIN_PER_ACCOUNT",
+        "LOGIN_FAILURES_PER_ACCOUNT",
+        "PASSWORD_RESET_PER_IP",
+        "PASSWORD_RESET_PER_ACCOUNT",
     )
-    app = create_app(container, background_jobs=False)
-    # schemathesis serves the app, and its lifespan, in an event loop of its own.
-    with asgi.get_client(app) as client:
-        response = client.post("/auth/login", json={"email": ADMIN_EMAIL, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        token = response.json()["access_token"]
-        known_ids = _seed_shop(client, {"Authorization": f"Bearer {token}"})
-        schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-    schema.config.generation.update(
-        max_examples=MAX_EXAMPLES,
-        deterministic=bool(os.environ.get("CI")),
-        # The admin's token goes with every request, never generated credentials.
-        with_security_parameters=False,
-    )
-    try:
-        yield Shop(
-            schema.exclude(path=EXCLUDED_PATHS), {"Authorization": f"Bearer {token}"}, known_ids
-        )
-    finally:
-        asgi.shutdown_lifespans()
-
-
-def _seed_shop(client: Any, admin: dict[str, str]) -> dict[str, str]:
-    """A product, a customer, an API key and an order that exist, so that requests naming
-    them get past "404 not found" to the use cases; returns their ids by path parameter."""
-
-    def created(response: Any) -> dict[str, Any]:
-        assert response.status_code == 201, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    product = created(client.post("/products", json=a_product(), headers=admin))
-    customer = created(
-        client.post(
-            "/auth/register",
-            json={"email": "ann@example.com", "password": PASSWORD, "full_name": "Ann"},
-        )
-    )
-    key = created(
-        client.post("/api-keys", json={"name": "partner", "scopes": ["orders:read"]}, headers=admin)
-    )
-    client.put(f"/cart/items/{product['id']}", json={"quantity": 1}, headers=admin)
-    placed = created(
-        client.post(
-            "/orders",
-            json={"shipping_address": an_address()},
-            headers={**admin, "Idempotency-Key": "seed"},
-        )
-    )
-    return {
-        "product_id": product["id"],
-        "user_id": customer["user"]["id"],
-        "key_id": key["id"],
-        "order_id": placed["order"]["id"],
-    }
+}
 
 
 @dataclass(frozen=True)
 class Shop:
-    schema: BaseSchema
-    admin_headers: dict[str, str]
-    known_ids: dict[str, str]
-
-    def ids_for(self, operation: APIOperation) -> dict[str, str] | None:
-        """Existing ids for every path parameter of `operation`; None if it has none."""
-        names = [parameter.name for parameter in operation.path_parameters]
-        if not names or not set(names) <= set(self.known_ids):
-            return None
-        return {name: self.known_ids[name] for name in names}
+    url: str
+    admin_token: str
+    workdir: Path
 
 
-def _failure(
-    shop: Shop,
-    operation: APIOperation,
-    mode: GenerationMode,
-    path_parameters: dict[str, str] | None = None,
-) -> str | None:
-    """The first (shrunk) failing case of `operation` in `mode`, described; None if none."""
-    settings = hypothesis.settings(
-        shop.schema.config.get_hypothesis_settings(operation=operation),
-        # An operation with nothing to get wrong (no parameters, no body) has no negative
-        # cases: generating them filters out everything.
-        suppress_health_check=[*HealthCheck],
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    workdir = tmp_path_factory.mktemp("schemathesis")
+    # Hundreds of requests a minute from one admin: the contract is under test here, not
+    # the rate limits (test_rate_limits.py; 429 is documented on every operation).
+    with running_server(workdir, settings=NO_RATE_LIMITS) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            token = _seed_every_role(client, server.admin_email, server.admin_password)
+        yield Shop(server.url, token, workdir)
+
+
+def _seed_every_role(client: httpx.Client, admin_email: str, admin_password: str) -> str:
+    """A staff member and a customer beside the demo admin, and a customer's paid order;
+    returns the admin's access token."""
+
+    def ok(response: httpx.Response) -> dict[str, object]:
+        assert response.is_success, response.text
+        body: dict[str, object] = response.json() if response.content else {}
+        return body
+
+    login = ok(client.post("/auth/login", json={"email": admin_email, "password": admin_password}))
+    admin = {"Authorization": f"Bearer {login['access_token']}"}
+    accounts = {}
+    for email in ("sam@example.com", "ann@example.com"):
+        registered = ok(
+            client.post(
+                "/auth/register",
+                json={"email": email, "password": PASSWORD, "full_name": "Seeded"},
+            )
+        )
+        accounts[email] = registered
+    staff_id = accounts["sam@example.com"]["user"]["id"]  # type: ignore[index]
+    ok(client.patch(f"/users/{staff_id}", json={"role": "staff"}, headers=admin))
+    customer = {"Authorization": f"Bearer {accounts['ann@example.com']['access_token']}"}
+    product = ok(client.get("/products", params={"limit": 1}))["items"][0]  # type: ignore[index]
+    ok(client.put(f"/cart/items/{product['id']}", json={"quantity": 1}, headers=customer))
+    ok(
+        client.post(
+            "/orders",
+            json={"shipping_address": an_address()},
+            headers={**customer, "Idempotency-Key": "seeded-order"},
+        )
+    )
+    return str(login["access_token"])
+
+
+def _schemathesis(shop: Shop, *options: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.http.schemathesis_hooks",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{shop.url}/schema/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--header",
+        f"Authorization: Bearer {shop.admin_token}",
+        "--generation-with-security-parameters",
+        "false",
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",
+        # The shared test machine can stall a request for seconds under other suites'
+        # load; a stall is not a contract failure (schemathesis' default gives up at 10 s).
+        "--request-timeout",
+        "60",
+        "--no-color",
+        "--continue-on-failure",
+        *[option for path in EXCLUDED_PATHS for option in ("--exclude-path", path)],
+        *options,
+    ]
+    return subprocess.run(
+        command,
+        cwd=shop.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
     )
 
-    @hypothesis.settings(settings)
-    @hypothesis.given(
-        case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
-    )
-    def exercise(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=shop.admin_headers, checks=CHECKS)
 
-    try:
-        exercise()
-    except hypothesis.errors.Unsatisfiable:
-        assert mode is GenerationMode.NEGATIVE, operation.label
-    except Exception as error:
-        known = " with existing ids" if path_parameters else ""
-        return f"{operation.label} [{mode.value}{known}]: {error}"
-    return None
+def _assert_no_failures(run: subprocess.CompletedProcess[str]) -> None:
+    report = run.stdout + run.stderr
+    assert run.returncode == 0, report[-20000:]
+    assert "No issues found" in report or " passed" in report, report[-5000:]
 
 
 def test_every_operation_answers_as_its_openapi_document_says(shop: Shop) -> None:
-    failures: list[str] = []
-    operations = [result.ok() for result in shop.schema.get_all_operations()]
-    # Deletions last, so that the seeded product and key exist for everything else.
-    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
-    assert len(operations) > 30
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            if (failure := _failure(shop, operation, mode)) is not None:
-                failures.append(failure)
-        # The same operation on things that exist: bodies reach the use cases.
-        if (ids := shop.ids_for(operation)) is not None:
-            failure = _failure(shop, operation, GenerationMode.POSITIVE, ids)
-            if failure is not None:
-                failures.append(failure)
-    assert not failures, "\n\n".join(failures)
+    run = _schemathesis(
+        shop, "--seed", str(FIXED_SEED), "--max-examples", str(MAX_EXAMPLES), "--no-shrink"
+    )
+
+    _assert_no_failures(run)
+    # The stateful phase ran: the links let it chain calls.
+    assert "Stateful" in run.stdout
+
+
+def test_a_short_random_run_finds_nothing(shop: Shop) -> None:
+    run = _schemathesis(
+        shop, "--max-time", str(RANDOM_RUN_SECONDS), "--max-examples", str(MAX_EXAMPLES)
+    )
+
+    _assert_no_failures(run)

@@ -12,6 +12,7 @@ from application.auth import Authentication
 from application.credentials import refresh_token_family
 from application.principal import Principal
 from domain.errors import InvalidCredentials, InvalidToken, InvalidValue
+from domain.values import Email
 from entrypoints.http.dependencies import Injected
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.rate_limits import login_limits_of, rate_limits_of
@@ -112,7 +113,9 @@ class AuthController(Controller):
         authentication: Injected[Authentication],
     ) -> None:
         """Anyone: email a one-time reset token. The answer is the same whether or not the
-        email has an account. Limited per client IP and per email (429)."""
+        email has an account. Limited per client IP and per email (429). A malformed
+        address is 400, as everywhere: it names nobody, so that reveals nothing."""
+        Email(data.email)
         await rate_limits_of(request).check_account_action("password_reset", request, data.email)
         await authentication.request_password_reset(data.email)
 

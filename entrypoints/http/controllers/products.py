@@ -129,7 +129,7 @@ class ProductsController(Controller):
         status_code=201,
         guards=[catalog_staff],
         security=USER_OR_API_KEY,
-        responses=problems(401, 403, 413),
+        responses=problems(401, 403, 409, 413, on_409="The `sku` is taken by another product"),
     )
     async def create_product(
         self,
