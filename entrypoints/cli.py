@@ -57,7 +57,6 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
     import asyncio
     import functools
-    import logging
     import os
 
     import uvicorn
@@ -66,6 +65,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.demo import demo_admin, seed_demo_shop
     from entrypoints.http.app import create_app
     from entrypoints.http.processes import serve_in_processes
+    from entrypoints.logs import configure_logging
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
     settings = _load_settings().served_at(host, port)
@@ -77,9 +77,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
             "--workers > 1 needs HEXMART_REDIS_URL and a PostgreSQL HEXMART_DATABASE_URL: "
             "sessions and rate limits live in one process otherwise"
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     admin = demo_admin(settings.data_dir) if demo else None
     _print_banner(settings, container, host, port, workers, admin)
     options = {
@@ -89,6 +87,10 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
         "server_header": False,
+        # hexmart configured the logging (one format for every logger) and writes its own
+        # access line per request (entrypoints/http/access_log.py).
+        "log_config": None,
+        "access_log": False,
     }
     if workers == 1:
         tasks = [functools.partial(seed_demo_shop, admin=admin)] if admin is not None else []

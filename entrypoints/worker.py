@@ -62,6 +62,7 @@ from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.log_redaction import redact_credentials_in_logs
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 from entrypoints.worker_process import HexmartWorker
 
@@ -343,9 +344,7 @@ def run_worker(settings: Settings | None = None, **options: Any) -> None:
     """Run a worker until SIGTERM/SIGINT (what `hexmart worker` calls). `options` are
     passed to `worker_options`."""
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         create_worker(settings, **options).run()
     except Exception:

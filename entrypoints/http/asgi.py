@@ -9,9 +9,13 @@ from litestar import Litestar
 
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 
 def create_app_from_env() -> Litestar:
-    """The API configured from `HEXMART_*` variables (and `.env`)."""
-    return create_app(build_container(Settings.from_env()))
+    """The API configured from `HEXMART_*` variables (and `.env`), logging in the
+    format they say (each worker process configures its own logging)."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(build_container(settings))

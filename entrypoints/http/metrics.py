@@ -44,6 +44,11 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 _PARAMETER_TYPE = re.compile(r"\{(\w+):[^}]+\}")
 
 
+def route_template(path_template: str) -> str:
+    """`/orders/{order_id:str}` -> `/orders/{order_id}`."""
+    return _PARAMETER_TYPE.sub(r"{\1}", path_template)
+
+
 class ShopMetrics:
     """The app's metrics and the registry that exposes them."""
 
@@ -82,7 +87,7 @@ class ShopMetrics:
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, _PARAMETER_TYPE.sub(r"{\1}", route), str(status))
+        labels = (method, route_template(route), str(status))
         self.http_requests.labels(*labels).inc()
         self.http_latency.labels(*labels).observe(seconds)
 

@@ -124,7 +124,9 @@ async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Servi
     while "died" not in serving.log:
         assert time.monotonic() < deadline, serving.log
         await asyncio.sleep(0.1)
-    assert f"WARNING:  Child process [{first}] died: killed by SIGKILL" in serving.log, serving.log
+    assert (
+        f"WARNING uvicorn.error: Child process [{first}] died: killed by SIGKILL" in serving.log
+    ), serving.log
     deadline = time.monotonic() + SLOW_START_SECONDS + 20
     while len(serving.children()) < 3:
         assert time.monotonic() < deadline, serving.log
