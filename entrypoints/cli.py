@@ -66,6 +66,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.http.app import create_app
     from entrypoints.http.processes import serve_in_processes
     from entrypoints.logs import configure_logging
+    from entrypoints.metrics import make_multiprocess_dir, remove_multiprocess_dir
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
     settings = _load_settings().served_at(host, port)
@@ -102,7 +103,12 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # The worker processes read their settings from the environment; they cannot see
     # --host and --port.
     os.environ["HEXMART_PUBLIC_BASE_URL"] = settings.base_url
-    serve_in_processes(FACTORY, factory=True, workers=workers, **options)
+    # One scrape of /metrics sums every process: they share a fresh metrics directory.
+    metrics_dir = make_multiprocess_dir()
+    try:
+        serve_in_processes(FACTORY, factory=True, workers=workers, **options)
+    finally:
+        remove_multiprocess_dir(metrics_dir)
 
 
 @main.command()
