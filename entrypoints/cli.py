@@ -112,7 +112,14 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port at /metrics "
+    "(default: HEXMART_WORKER_METRICS_PORT, else none).",
+)
+def worker(metrics_port: int | None) -> None:
     """Run the background worker (arq on Redis) until SIGTERM: emails from the outbox,
     expiring unpaid orders, reconciling payments, purging old records."""
     from entrypoints.worker import run_worker
@@ -124,7 +131,7 @@ def worker() -> None:
             "background work in its own process"
         )
     _check_schema(settings)
-    run_worker(settings)
+    run_worker(settings, metrics_port=metrics_port)
 
 
 def _check_schema(settings: Settings) -> None:

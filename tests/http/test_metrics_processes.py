@@ -96,9 +96,7 @@ def test_one_scrape_sums_every_process(serving_two: str, tmp_path: Path) -> None
     assert len(_pid_files(tmp_path)) == 2  # both processes write to the shared directory
     seen = set()
     for _ in range(6):
-        text = httpx.get(
-            f"{serving_two}/metrics", timeout=5, headers={"Connection": "close"}
-        ).text
+        text = httpx.get(f"{serving_two}/metrics", timeout=5, headers={"Connection": "close"}).text
         seen.add(_served(text, "/health/live"))
     # Every scrape, whichever process answered it, counts every request.
     assert len(seen) == 1
