@@ -63,6 +63,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
     from entrypoints.container import build_container
     from entrypoints.demo import demo_admin, seed_demo_shop
+    from entrypoints.error_reporting import init_error_reporting
     from entrypoints.http.app import create_app
     from entrypoints.http.processes import serve_in_processes
     from entrypoints.logs import configure_logging
@@ -94,6 +95,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         "access_log": False,
     }
     if workers == 1:
+        init_error_reporting(settings, component="app")
         tasks = [functools.partial(seed_demo_shop, admin=admin)] if admin is not None else []
         uvicorn.run(create_app(container, startup_tasks=tasks), **options)  # type: ignore[arg-type]
         return

@@ -61,6 +61,7 @@ from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
+from entrypoints.error_reporting import init_error_reporting
 from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -349,6 +350,7 @@ def run_worker(
     serve Prometheus metrics there."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    init_error_reporting(settings, component="worker")
     port = metrics_port or settings.worker_metrics_port
     stop_serving_metrics = None
     try:

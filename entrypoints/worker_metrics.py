@@ -31,6 +31,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 
 from application.outbox import HANDLE_EVENT_JOB
 from application.principal import Principal
+from entrypoints.error_reporting import report_error
+from entrypoints.logs import request_id_var
 from entrypoints.metrics import BusinessMetrics
 
 log = logging.getLogger(__name__)
@@ -97,8 +99,9 @@ def _instrumented(job: Job, name: str, metrics: WorkerMetrics) -> Job:
         except Retry:
             jobs.labels(name, "retried").inc()
             raise
-        except Exception:
+        except Exception as error:
             jobs.labels(name, "failed").inc()
+            report_error(error, job=name, request_id=request_id_var.get())
             if name == HANDLE_EVENT_JOB:
                 metrics.business.emails.labels("failed").inc()
             raise

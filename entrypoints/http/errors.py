@@ -44,7 +44,8 @@ from domain.errors import (
     ServiceUnavailable,
     WeakPassword,
 )
-from entrypoints.http.metrics import metrics_of
+from entrypoints.error_reporting import report_error
+from entrypoints.http.metrics import metrics_of, route_template
 from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.schemas.common import FieldError, Problem
 
@@ -282,6 +283,11 @@ def unexpected_error_to_problem(
         request.url.path,
         request_id_of(request.scope),
         exc_info=error,
+    )
+    report_error(
+        error,
+        request_id=request_id_of(request.scope),
+        route=route_template(request.scope.get("path_template") or "unmatched"),
     )
     return problem_response(request, INTERNAL, _server_error_detail(request))
 
