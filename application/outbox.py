@@ -68,6 +68,7 @@ class OutboxRelay:
                             "message_id": message.id,
                             "name": message.name,
                             "payload": message.payload,
+                            **({"context": message.context} if message.context else {}),
                         },
                     )
                     sent.append(message.id)

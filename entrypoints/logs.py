@@ -24,11 +24,12 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from application.message_context import work_context
 from entrypoints.log_redaction import RedactCredentials, redact
 
 LogFormat = Literal["text", "json"]
@@ -77,6 +78,20 @@ def log_context(request_id: str | None) -> Iterator[None]:
         yield
     finally:
         request_id_var.reset(token)
+
+
+@contextlib.contextmanager
+def continuing(context: Mapping[str, Any] | None) -> Iterator[None]:
+    """Work that continues what an outbox message's `context` says (a job handling it):
+    its lines carry that request id, and the messages it writes carry the context on."""
+    request_id = context.get("request_id") if context else None
+    carried = {k: str(v) for k, v in context.items()} if context else None
+    token = work_context.set(carried)
+    try:
+        with log_context(str(request_id) if request_id else None):
+            yield
+    finally:
+        work_context.reset(token)
 
 
 class AddContext(logging.Filter):

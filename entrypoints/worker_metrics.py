@@ -32,7 +32,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from application.outbox import HANDLE_EVENT_JOB
 from application.principal import Principal
 from entrypoints.error_reporting import report_error
-from entrypoints.logs import request_id_var
+from entrypoints.logs import continuing, request_id_var
 from entrypoints.metrics import BusinessMetrics
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,13 @@ def _instrumented(job: Job, name: str, metrics: WorkerMetrics) -> Job:
 
     @functools.wraps(job)
     async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        # An event's job continues the request that wrote the event: its log lines carry
+        # that request id (`grep <request id>` shows one checkout across processes).
+        carried = args[0].get("context") if name == HANDLE_EVENT_JOB and args else None
+        with continuing(carried):
+            return await measured(ctx, *args, **kwargs)
+
+    async def measured(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         jobs.labels(name, "started").inc()
         started = time.perf_counter()
         try:
@@ -110,6 +117,12 @@ def _instrumented(job: Job, name: str, metrics: WorkerMetrics) -> Job:
         jobs.labels(name, "succeeded").inc()
         if name == HANDLE_EVENT_JOB and args:
             payload = args[0]
+            log.info(
+                "event %s (%s) handled%s",
+                payload.get("message_id"),
+                payload.get("name"),
+                "; email sent" if result is True else "",
+            )
             metrics.business.event_handled(payload["name"], payload["payload"])
             if result is True:
                 metrics.business.emails.labels("sent").inc()

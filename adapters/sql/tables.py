@@ -253,6 +253,8 @@ outbox = Table(
     _timestamp("created_at"),
     Column("attempts", Integer, nullable=False),
     _timestamp("sent_at", nullable=True),
+    # The request id and trace context of the work that wrote it (application.message_context).
+    Column("context", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
     # The relay's query: unsent messages, oldest first. Partial, so it stays small.
     Index(
         "ix_outbox_unsent",

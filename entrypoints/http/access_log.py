@@ -12,6 +12,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from application.message_context import work_context
 from entrypoints.http.metrics import route_template
 from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.security import principal_in
@@ -36,7 +37,10 @@ class AccessLogMiddleware(ASGIMiddleware):
                 sent += len(message.get("body", b""))
             await send(message)
 
-        token = request_id_var.set(request_id_of(scope))
+        request_id = request_id_of(scope)
+        token = request_id_var.set(request_id)
+        # Outbox messages written while answering carry the request id to their jobs.
+        context_token = work_context.set({"request_id": request_id})
         try:
             await next_app(scope, receive, send_and_note)
         finally:
@@ -66,3 +70,4 @@ class AccessLogMiddleware(ASGIMiddleware):
                 },
             )
             request_id_var.reset(token)
+            work_context.reset(context_token)

@@ -23,6 +23,7 @@ from entrypoints.container import (
 )
 from entrypoints.http.metrics import ShopMetrics, counting_payment_events
 from entrypoints.log_redaction import redact_credentials_in_logs
+from entrypoints.logs import continuing
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ def _count_handled_events(container: Container, metrics: ShopMetrics) -> Callabl
     handle = queue.handler(HANDLE_EVENT_JOB)
 
     async def handle_and_count(payload: dict[str, Any]) -> None:
-        await handle(payload)
+        with continuing(payload.get("context")):
+            await handle(payload)
         metrics.business.event_handled(payload["name"], payload["payload"])
 
     queue.register(HANDLE_EVENT_JOB, handle_and_count)

@@ -30,6 +30,7 @@ class SqlOutboxRepository:
                 created_at=message.created_at,
                 attempts=message.attempts,
                 sent_at=None,
+                context=message.context,
             ),
         ):
             raise DuplicateRecord("outbox.id")
@@ -44,6 +45,7 @@ class SqlOutboxRepository:
             payload=row.payload,
             created_at=row.created_at,
             attempts=row.attempts,
+            context=row.context,
         )
         return message, row.sent_at
 
@@ -91,6 +93,7 @@ class SqlOutboxRepository:
                 payload=row.payload,
                 created_at=row.created_at,
                 attempts=row.attempts,
+                context=row.context,
             )
             for row in (await self._tx.execute(query)).all()
         ]
