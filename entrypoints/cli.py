@@ -68,6 +68,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.http.processes import serve_in_processes
     from entrypoints.logs import configure_logging
     from entrypoints.metrics import make_multiprocess_dir, remove_multiprocess_dir
+    from entrypoints.tracing import init_tracing
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
     settings = _load_settings().served_at(host, port)
@@ -96,6 +97,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     }
     if workers == 1:
         init_error_reporting(settings, component="app")
+        init_tracing(settings, service="hexmart-app")
         tasks = [functools.partial(seed_demo_shop, admin=admin)] if admin is not None else []
         uvicorn.run(create_app(container, startup_tasks=tasks), **options)  # type: ignore[arg-type]
         return

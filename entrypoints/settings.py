@@ -133,6 +133,9 @@ class Settings:
     worker_metrics_port: int | None = None
     # Unhandled errors go to this Sentry DSN (unset: nowhere).
     sentry_dsn: str | None = None
+    # OpenTelemetry traces go to this OTLP/HTTP collector, e.g. http://collector:4318
+    # (unset: no tracing at all).
+    otel_endpoint: str | None = None
 
     # The local payment gateway (payments without Stripe): how long after its creation an
     # intent succeeds by itself, and how long a final intent is kept after its last change
@@ -330,6 +333,8 @@ def _check(s: Settings) -> list[str]:
         bad("worker_metrics_port", "must be a TCP port (1..65535)")
     if s.sentry_dsn is not None and urlsplit(s.sentry_dsn).scheme not in ("http", "https"):
         bad("sentry_dsn", "must be an http(s):// Sentry DSN")
+    if s.otel_endpoint is not None and urlsplit(s.otel_endpoint).scheme not in ("http", "https"):
+        bad("otel_endpoint", "must be an http(s):// OTLP/HTTP collector URL")
     if s.database_max_overflow < 0:
         bad("database_max_overflow", "must not be negative")
     if s.rate_limit_window_seconds <= 0:

@@ -65,6 +65,7 @@ from entrypoints.error_reporting import init_error_reporting
 from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
+from entrypoints.tracing import init_tracing
 from entrypoints.worker_metrics import METRICS_KEY, instrument_jobs, serve_metrics
 from entrypoints.worker_process import HexmartWorker
 
@@ -351,6 +352,7 @@ def run_worker(
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     init_error_reporting(settings, component="worker")
+    init_tracing(settings, service="hexmart-worker")
     port = metrics_port or settings.worker_metrics_port
     stop_serving_metrics = None
     try:

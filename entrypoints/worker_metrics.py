@@ -34,6 +34,7 @@ from application.principal import Principal
 from entrypoints.error_reporting import report_error
 from entrypoints.logs import continuing, request_id_var
 from entrypoints.metrics import BusinessMetrics
+from entrypoints.tracing import span, trace_sql
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _instrumented(job: Job, name: str, metrics: WorkerMetrics) -> Job:
         # An event's job continues the request that wrote the event: its log lines carry
         # that request id (`grep <request id>` shows one checkout across processes).
         carried = args[0].get("context") if name == HANDLE_EVENT_JOB and args else None
-        with continuing(carried):
+        with continuing(carried), span(f"job {name}", parent=carried, **{"job.name": name}):
             return await measured(ctx, *args, **kwargs)
 
     async def measured(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -147,6 +148,8 @@ def instrument_jobs(options: dict[str, Any]) -> dict[str, Any]:
     async def startup(worker_ctx: dict[str, Any]) -> None:
         if on_startup is not None:
             await on_startup(worker_ctx)
+        if worker_ctx.get("container") is not None:
+            trace_sql(worker_ctx["container"].database_engine())
         worker_ctx["metrics_sampler"] = asyncio.create_task(_sample_forever(worker_ctx))
 
     async def shutdown(worker_ctx: dict[str, Any]) -> None:

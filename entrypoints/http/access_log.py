@@ -17,6 +17,7 @@ from entrypoints.http.metrics import route_template
 from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.security import principal_in
 from entrypoints.logs import request_id_var
+from entrypoints.tracing import current_traceparent, span
 
 log = logging.getLogger("hexmart.access")
 
@@ -39,35 +40,47 @@ class AccessLogMiddleware(ASGIMiddleware):
 
         request_id = request_id_of(scope)
         token = request_id_var.set(request_id)
-        # Outbox messages written while answering carry the request id to their jobs.
-        context_token = work_context.set({"request_id": request_id})
-        try:
-            await next_app(scope, receive, send_and_note)
-        finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = f"{path}?{query}" if query else path
-            route = route_template(scope.get("path_template") or "unmatched")
-            client = scope.get("client")
-            principal = principal_in(scope)
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                target,
-                status,
-                duration_ms,
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "path": target,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "bytes": sent,
-                    "client_ip": client[0] if client else None,
-                    "user_id": principal.user_id if principal else None,
-                    "api_key_id": principal.api_key_id if principal else None,
-                },
-            )
-            request_id_var.reset(token)
-            work_context.reset(context_token)
+        with span(
+            f"{scope['method']} {scope['path']}", **{"http.request_id": request_id}
+        ) as current:
+            # Outbox messages written while answering carry the request id (and the trace
+            # context) to their jobs.
+            context_token = work_context.set({"request_id": request_id, **current_traceparent()})
+            try:
+                await next_app(scope, receive, send_and_note)
+            finally:
+                route = route_template(scope.get("path_template") or "unmatched")
+                if current is not None:
+                    current.update_name(f"{scope['method']} {route}")
+                    current.set_attribute("http.route", route)
+                    current.set_attribute("http.response.status_code", status)
+                _log_access(scope, route, status, sent, time.perf_counter() - started)
+                work_context.reset(context_token)
+                request_id_var.reset(token)
+
+
+def _log_access(scope: Scope, route: str, status: int, sent: int, seconds: float) -> None:
+    duration_ms = round(seconds * 1000, 2)
+    path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = f"{path}?{query}" if query else path
+    client = scope.get("client")
+    principal = principal_in(scope)
+    log.info(
+        "%s %s %s %.1fms",
+        scope["method"],
+        target,
+        status,
+        duration_ms,
+        extra={
+            "method": scope["method"],
+            "route": route,
+            "path": target,
+            "status": status,
+            "duration_ms": duration_ms,
+            "bytes": sent,
+            "client_ip": client[0] if client else None,
+            "user_id": principal.user_id if principal else None,
+            "api_key_id": principal.api_key_id if principal else None,
+        },
+    )

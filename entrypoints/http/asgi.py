@@ -12,6 +12,7 @@ from entrypoints.error_reporting import init_error_reporting
 from entrypoints.http.app import create_app
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
+from entrypoints.tracing import init_tracing
 
 
 def create_app_from_env() -> Litestar:
@@ -20,4 +21,5 @@ def create_app_from_env() -> Litestar:
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     init_error_reporting(settings, component="app")
+    init_tracing(settings, service="hexmart-app")
     return create_app(build_container(settings))

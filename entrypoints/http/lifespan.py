@@ -24,6 +24,7 @@ from entrypoints.container import (
 from entrypoints.http.metrics import ShopMetrics, counting_payment_events
 from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.logs import continuing
+from entrypoints.tracing import span, trace_sql
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def app_lifespan(
         if (replica := container.database_replica_engine()) is not None:
             engines["replica"] = replica
         metrics.health.attach(engines)
+        for engine in engines.values():
+            trace_sql(engine)
         await ensure_first_admin(container)
         for task in startup_tasks:
             await task(container)
@@ -89,7 +92,8 @@ def _count_handled_events(container: Container, metrics: ShopMetrics) -> Callabl
     handle = queue.handler(HANDLE_EVENT_JOB)
 
     async def handle_and_count(payload: dict[str, Any]) -> None:
-        with continuing(payload.get("context")):
+        carried = payload.get("context")
+        with continuing(carried), span("job handle_event", parent=carried):
             await handle(payload)
         metrics.business.event_handled(payload["name"], payload["payload"])
 
