@@ -61,7 +61,11 @@ from application.ports.persistence import ConcurrencyConflict
 from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
-from entrypoints.error_reporting import init_error_reporting
+from entrypoints.error_reporting import (
+    init_error_reporting,
+    report_error,
+    stop_error_reporting,
+)
 from entrypoints.log_redaction import redact_credentials_in_logs
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -361,8 +365,10 @@ def run_worker(
             stop_serving_metrics = serve_metrics(port, worker.ctx[METRICS_KEY])
             log.info("worker metrics at http://0.0.0.0:%d/metrics", port)
         worker.run()
-    except Exception:
+    except Exception as error:
         log.critical("hexmart worker stopped by an unexpected error", exc_info=True)
+        report_error(error)
+        stop_error_reporting()
         raise SystemExit(1) from None
     finally:
         if stop_serving_metrics is not None:
