@@ -1,6 +1,6 @@
 """OpenTelemetry traces, when `HEXMART_OTEL_ENDPOINT` is set (OTLP over HTTP, e.g.
 `http://collector:4318`): a span for each HTTP request, each SQL statement, each Redis
-command and each background job. An outbox message keeps the W3C `traceparent` of the
+command, each outgoing httpx call (the Stripe SDK's) and each background job. An outbox message keeps the W3C `traceparent` of the
 request that wrote it (application.message_context), and the job that handles it starts
 its span as that request span's child: one trace from `POST /orders` to the email job.
 
@@ -30,6 +30,7 @@ def init_tracing(settings: Settings, *, service: str) -> None:
         return
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -54,6 +55,8 @@ def init_tracing(settings: Settings, *, service: str) -> None:
     )
     trace.set_tracer_provider(provider)
     RedisInstrumentor().instrument()
+    # The Stripe SDK calls the API through httpx: a span per Stripe call.
+    HTTPXClientInstrumentor().instrument()
     _tracer = trace.get_tracer("hexmart")
 
 
