@@ -174,8 +174,8 @@ def configure_logging(level: str, log_format: LogFormat) -> None:
         library.handlers.clear()
         library.propagate = True
         library.setLevel(logging.NOTSET)
-    # The Stripe SDK logs every API call at INFO, SQLAlchemy its pools and statements:
-    # both only when debugging.
+    # The Stripe SDK (and httpx, which it calls through) log every API call at INFO,
+    # SQLAlchemy its pools and statements: only when debugging.
     quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    logging.getLogger("stripe").setLevel(quiet)
-    logging.getLogger("sqlalchemy").setLevel(quiet)
+    for chatty in ("stripe", "sqlalchemy", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(quiet)

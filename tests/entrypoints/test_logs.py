@@ -21,7 +21,7 @@ def restore_logging() -> Iterator[None]:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
-    for name in ("stripe", "sqlalchemy"):
+    for name in ("stripe", "sqlalchemy", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
@@ -61,6 +61,7 @@ def test_stripe_and_sqlalchemy_speak_only_from_warning_unless_debugging(
     configure_logging("INFO", "json")
     logging.getLogger("stripe").info("Request to Stripe api")
     logging.getLogger("sqlalchemy.engine.Engine").info("SELECT 1")
+    logging.getLogger("httpx").info("HTTP Request: POST https://api.stripe.com/v1/x")
     logging.getLogger("stripe").warning("Stripe is slow")
     assert [e["message"] for e in _lines(capsys.readouterr().err)] == ["Stripe is slow"]
 
