@@ -1,8 +1,9 @@
 """OpenTelemetry traces, when `HEXMART_OTEL_ENDPOINT` is set (OTLP over HTTP, e.g.
 `http://collector:4318`): a span for each HTTP request, each SQL statement, each Redis
-command, each outgoing httpx call (the Stripe SDK's) and each background job. An outbox message keeps the W3C `traceparent` of the
-request that wrote it (application.message_context), and the job that handles it starts
-its span as that request span's child: one trace from `POST /orders` to the email job.
+command, each outgoing httpx call (the Stripe SDK's) and each background job. An outbox
+message keeps the W3C `traceparent` of the request that wrote it
+(application.message_context), and the job that handles it starts its span as that
+request span's child: one trace from `POST /orders` to the email job.
 
 Unset, nothing is imported, no exporter runs, and each hook below is one `if`.
 """

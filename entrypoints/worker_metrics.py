@@ -6,10 +6,11 @@
 - the business counters of the events the worker handles (`entrypoints/metrics.py`):
   orders by event, revenue and refunds by currency; `hexmart_emails_total{outcome}`;
 - `hexmart_reconciled_payments_total`: pending payments reconciliation changed;
-- sampled every `SAMPLE_EVERY_SECONDS`: the outbox backlog (`hexmart_outbox_unhandled`,
+- sampled after a run of the outbox relay, at most every `SAMPLE_EVERY_SECONDS`: the
+  outbox backlog (`hexmart_outbox_unhandled`,
   `hexmart_outbox_oldest_age_seconds`), the queue length (`hexmart_queue_length`), and
-  `hexmart_worker_last_sample_timestamp_seconds` (a heartbeat: it stops moving when the
-  worker's loop is stuck).
+  `hexmart_worker_last_sample_timestamp_seconds` (a heartbeat: it stops moving when no
+  worker loop runs the relay).
 
 `instrument_jobs` wraps every job of a worker's options; nothing else in the worker
 changes.
@@ -17,8 +18,6 @@ changes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -73,6 +72,19 @@ class WorkerMetrics:
             "When this worker last sampled the outbox and the queue (Unix time)",
             registry=self.registry,
         )
+        self._sampled_at = float("-inf")
+
+    async def sample_now_and_then(self, ctx: dict[str, Any]) -> None:
+        """Sample after a relay run (every second) at most every SAMPLE_EVERY_SECONDS: the
+        worker's loop ran, and the backlog is fresh. A failed sample waits for the next."""
+        now = time.monotonic()
+        if now - self._sampled_at < SAMPLE_EVERY_SECONDS:
+            return
+        self._sampled_at = now
+        try:
+            await self.sample(ctx)
+        except Exception as error:  # an outage: the relay job itself reports it
+            log.debug("metrics sample failed: %s", error)
 
     async def sample(self, ctx: dict[str, Any]) -> None:
         container = ctx.get("container")
@@ -129,6 +141,8 @@ def _instrumented(job: Job, name: str, metrics: WorkerMetrics) -> Job:
                 metrics.business.emails.labels("sent").inc()
         elif name == "reconcile_payments" and isinstance(result, int):
             metrics.reconciled.inc(result)
+        elif name == "relay_outbox":
+            await metrics.sample_now_and_then(ctx)
         return result
 
     return run
@@ -143,36 +157,16 @@ def instrument_jobs(options: dict[str, Any]) -> dict[str, Any]:
         function.coroutine = _instrumented(function.coroutine, function.name, metrics)
     for cron_job in options.get("cron_jobs", []):
         cron_job.coroutine = _instrumented(cron_job.coroutine, cron_job.coroutine.__name__, metrics)
-    on_startup, on_shutdown = options.get("on_startup"), options.get("on_shutdown")
+    on_startup = options.get("on_startup")
 
     async def startup(worker_ctx: dict[str, Any]) -> None:
         if on_startup is not None:
             await on_startup(worker_ctx)
         if worker_ctx.get("container") is not None:
             trace_sql(worker_ctx["container"].database_engine())
-        worker_ctx["metrics_sampler"] = asyncio.create_task(_sample_forever(worker_ctx))
 
-    async def shutdown(worker_ctx: dict[str, Any]) -> None:
-        sampler = worker_ctx.pop("metrics_sampler", None)
-        if sampler is not None:
-            sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sampler
-        if on_shutdown is not None:
-            await on_shutdown(worker_ctx)
-
-    options["on_startup"], options["on_shutdown"] = startup, shutdown
+    options["on_startup"] = startup
     return options
-
-
-async def _sample_forever(ctx: dict[str, Any]) -> None:
-    metrics: WorkerMetrics = ctx[METRICS_KEY]
-    while True:
-        try:
-            await metrics.sample(ctx)
-        except Exception as error:  # an outage: the next sample tries again
-            log.debug("metrics sample failed: %s", error)
-        await asyncio.sleep(SAMPLE_EVERY_SECONDS)
 
 
 def serve_metrics(port: int, metrics: WorkerMetrics) -> Callable[[], None]:
