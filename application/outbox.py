@@ -102,6 +102,7 @@ class OutboxRelay:
                             "message_id": message.id,
                             "name": message.name,
                             "payload": message.payload,
+                            **({"context": message.context} if message.context else {}),
                         },
                     )
                     enqueued.append(message.id)

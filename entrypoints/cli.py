@@ -57,15 +57,18 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the HTTP API (on the embedded default when nothing is configured)."""
     import asyncio
     import functools
-    import logging
     import os
 
     import uvicorn
 
     from entrypoints.container import build_container
     from entrypoints.demo import demo_admin, seed_demo_shop
+    from entrypoints.error_reporting import init_error_reporting
     from entrypoints.http.app import create_app
     from entrypoints.http.processes import serve_in_processes
+    from entrypoints.logs import configure_logging
+    from entrypoints.metrics import make_multiprocess_dir, remove_multiprocess_dir
+    from entrypoints.tracing import init_tracing
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
     settings = _load_settings().served_at(host, port)
@@ -77,9 +80,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
             "--workers > 1 needs HEXMART_REDIS_URL and a PostgreSQL HEXMART_DATABASE_URL: "
             "sessions and rate limits live in one process otherwise"
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     admin = demo_admin(settings.data_dir) if demo else None
     _print_banner(settings, container, host, port, workers, admin)
     options = {
@@ -89,8 +90,14 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
         "server_header": False,
+        # hexmart configured the logging (one format for every logger) and writes its own
+        # access line per request (entrypoints/http/access_log.py).
+        "log_config": None,
+        "access_log": False,
     }
     if workers == 1:
+        init_error_reporting(settings, component="app")
+        init_tracing(settings, service="hexmart-app")
         tasks = [functools.partial(seed_demo_shop, admin=admin)] if admin is not None else []
         uvicorn.run(create_app(container, startup_tasks=tasks), **options)  # type: ignore[arg-type]
         return
@@ -100,11 +107,23 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # The worker processes read their settings from the environment; they cannot see
     # --host and --port.
     os.environ["HEXMART_PUBLIC_BASE_URL"] = settings.base_url
-    serve_in_processes(FACTORY, factory=True, workers=workers, **options)
+    # One scrape of /metrics sums every process: they share a fresh metrics directory.
+    metrics_dir = make_multiprocess_dir()
+    try:
+        serve_in_processes(FACTORY, factory=True, workers=workers, **options)
+    finally:
+        remove_multiprocess_dir(metrics_dir)
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port at /metrics "
+    "(default: HEXMART_WORKER_METRICS_PORT, else none).",
+)
+def worker(metrics_port: int | None) -> None:
     """Run the background worker (arq on Redis) until SIGTERM: emails from the outbox,
     expiring unpaid orders, reconciling payments, purging old records."""
     from entrypoints.worker import run_worker
@@ -116,7 +135,7 @@ def worker() -> None:
             "background work in its own process"
         )
     _check_schema(settings)
-    run_worker(settings)
+    run_worker(settings, metrics_port=metrics_port)
 
 
 def _check_schema(settings: Settings) -> None:

@@ -140,6 +140,16 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_content_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One format for every log line of the process (app, uvicorn, arq, alembic, Stripe,
+    # SQLAlchemy): `text` for a person, `json` (one object a line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # `hexmart worker` serves Prometheus metrics on this port (unset: none).
+    worker_metrics_port: int | None = None
+    # Unhandled errors go to this Sentry DSN (unset: nowhere).
+    sentry_dsn: str | None = None
+    # OpenTelemetry traces go to this OTLP/HTTP collector, e.g. http://collector:4318
+    # (unset: no tracing at all).
+    otel_endpoint: str | None = None
 
     # The local payment gateway (payments without Stripe): how long after its creation an
     # intent succeeds by itself, and how long a final intent is kept after its last change
@@ -346,6 +356,12 @@ def _check(s: Settings) -> list[str]:
             bad(name, "must be positive")
     if not 0 <= s.local_payments_completion_seconds <= 3600:
         bad("local_payments_completion_seconds", "must be between 0 and 3600")
+    if s.worker_metrics_port is not None and not 1 <= s.worker_metrics_port <= 65535:
+        bad("worker_metrics_port", "must be a TCP port (1..65535)")
+    if s.sentry_dsn is not None and urlsplit(s.sentry_dsn).scheme not in ("http", "https"):
+        bad("sentry_dsn", "must be an http(s):// Sentry DSN")
+    if s.otel_endpoint is not None and urlsplit(s.otel_endpoint).scheme not in ("http", "https"):
+        bad("otel_endpoint", "must be an http(s):// OTLP/HTTP collector URL")
     if s.database_max_overflow < 0:
         bad("database_max_overflow", "must not be negative")
     if s.rate_limit_window_seconds <= 0:

@@ -81,8 +81,16 @@ from application.workers import (
 from domain.errors import ServiceUnavailable
 from entrypoints.background import deliver_completed_local_payments, housekeeping
 from entrypoints.container import Container, build_container, start_services, stop_services
+from entrypoints.error_reporting import (
+    init_error_reporting,
+    report_error,
+    stop_error_reporting,
+)
 from entrypoints.log_redaction import redact_credentials_in_logs
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
+from entrypoints.tracing import init_tracing
+from entrypoints.worker_metrics import METRICS_KEY, instrument_jobs, serve_metrics
 from entrypoints.worker_process import HexmartWorker
 
 log = logging.getLogger(__name__)
@@ -424,25 +432,39 @@ def worker_options(
         "timezone": UTC,
     }
     options.update(overrides)
-    return options
+    return instrument_jobs(options)
 
 
 def create_worker(settings: Settings, **options: Any) -> HexmartWorker:
     return HexmartWorker(**worker_options(settings, **options))
 
 
-def run_worker(settings: Settings | None = None, **options: Any) -> None:
+def run_worker(
+    settings: Settings | None = None, *, metrics_port: int | None = None, **options: Any
+) -> None:
     """Run a worker until SIGTERM/SIGINT (what `hexmart worker` calls). `options` are
-    passed to `worker_options`."""
+    passed to `worker_options`. `metrics_port` (default: HEXMART_WORKER_METRICS_PORT):
+    serve Prometheus metrics there."""
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    init_error_reporting(settings, component="worker")
+    init_tracing(settings, service="hexmart-worker")
+    port = metrics_port or settings.worker_metrics_port
+    stop_serving_metrics = None
     try:
-        create_worker(settings, **options).run()
-    except Exception:
+        worker = create_worker(settings, **options)
+        if port is not None:
+            stop_serving_metrics = serve_metrics(port, worker.ctx[METRICS_KEY])
+            log.info("worker metrics at http://0.0.0.0:%d/metrics", port)
+        worker.run()
+    except Exception as error:
         log.critical("hexmart worker stopped by an unexpected error", exc_info=True)
+        report_error(error)
+        stop_error_reporting()
         raise SystemExit(1) from None
+    finally:
+        if stop_serving_metrics is not None:
+            stop_serving_metrics()
 
 
 class _WorkerSettingsFromEnvironment(dict[str, Any]):

@@ -41,6 +41,9 @@ class InProcessTaskQueue:
     def register(self, job_name: str, handler: JobHandler) -> None:
         self._handlers[job_name] = handler
 
+    def handler(self, job_name: str) -> JobHandler:
+        return self._handlers[job_name]
+
     async def enqueue(self, job_name: str, *, job_id: str, payload: dict[str, Any]) -> None:
         if job_name not in self._handlers:
             raise ValueError(f"no handler for job {job_name!r}")

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
 # What a failed Redis call can raise: the client's own errors, and OSError from the
 # socket layer in the few places redis-py lets one through.
 REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+# Called with what failed ("cache", "rate limiter", ...) on every failed call: the app's
+# metrics count them here.
+failure_listeners: list[Callable[[str], None]] = []
 
 
 class OutageLog:
@@ -23,6 +28,8 @@ class OutageLog:
         self._failures = 0
 
     def failed(self, error: BaseException, consequence: str) -> None:
+        for listener in list(failure_listeners):
+            listener(self._what)
         now = time.monotonic()
         self._failures += 1
         if self._down_since is None:

@@ -255,6 +255,8 @@ outbox = Table(
     # Handed to the task queue (last time), and done by its handler: see application/outbox.py.
     _timestamp("enqueued_at", nullable=True),
     _timestamp("handled_at", nullable=True),
+    # The request id and trace context of the work that wrote it (application.message_context).
+    Column("context", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
     # The relay's query and the backlog's: unhandled messages, oldest first. Partial, so it
     # stays small.
     Index(

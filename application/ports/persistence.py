@@ -15,6 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from application.message_context import current_work_context
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.events import DomainEvent, event_to_record
@@ -86,6 +87,8 @@ class OutboxMessage:
     payload: dict[str, Any]
     created_at: datetime
     attempts: int = 0
+    # The request id (and trace context) of the work that wrote it: application.message_context.
+    context: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,4 +359,10 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 def outbox_message(event: DomainEvent, message_id: str, at: datetime) -> OutboxMessage:
     name, payload = event_to_record(event)
-    return OutboxMessage(id=message_id, name=name, payload=payload, created_at=at)
+    return OutboxMessage(
+        id=message_id,
+        name=name,
+        payload=payload,
+        created_at=at,
+        context=current_work_context(),
+    )

@@ -13,6 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 
 from entrypoints.container import Container
+from entrypoints.http.access_log import AccessLogMiddleware
 from entrypoints.http.controllers.api_keys import ApiKeysController
 from entrypoints.http.controllers.audit import AuditController
 from entrypoints.http.controllers.auth import AuthController
@@ -97,6 +98,7 @@ def create_app(
         # that breaks the rules is refused before anything (authentication included)
         # reads it.
         middleware=[
+            AccessLogMiddleware(),
             RequestMetricsMiddleware(metrics),
             TextRulesMiddleware(),
             GeneralRateLimitMiddleware(),

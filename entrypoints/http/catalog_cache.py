@@ -22,9 +22,15 @@ KEY_PREFIX = "catalog:response:"
 
 
 class CatalogResponses:
-    def __init__(self, cache: Cache, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        ttl_seconds: int,
+        on_lookup: Callable[[bool], None] | None = None,
+    ) -> None:
         self._cache = cache
         self._ttl = ttl_seconds
+        self._on_lookup = on_lookup  # told whether each lookup hit (for the metrics)
 
     async def cached(
         self,
@@ -41,6 +47,8 @@ class CatalogResponses:
         suffix = f":{what}:{digest}"
         # The generation and the entry under it in one cache round trip, not two.
         generation, body = await self._cache.get_versioned(CATALOG_GENERATION, KEY_PREFIX, suffix)
+        if self._on_lookup is not None:
+            self._on_lookup(body is not None)
         if body is not None:
             return body
         body = await produce()

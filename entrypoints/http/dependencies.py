@@ -52,7 +52,11 @@ def provide_catalog(state: State) -> Catalog:
 
 def provide_catalog_responses(state: State) -> CatalogResponses:
     container = _container(state)
-    return CatalogResponses(container.cache(), container.settings().catalog_cache_ttl_seconds)
+    return CatalogResponses(
+        container.cache(),
+        container.settings().catalog_cache_ttl_seconds,
+        on_lookup=metrics_of(state).health.cache_lookup,
+    )
 
 
 def provide_product_images(state: State) -> ProductImages:

@@ -44,6 +44,8 @@ from domain.errors import (
     ServiceUnavailable,
     WeakPassword,
 )
+from entrypoints.error_reporting import report_error
+from entrypoints.http.metrics import metrics_of, route_template
 from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.schemas.common import FieldError, Problem
 
@@ -130,8 +132,11 @@ WWW_AUTHENTICATE = 'Bearer realm="hexmart"'
 class RateLimited(TooManyRequestsException):
     """Raised by rate limiting: 429 with `Retry-After` (whole seconds)."""
 
-    def __init__(self, retry_after_seconds: int, detail: str = "too many requests") -> None:
+    def __init__(
+        self, retry_after_seconds: int, detail: str = "too many requests", *, rule: str = "other"
+    ) -> None:
         self.retry_after_seconds = max(1, int(retry_after_seconds))
+        self.rule = rule  # the limit that refused (for the metrics)
         super().__init__(detail=detail, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
@@ -224,6 +229,8 @@ def _field_errors(error: ValidationException) -> list[FieldError]:
 
 def http_error_to_problem(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     status = error.status_code
+    if isinstance(error, RateLimited):
+        metrics_of(request.app.state).rate_limited.labels(error.rule).inc()
     if isinstance(error, ValidationException):
         errors = _field_errors(error)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "the request is invalid"
@@ -276,6 +283,11 @@ def unexpected_error_to_problem(
         request.url.path,
         request_id_of(request.scope),
         exc_info=error,
+    )
+    report_error(
+        error,
+        request_id=request_id_of(request.scope),
+        route=route_template(request.scope.get("path_template") or "unmatched"),
     )
     return problem_response(request, INTERNAL, _server_error_detail(request))
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 
+from adapters.local.task_runner import InProcessTaskQueue
+from application.outbox import HANDLE_EVENT_JOB
 from domain.errors import EmailAlreadyRegistered
 from entrypoints.background import BackgroundLoop
 from entrypoints.container import (
@@ -20,6 +23,8 @@ from entrypoints.container import (
 )
 from entrypoints.http.metrics import ShopMetrics, counting_payment_events
 from entrypoints.log_redaction import redact_credentials_in_logs
+from entrypoints.logs import continuing
+from entrypoints.tracing import span, trace_sql
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,13 @@ def app_lifespan(
         redact_credentials_in_logs()
         await start_services(container)
         _connect_local_payments(container, metrics)
+        uncount = _count_handled_events(container, metrics)
+        engines = {"primary": container.database_engine()}
+        if (replica := container.database_replica_engine()) is not None:
+            engines["replica"] = replica
+        metrics.health.attach(engines)
+        for engine in engines.values():
+            trace_sql(engine)
         await ensure_first_admin(container)
         for task in startup_tasks:
             await task(container)
@@ -56,6 +68,8 @@ def app_lifespan(
         finally:
             if loop is not None:
                 await loop.stop()
+            metrics.health.detach()
+            uncount()
             await stop_services(container)
 
     return lifespan
@@ -66,6 +80,25 @@ def _connect_local_payments(container: Container, metrics: ShopMetrics) -> None:
     connect_local_payments(
         container, counting_payment_events(container.payment_events().apply_event, metrics)
     )
+
+
+def _count_handled_events(container: Container, metrics: ShopMetrics) -> Callable[[], None]:
+    """On the embedded default the app handles the outbox's events itself (in-process
+    queue): count each one handled (orders, revenue, refunds). With Redis the worker
+    handles and counts them."""
+    queue = container.task_queue()
+    if not isinstance(queue, InProcessTaskQueue):
+        return lambda: None
+    handle = queue.handler(HANDLE_EVENT_JOB)
+
+    async def handle_and_count(payload: dict[str, Any]) -> None:
+        carried = payload.get("context")
+        with continuing(carried), span("job handle_event", parent=carried):
+            await handle(payload)
+        metrics.business.event_handled(payload["name"], payload["payload"])
+
+    queue.register(HANDLE_EVENT_JOB, handle_and_count)
+    return lambda: queue.register(HANDLE_EVENT_JOB, handle)
 
 
 async def ensure_first_admin(container: Container) -> None:

@@ -7,11 +7,16 @@ What is counted:
 - every routed HTTP request, by method, route template and status, with its latency;
 - orders placed: 201 answers of checkout (an idempotent replay answers 201 again and is
   counted again: the use case does not tell a replay apart yet);
-- payment events, by outcome (`succeeded`, `failed`, ...) or by why nothing changed
-  (`duplicate`, `no_change`, `rejected`): those the local gateway delivers. Stripe
-  webhooks and reconciliation apply events inside the use case, which reports only an
-  `EventResult`, so they are not in this series yet;
-- background job runs, by job and outcome (`ok`, `failed`).
+- payment events, by provider and outcome: the local gateway's by the payment's outcome
+  (`succeeded`, `failed`, ...) or by why nothing changed (`duplicate`, `no_change`,
+  `rejected`); Stripe webhooks by their result (`applied`, `duplicate`, ...), `invalid`
+  (signature refused) or `unavailable` (not recorded: Stripe sends it again);
+- rate-limit refusals by rule;
+- background job runs, by job and outcome (`ok`, `failed`), on the embedded default;
+- the business counters of `entrypoints/metrics.py` (orders, revenue, refunds);
+- cache hits and misses, the database pool, Redis errors (`entrypoints/health_metrics.py`).
+
+Under `hexmart serve --workers N` one scrape reports the sum over every process.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from application.payment_events import EventResult
 from application.ports.payments import ProviderEvent
+from entrypoints.health_metrics import HealthMetrics
+from entrypoints.metrics import BusinessMetrics, exposition
 
 METRICS_KEY = "metrics"
 
@@ -42,6 +49,11 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 # `/orders/{order_id:str}` is reported as `/orders/{order_id}`, as in the OpenAPI document.
 _PARAMETER_TYPE = re.compile(r"\{(\w+):[^}]+\}")
+
+
+def route_template(path_template: str) -> str:
+    """`/orders/{order_id:str}` -> `/orders/{order_id}`."""
+    return _PARAMETER_TYPE.sub(r"{\1}", path_template)
 
 
 class ShopMetrics:
@@ -67,22 +79,23 @@ class ShopMetrics:
             "Orders placed (checkouts answered 201)",
             registry=self.registry,
         )
-        self.payment_events = Counter(
-            "hexmart_payment_events",
-            "Payment events from the provider, by outcome: the payment's new outcome when "
-            "applied, otherwise duplicate, no_change or rejected",
-            ["outcome"],
-            registry=self.registry,
-        )
         self.job_runs = Counter(
             "hexmart_job_runs",
             "Background job runs, by job and outcome (ok or failed)",
             ["job", "outcome"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "hexmart_rate_limit_refusals",
+            "Requests refused by a rate limit (429), by rule",
+            ["rule"],
+            registry=self.registry,
+        )
+        self.business = BusinessMetrics(self.registry)
+        self.health = HealthMetrics(self.registry)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, _PARAMETER_TYPE.sub(r"{\1}", route), str(status))
+        labels = (method, route_template(route), str(status))
         self.http_requests.labels(*labels).inc()
         self.http_latency.labels(*labels).observe(seconds)
 
@@ -90,15 +103,22 @@ class ShopMetrics:
         self.orders_placed.inc()
 
     def payment_event(self, event: ProviderEvent, result: EventResult) -> None:
+        """An event of the local gateway (its outcome is known here)."""
         applied = result is EventResult.APPLIED and event.intent is not None
         outcome = str(event.intent.outcome.value) if applied and event.intent else result.value
-        self.payment_events.labels(outcome).inc()
+        self.business.payment_event("local", outcome)
+
+    def webhook(self, outcome: str) -> None:
+        """A Stripe webhook: the result of applying it, `invalid` or `unavailable`."""
+        self.business.payment_event("stripe", outcome)
 
     def job_run(self, job: str, *, ok: bool) -> None:
         self.job_runs.labels(job, "ok" if ok else "failed").inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """This app's metrics; under `hexmart serve --workers N`, summed over every
+        process (entrypoints/metrics.py)."""
+        return exposition(self.registry)
 
 
 def metrics_of(state: State) -> ShopMetrics:

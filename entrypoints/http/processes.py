@@ -22,6 +22,8 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
+from entrypoints.metrics import forget_process
+
 log = logging.getLogger("uvicorn.error")
 
 # Long enough for a child to import the app on a loaded machine; a child that is stuck
@@ -43,6 +45,8 @@ class _Supervisor(Multiprocess):
                 cause = f"it did not answer the health check within {timeout} s; killed"
             process.kill()
             process.join()
+            if process.pid is not None:
+                forget_process(process.pid)
             if process.exitcode == STARTUP_FAILURE:
                 log.error(
                     "Child process [%s] failed to start (see its error above); stopping",

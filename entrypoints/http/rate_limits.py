@@ -229,19 +229,21 @@ class RateLimits:
             f"{limit.name}:{subject}", limit=limit.requests, window_seconds=limit.window_seconds
         )
         if not decision.allowed:
-            raise RateLimited(decision.retry_after_seconds)
+            raise RateLimited(decision.retry_after_seconds, rule=limit.name)
 
     async def refuse_if_over(self, limits: Iterable[Limit], subject: str) -> None:
         """Raise RateLimited if `subject` has spent any of `limits`; counts nothing."""
         retry_after = 0
+        refusing = "other"
         for limit in limits:
             decision = await self._limiter.peek(
                 f"{limit.name}:{subject}", limit=limit.requests, window_seconds=limit.window_seconds
             )
             if not decision.allowed:
                 retry_after = max(retry_after, decision.retry_after_seconds)
+                refusing = limit.name
         if retry_after:
-            raise RateLimited(retry_after)
+            raise RateLimited(retry_after, rule=refusing)
 
     async def count(self, limits: Iterable[Limit], subject: str) -> None:
         """Count one event of `subject` against each of `limits`."""

@@ -48,6 +48,12 @@ USER_ONLY: list[SecurityRequirement] = [{BEARER_SCHEME: []}]
 USER_OR_API_KEY: list[SecurityRequirement] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]
 
 
+def principal_in(scope: Any) -> Principal | None:
+    """The principal this request authenticated as, if it did (for the access log)."""
+    principal = scope.get("state", {}).get(_PRINCIPAL_KEY)
+    return principal if isinstance(principal, Principal) else None
+
+
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The caller's principal (once per request); raises AuthenticationFailed (401)."""
     state = connection.scope.setdefault("state", {})

@@ -128,13 +128,29 @@ def test_the_worker_runs_with_the_settings_from_the_environment(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[Any] = []
-    monkeypatch.setattr(worker, "run_worker", started.append)
+    monkeypatch.setattr(worker, "run_worker", lambda settings, **_: started.append(settings))
     env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
 
     result = CliRunner().invoke(cli.main, ["worker"], env=env)
 
     assert result.exit_code == 0, result.output
     assert [settings.redis_url for settings in started] == ["redis://127.0.0.1:6379/9"]
+
+
+def test_the_worker_serves_metrics_on_the_port_it_is_given(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports: list[Any] = []
+    monkeypatch.setattr(worker, "run_worker", lambda _, metrics_port: ports.append(metrics_port))
+    env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
+
+    result = CliRunner().invoke(cli.main, ["worker", "--metrics-port", "9123"], env=env)
+    refused = CliRunner().invoke(cli.main, ["worker", "--metrics-port", "0"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert ports == [9123]
+    assert refused.exit_code == 2
+    assert "--metrics-port" in refused.output
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from entrypoints.background import BackgroundLoop
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
+from entrypoints.metrics import EXPIRY_REASON, BusinessMetrics
 from entrypoints.testing import in_memory_container, settings_for_tests
 from tests.http.polling import eventually
 from tests.http.shop_api import (
@@ -142,7 +145,10 @@ async def test_payments_by_outcome_and_job_runs_are_counted(paying_client: Clien
 
     samples = await eventually(
         lambda: _samples(client),
-        lambda found: _value(found, "hexmart_payment_events_total", outcome="succeeded") == 1,
+        lambda found: (
+            _value(found, "hexmart_payment_events_total", provider="local", outcome="succeeded")
+            == 1
+        ),
     )
 
     assert _value(samples, "hexmart_orders_placed_total") == 1
@@ -176,3 +182,70 @@ async def test_the_background_loop_reports_each_job_run_and_whether_it_failed() 
     await loop.run_once((relay_something, break_down))
 
     assert runs == [("relay_something", True), ("break_down", False)]
+
+
+async def test_stripe_webhooks_are_counted_by_result(
+    client: Client, container: Container, customer: Account, mug: dict[str, Any]
+) -> None:
+    order = await place_order(client, customer, mug["id"])
+    async with container.unit_of_work()() as uow:
+        payment = await uow.payments.get_for_order(order["id"])
+    assert payment is not None
+    assert payment.intent_id is not None
+    gateway = container.payment_gateway()
+    assert isinstance(gateway, FakePaymentGateway)
+    payload = gateway.event_payload(gateway.succeed(payment.intent_id))
+    headers = {"Stripe-Signature": gateway.sign(payload), "Content-Type": "application/json"}
+
+    await client.post("/webhooks/stripe", content=payload, headers=headers)
+    await client.post("/webhooks/stripe", content=payload, headers=headers)
+    await client.post("/webhooks/stripe", content=payload, headers={"Stripe-Signature": "t=1"})
+
+    samples = await _samples(client)
+    for outcome, count in (("applied", 1), ("duplicate", 1), ("invalid", 1)):
+        assert (
+            _value(samples, "hexmart_payment_events_total", provider="stripe", outcome=outcome)
+            == count
+        ), outcome
+
+
+async def test_order_events_and_revenue_are_counted_once_handled(tmp_path: Path) -> None:
+    """The embedded default: the app's in-process queue handles the outbox's events."""
+    container = in_memory_container(
+        settings_for_tests(
+            admin_email=ADMIN_EMAIL,
+            admin_password=PASSWORD,
+            local_payments_auto_complete=True,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'hexmart.db'}",
+        )
+    )
+    container.payment_gateway.reset_override()
+    container.task_queue.reset_override()
+    async with serving(create_app(container, background_jobs=True)) as client:
+        admin = await login(client, ADMIN_EMAIL)
+        mug = await create_product(client, admin)
+        ann = await register(client, "ann@example.com")
+        await place_order(client, ann, mug["id"])
+
+        samples = await eventually(
+            lambda: _samples(client),
+            lambda found: _value(found, "hexmart_order_events_total", event="paid") == 1,
+        )
+
+    assert _value(samples, "hexmart_order_events_total", event="placed") == 1
+    order_total = mug["price"]["amount"]  # one mug
+    assert _value(samples, "hexmart_revenue_minor_units_total", currency="USD") == order_total
+
+
+def test_an_expired_order_is_counted_as_expired_not_cancelled() -> None:
+    registry = CollectorRegistry()
+    business = BusinessMetrics(registry)
+
+    business.event_handled("order_cancelled", {"reason": EXPIRY_REASON})
+    business.event_handled("order_cancelled", {"reason": "customer asked"})
+    business.event_handled("order_refunded", {"amount": 250, "currency": "EUR"})
+
+    value = registry.get_sample_value
+    assert value("hexmart_order_events_total", {"event": "expired"}) == 1
+    assert value("hexmart_order_events_total", {"event": "cancelled"}) == 1
+    assert value("hexmart_refunds_minor_units_total", {"currency": "EUR"}) == 250

@@ -68,10 +68,12 @@ async def test_a_login_over_the_per_ip_limit_is_429_with_retry_after() -> None:
     async with running(a_shop()) as app, client_at(app, STRANGER) as client:
         answers = [await login(client, f"user{n}@example.com") for n in range(3)]
         refused = await login(client, "user9@example.com")
+        metrics = (await client.get("/metrics")).text
 
     assert [a.status_code for a in answers] == [401, 401, 401]
     assert_rate_limited(refused)
     assert refused.json()["instance"] == "/auth/login"
+    assert 'hexmart_rate_limit_refusals_total{rule="login:ip"} 1.0' in metrics
 
 
 async def test_rotating_x_forwarded_for_from_an_untrusted_peer_does_not_bypass_the_limit() -> None:

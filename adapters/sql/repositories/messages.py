@@ -32,6 +32,7 @@ class SqlOutboxRepository:
                 attempts=message.attempts,
                 enqueued_at=None,
                 handled_at=None,
+                context=message.context,
             ),
         ):
             raise DuplicateRecord("outbox.id")
@@ -48,6 +49,7 @@ class SqlOutboxRepository:
             payload=row.payload,
             created_at=row.created_at,
             attempts=row.attempts,
+            context=row.context,
         )
         return message, row.enqueued_at, row.handled_at
 
@@ -114,6 +116,7 @@ class SqlOutboxRepository:
                 payload=row.payload,
                 created_at=row.created_at,
                 attempts=row.attempts,
+                context=row.context,
             )
             for row in (await self._tx.execute(query)).all()
         ]

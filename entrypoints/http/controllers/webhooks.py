@@ -21,6 +21,7 @@ from litestar.params import HeaderParameter
 
 from application.payment_events import EventResult, PaymentEvents
 from domain.errors import InvalidWebhook, ServiceUnavailable
+from entrypoints.http.metrics import metrics_of
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.state import container_of
 
@@ -79,14 +80,18 @@ class WebhooksController(Controller):
         when the database or the payment provider is down, so that Stripe retries."""
         body = await request.body()
         events: PaymentEvents = container_of(request.app).payment_events()
+        metrics = metrics_of(request.app.state)
         try:
             result = await events.handle_webhook(body, stripe_signature)
         except InvalidWebhook as refused:
             # Worth a look: a wrong secret in the settings refuses every genuine event.
             log.warning("Stripe webhook refused: %s", refused)
+            metrics.webhook("invalid")
             raise
         except ServiceUnavailable as error:
             # 503: the event was not recorded, and Stripe delivers it again.
             log.warning("Stripe webhook not recorded: %s", error)
+            metrics.webhook("unavailable")
             raise
+        metrics.webhook(result.value)
         return WebhookReceipt(received=True, result=result)
