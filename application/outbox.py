@@ -221,3 +221,29 @@ class OutboxAdmin:
             )
 
         await in_transaction(self._uow_factory, retry)
+
+    async def retry_failed(self, actor: Principal, limit: int = 10_000) -> int:
+        """Hand on again, at the next relay, every message that was enqueued but is not
+        handled (its job failed, gave up, or the queue lost it): at once, rather than
+        after the redelivery timeout. Returns how many (at most `limit`)."""
+        actor.require(ADMIN_ONLY)
+
+        async def retry(uow: UnitOfWork) -> int:
+            waiting = await uow.outbox.list_due(limit, enqueued_before=self._clock.now())
+            not_enqueued = {message.id for message in await uow.outbox.list_unsent(limit)}
+            failed = [message for message in waiting if message.id not in not_enqueued]
+            for message in failed:
+                await uow.outbox.mark_unhandled(message.id)
+            if failed:
+                await record_audit(
+                    uow,
+                    self._ids,
+                    self._clock,
+                    actor,
+                    "outbox.retry_failed",
+                    ("outbox", "*"),
+                    {"messages": len(failed)},
+                )
+            return len(failed)
+
+        return await in_transaction(self._uow_factory, retry)

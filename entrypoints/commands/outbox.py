@@ -98,14 +98,32 @@ def outbox_show(message_id: str, as_json: bool) -> None:
 
 
 @outbox.command("retry")
-@click.option("--id", "message_id", required=True, metavar="ID", help="The message to send again.")
+@click.option("--id", "message_id", metavar="ID", help="The message to hand on again.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Every message enqueued but not handled (its job failed, gave up or was lost).",
+)
 @acting
-def outbox_retry(message_id: str) -> None:
-    """Hand one message on again at the next relay (its job runs once per message id, so
-    what was done already is not done twice)."""
+def outbox_retry(message_id: str | None, failed: bool) -> None:
+    """Hand one message (--id) or every failed one (--failed) on again at the next relay,
+    without waiting for the redelivery timeout. Handlers act once per message id, so what
+    was done already is not done twice."""
+    if (message_id is None) == (not failed):
+        runtime.fail("give exactly one of --id ID and --failed", runtime.EXIT_USAGE)
+
+    if failed:
+
+        async def retry_failed(container: Container, actor: Principal) -> int:
+            count: int = await container.outbox_admin().retry_failed(actor)
+            return count
+
+        count = run(retry_failed)
+        click.echo(f"{count} failed outbox message(s) will be handed on again")
+        return
 
     async def retry(container: Container, actor: Principal) -> None:
-        await container.outbox_admin().retry(actor, message_id)
+        await container.outbox_admin().retry(actor, str(message_id))
 
     run(retry)
     click.echo(f"outbox message {message_id} will be handed on again")

@@ -68,6 +68,46 @@ def test_status_show_and_retry(hexmart: Hexmart, shop: Scene) -> None:
         assert "not found" in one_line_error(missing)
 
 
+def test_retry_failed_hands_on_every_message_enqueued_but_not_handled(
+    hexmart: Hexmart, shop: Scene
+) -> None:
+    hexmart("users", "create", "--email", "c@example.com", "--role", "customer")
+
+    async def ask_for_a_reset(container: Container) -> None:
+        await container.authentication().request_password_reset("c@example.com")
+
+    shop(ask_for_a_reset)
+    first, second = shop(_waiting)
+
+    async def enqueue_both_handle_one(container: Container) -> None:
+        async with container.unit_of_work()() as uow:
+            await uow.outbox.mark_enqueued([first.id, second.id], datetime.now(UTC))
+            await uow.outbox.mark_handled(first.id, datetime.now(UTC))
+            await uow.commit()
+
+    shop(enqueue_both_handle_one)
+    assert shop(_waiting) == []
+
+    result = hexmart("outbox", "retry", "--failed")
+
+    assert result.exit_code == 0, result.stderr
+    assert "1 failed outbox message(s)" in result.stdout
+    assert [m.id for m in shop(_waiting)] == [second.id]
+    handled = json.loads(hexmart("outbox", "show", first.id, "--json").stdout)
+    assert handled["handled_at"]
+    assert json.loads(hexmart("audit", "list", "--json").stdout)[0]["action"] == (
+        "outbox.retry_failed"
+    )
+    assert "0 failed" in hexmart("outbox", "retry", "--failed").stdout
+
+
+def test_retry_wants_exactly_one_of_id_and_failed(hexmart: Hexmart) -> None:
+    for args in ([], ["--failed", "--id", "x"]):
+        result = hexmart("outbox", "retry", *args)
+        assert result.exit_code == 2
+        assert "exactly one of --id ID and --failed" in one_line_error(result)
+
+
 def test_workers_status_needs_redis_and_reports_the_queue(hexmart: Hexmart) -> None:
     without = hexmart("workers", "status")
     assert without.exit_code == 2
