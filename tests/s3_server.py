@@ -6,7 +6,7 @@ A server that cannot start fails the tests that need it; it does not skip them.
 `s3_bucket` (per test) creates a fresh, empty bucket there.
 
 moto accepts any credentials and does not check presigned URLs' signatures or expiry
-(DESIGN.md, library notes), so tests against it show that the URLs work, not that a
+(a known limit of moto), so tests against it show that the URLs work, not that a
 tampered one is refused.
 """
 

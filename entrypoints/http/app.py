@@ -1,4 +1,4 @@
-"""`create_app(container)`: the Litestar app of API.md, built from a container.
+"""`create_app(container)`: the Litestar app of the HTTP API, built from a container.
 
 Nothing happens at import time; every call builds a new app around the container it is
 given, so tests (and programs embedding hexmart) choose every adapter.

@@ -1,5 +1,5 @@
 """Who is calling: `Authorization: Bearer <access JWT>` or `X-API-Key: <key>` becomes a
-`Principal`, and guards let through exactly who API.md's tables name.
+`Principal`, and guards let through exactly who the contract names.
 
 Guards run before the body is read, so an anonymous or unauthorised caller learns
 nothing about a route's input. The use cases check the same rules again themselves (and

@@ -3,7 +3,7 @@
 Litestar decodes a body to plain Python values and then converts those, together with the
 path, query and header parameters, to the handler's types in one lax (`strict=False`)
 msgspec conversion: lax is right for parameters, which arrive as strings, but it would
-also turn a body's `"amount": "1200"` into 1200. API.md says bodies are JSON validated with
+also turn a body's `"amount": "1200"` into 1200. the contract says bodies are JSON validated with
 msgspec, where a string is not a number; so the request class checks the body against
 the handler's `data` type with a strict msgspec decode first, and refuses what that
 refuses, naming the field. Parameters still convert from strings.

@@ -41,7 +41,7 @@ from tests.domain.builders import (
 
 S = OrderStatus
 
-# The rule from DESIGN.md, written out independently of ORDER_TRANSITIONS.
+# The rule from the design, written out independently of ORDER_TRANSITIONS.
 LEGAL_TRANSITIONS = {
     (S.PENDING, S.PAID),
     (S.PAID, S.SHIPPED),

@@ -1,4 +1,4 @@
-"""Driving the shop over HTTP, as API.md's clients would: helpers shared by the e2e tests.
+"""Driving the shop over HTTP, as the API's clients would: helpers shared by the e2e tests.
 
 Everything goes through the HTTP client; the container is touched only to play the world
 outside the API (the payment provider saying "paid", reading an emailed token).

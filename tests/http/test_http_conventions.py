@@ -1,4 +1,4 @@
-"""API.md's conventions that hold for every route: problem details, status codes for
+"""The HTTP contract's conventions that hold for every route: problem details, status codes for
 errors, request ids, body limits, security headers and CORS."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/schema/openapi.json is API.md in machine-readable form; /schema documents it offline."""
+"""/schema/openapi.json is the contract, machine-readable; /schema documents it offline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from domain.money import MAX_AMOUNT
 from tests.http.shop_api import Client
 
-# Every HTTP path and method of API.md this app serves. (/files/{key}, the embedded
+# Every HTTP path and method of the contract this app serves. (/files/{key}, the embedded
 # default's stand-in for S3 behind presigned URLs, is not an API route and stays out of
 # the document.)
 IMPLEMENTED = {

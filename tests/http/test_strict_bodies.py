@@ -1,4 +1,4 @@
-"""Request bodies are JSON validated strictly (API.md: Money is an integer, never a string
+"""Request bodies are JSON validated strictly (the contract: Money is an integer, never a string
 or a float), while query and path parameters, which are always strings on the wire,
 still convert to their types."""
 

@@ -1,1 +1,1 @@
-"""One controller per resource of API.md."""
+"""One controller per resource of the HTTP API."""

@@ -3,7 +3,7 @@ storage's presigned URLs. The URL's signature is the only credential: it names t
 method, the key and the expiry, and for an upload the content type and exact size, which
 the request must carry unchanged. A bad or expired signature is a 403 problem.
 
-Not part of API.md (clients only follow URLs the API hands out), so not in the OpenAPI
+Not part of the public contract (clients only follow URLs the API hands out), so not in the OpenAPI
 document. With S3 configured these routes answer 404.
 """
 
