@@ -127,7 +127,11 @@ async def test_listings_read_the_replica_and_a_customers_own_flow_the_primary(
         await until_listed(client, mug["id"])
 
         ready = await client.get("/health/ready")
-        assert ready.json()["checks"] == {"database": "ok", "database_replica": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "database_replica": "ok",
+            "outbox": "ok",
+        }
 
         # From here the replica lags: it replays nothing.
         on_replica(replica, "SELECT pg_wal_replay_pause()")
@@ -181,7 +185,7 @@ async def test_a_replica_down_degrades_readiness_without_failing_it(
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "database_replica": "failed"},
+        "checks": {"database": "ok", "database_replica": "failed", "outbox": "ok"},
     }
     assert listing.status_code == 503  # listings need the replica
     assert registered.status_code == 201, registered.text  # everything else goes on
