@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from entrypoints.commands import register_admin_commands
-from entrypoints.commands.runtime import guarded
+from entrypoints.commands.runtime import guarded, load_settings
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -71,7 +71,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from entrypoints.tracing import init_tracing
 
     # Unless HEXMART_PUBLIC_BASE_URL says otherwise, links point where this server listens.
-    settings = _load_settings().served_at(host, port)
+    settings = load_settings().served_at(host, port)
     _check_admin_settings(settings)
     _check_schema(settings)
     container = build_container(settings)
@@ -128,7 +128,7 @@ def worker(metrics_port: int | None) -> None:
     expiring unpaid orders, reconciling payments, purging old records."""
     from entrypoints.worker import run_worker
 
-    settings = _load_settings()
+    settings = load_settings()
     if settings.redis_url is None:
         _fail(
             "hexmart worker needs HEXMART_REDIS_URL; without Redis, hexmart serve runs the "
@@ -146,18 +146,6 @@ def _check_schema(settings: Settings) -> None:
     from adapters.sql.migrate import ensure_database
 
     guarded(lambda: ensure_database(settings.database_url, migrate=False))
-
-
-def _load_settings() -> Settings:
-    from entrypoints.settings import Settings, SettingsError
-
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        click.echo("hexmart: invalid configuration:", err=True)
-        for problem in error.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_CONFIGURATION)
 
 
 def _check_admin_settings(settings: Settings) -> None:
