@@ -266,7 +266,7 @@ class HexmartWorker(Worker):
         canceller = asyncio.create_task(self._cancel_jobs_until_done())
         try:
             async with asyncio.timeout(left):
-                await super().close()
+                await self._close_as_arq_does()
         except (TimeoutError, *REDIS_DOWN) as error:
             log.warning(
                 "the worker could not close cleanly (%s); jobs it held run again later",
@@ -276,6 +276,24 @@ class HexmartWorker(Worker):
             canceller.cancel()
             if self._watchdog is not None:
                 self._watchdog.cancel()
+
+    async def _close_as_arq_does(self) -> None:
+        """arq's `Worker.close`, but waiting for the job tasks rather than gathering them:
+        a job the stop cancelled before its function ran or while arq stored its result
+        ends cancelled, and gathering it would raise `CancelledError` out of `close`,
+        skipping the shutdown hook and leaving the connections open."""
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        if not self._pool:
+            return
+        if self.tasks:
+            await asyncio.wait(self.tasks.values())
+        await self._reap_finished_jobs()
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
 
     async def _cancel_jobs_until_done(self) -> None:
         """Cancel the jobs' own tasks again until they end: a job stuck in a client

@@ -189,3 +189,26 @@ async def test_stopping_a_busy_worker_again_and_again_always_stops_it(queue: Que
         task = await _started(worker)
         await asyncio.sleep(0.05)  # a few polls of Redis first, so stops land anywhere
         await _stop_then_close(worker, task)
+
+
+async def test_closing_a_worker_whose_stop_cancelled_a_job_outside_its_function_closes_it(
+    queue: Queue,
+) -> None:
+    """arq's job task catches a cancellation only inside the job's function: a job the stop
+    cancels while arq still fetches it (or stores its result) ends cancelled. Closing the
+    worker must still close it (shutdown hook, connections), not raise CancelledError."""
+    worker = _busy_worker(queue)
+    in_hand = asyncio.Event()
+
+    async def parked_in_arqs_bookkeeping(job_id: str, score: int) -> None:
+        in_hand.set()
+        await asyncio.Event().wait()
+
+    worker.run_job = parked_in_arqs_bookkeeping  # type: ignore[method-assign]
+    task = await _started(worker)
+    await asyncio.wait_for(in_hand.wait(), 10)  # the start-up relay_outbox job
+    await _stop_then_close(worker, task)
+
+    assert "heartbeat" not in worker.ctx  # the shutdown hook ran
+    assert worker._pool is None
+    assert not await queue.redis.exists(worker.health_check_key)
