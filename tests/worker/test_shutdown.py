@@ -78,6 +78,23 @@ async def test_on_sigterm_the_job_in_hand_finishes_before_the_worker_stops(
         assert len(smtp_server.received) == 1
 
 
+async def test_the_helper_stops_its_worker_only_once_the_job_in_hand_is_done(
+    shop: Container, queue: Queue, smtp_server: RecordingSmtpServer
+) -> None:
+    """`running_worker` stops the worker as SIGTERM does at the end of its block: what the
+    test checks next is what the jobs did, their stored results included, not what a
+    cancellation left half-done."""
+    slow = slow_down(shop, 0.3)
+    await sign_up(shop, "ann@example.com", "Ann Archer")
+    async with shop.unit_of_work()() as uow:
+        [message] = await uow.outbox.list_unsent(10)
+    async with running_worker(shop, queue):
+        await asyncio.wait_for(slow.started.wait(), 20)
+
+    assert len(smtp_server.received) == 1
+    assert await queue.redis.exists(f"arq:result:{queue.prefix}{message.id}")
+
+
 async def test_a_job_that_outlasts_the_shutdown_grace_goes_back_on_the_queue_and_runs_later(
     shop: Container, queue: Queue, smtp_server: RecordingSmtpServer
 ) -> None:
