@@ -113,6 +113,39 @@ async def test_a_job_that_outlasts_the_shutdown_grace_goes_back_on_the_queue_and
     assert len(smtp_server.received) == 1
 
 
+async def test_on_sigterm_a_job_being_claimed_is_a_job_in_hand_and_finishes(
+    queue: Queue,
+) -> None:
+    """SIGTERM may come while the worker's poll has read job ids from the queue and not
+    yet claimed them: those jobs run to their end before the worker stops."""
+    worker = _busy_worker(queue)
+    start_jobs = worker.start_jobs
+    claiming: list[bytes] = []
+    read, go_on = asyncio.Event(), asyncio.Event()
+
+    async def parked_after_reading_the_queue(job_ids: list[bytes]) -> None:
+        if job_ids and not claiming:
+            claiming.extend(job_ids)
+            read.set()
+            await go_on.wait()
+            for _ in range(10):  # the claim's round trips to Redis, where a stop can land
+                await asyncio.sleep(0)
+        await start_jobs(job_ids)
+
+    worker.start_jobs = parked_after_reading_the_queue  # type: ignore[method-assign]
+    task = await _started(worker)
+    try:
+        await asyncio.wait_for(read.wait(), 10)  # the start-up cron jobs
+        worker.handle_sig_wait_for_completion(signal.SIGTERM)
+        go_on.set()
+        await until_stopped(worker, within=10)
+        assert worker.jobs_complete == len(claiming)
+    finally:
+        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path: Path) -> None:
     settings = {"HEXMART_DATABASE_URL": migrated_sqlite(tmp_path)}
     worker = WorkerProcess(tmp_path, queue, settings)
