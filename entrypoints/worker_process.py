@@ -96,6 +96,8 @@ class HexmartWorker(Worker):
         super().__init__(**options)
         self.stop_reason: str | None = None
         self.polling = False
+        # Set when the poll of the queue under way ends (see `_sleep_until_tasks_complete`).
+        self._poll_under_way: asyncio.Event | None = None
         self._stop_deadline: float | None = None
         self._watchdog: threading.Timer | None = None
         pool = self._pool
@@ -149,6 +151,17 @@ class HexmartWorker(Worker):
                 main_task.cancel()
             asked_before = asked
 
+    async def _sleep_until_tasks_complete(self) -> None:
+        """arq's wait for the jobs in hand on SIGTERM, but first letting the poll of the
+        queue under way end: it may already have read job ids and still claim them, and
+        a job claimed is a job in hand (arq would cancel the claim half-done, leaving the
+        job marked in progress and run only once that mark expires)."""
+        if self._poll_under_way is not None:
+            await self._poll_under_way.wait()
+        # No job is picked after that poll: the jobs in hand are all there is to wait for.
+        if in_hand := [task for task in self.tasks.values() if not task.done()]:
+            await asyncio.wait(in_hand)
+
     # --- the main loop ----------------------------------------------------------------------
 
     async def main(self) -> None:
@@ -187,7 +200,12 @@ class HexmartWorker(Worker):
         while True:
             try:
                 await self._reap_finished_jobs()
-                await self._poll_iteration()
+                self._poll_under_way = asyncio.Event()
+                try:
+                    await self._poll_iteration()
+                finally:
+                    self._poll_under_way.set()
+                    self._poll_under_way = None
                 self.outage.answered()
                 if self.burst and await self._burst_done():
                     return
@@ -266,7 +284,7 @@ class HexmartWorker(Worker):
         canceller = asyncio.create_task(self._cancel_jobs_until_done())
         try:
             async with asyncio.timeout(left):
-                await super().close()
+                await self._close_as_arq_does()
         except (TimeoutError, *REDIS_DOWN) as error:
             log.warning(
                 "the worker could not close cleanly (%s); jobs it held run again later",
@@ -276,6 +294,24 @@ class HexmartWorker(Worker):
             canceller.cancel()
             if self._watchdog is not None:
                 self._watchdog.cancel()
+
+    async def _close_as_arq_does(self) -> None:
+        """arq's `Worker.close`, but waiting for the job tasks rather than gathering them:
+        a job the stop cancelled before its function ran or while arq stored its result
+        ends cancelled, and gathering it would raise `CancelledError` out of `close`,
+        skipping the shutdown hook and leaving the connections open."""
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        if not self._pool:
+            return
+        if self.tasks:
+            await asyncio.wait(self.tasks.values())
+        await self._reap_finished_jobs()
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
 
     async def _cancel_jobs_until_done(self) -> None:
         """Cancel the jobs' own tasks again until they end: a job stuck in a client

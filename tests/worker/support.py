@@ -73,10 +73,15 @@ async def running_worker(
     try:
         yield worker
     finally:
-        if task.done():
-            # Stopped within the block (as by SIGTERM): let the jobs it cancelled put
-            # themselves back on the queue before `close` cancels what is unfinished.
-            await asyncio.wait([*worker.tasks.values()], timeout=10) if worker.tasks else None
+        if not task.done():
+            # Stop as SIGTERM does: no new job, and the jobs in hand finish, arq's
+            # bookkeeping (storing their results) included. `close` alone would cancel them
+            # wherever they are, leaving the state the test checks next half-written.
+            worker.handle_sig_wait_for_completion(signal.SIGTERM)
+            await asyncio.wait([task], timeout=float(worker._job_completion_wait) + 10)
+        # Let the jobs a stop cancelled put themselves back on the queue before `close`
+        # cancels what is unfinished.
+        await asyncio.wait([*worker.tasks.values()], timeout=10) if worker.tasks else None
         await worker.close()
         with contextlib.suppress(asyncio.CancelledError):
             await task

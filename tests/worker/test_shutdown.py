@@ -78,6 +78,23 @@ async def test_on_sigterm_the_job_in_hand_finishes_before_the_worker_stops(
         assert len(smtp_server.received) == 1
 
 
+async def test_the_helper_stops_its_worker_only_once_the_job_in_hand_is_done(
+    shop: Container, queue: Queue, smtp_server: RecordingSmtpServer
+) -> None:
+    """`running_worker` stops the worker as SIGTERM does at the end of its block: what the
+    test checks next is what the jobs did, their stored results included, not what a
+    cancellation left half-done."""
+    slow = slow_down(shop, 0.3)
+    await sign_up(shop, "ann@example.com", "Ann Archer")
+    async with shop.unit_of_work()() as uow:
+        [message] = await uow.outbox.list_unsent(10)
+    async with running_worker(shop, queue):
+        await asyncio.wait_for(slow.started.wait(), 20)
+
+    assert len(smtp_server.received) == 1
+    assert await queue.redis.exists(f"arq:result:{queue.prefix}{message.id}")
+
+
 async def test_a_job_that_outlasts_the_shutdown_grace_goes_back_on_the_queue_and_runs_later(
     shop: Container, queue: Queue, smtp_server: RecordingSmtpServer
 ) -> None:
@@ -94,6 +111,39 @@ async def test_a_job_that_outlasts_the_shutdown_grace_goes_back_on_the_queue_and
         await smtp_server.wait_for(1)
         await smtp_server.wait_for(2, within=1.0)  # time for a duplicate to show up
     assert len(smtp_server.received) == 1
+
+
+async def test_on_sigterm_a_job_being_claimed_is_a_job_in_hand_and_finishes(
+    queue: Queue,
+) -> None:
+    """SIGTERM may come while the worker's poll has read job ids from the queue and not
+    yet claimed them: those jobs run to their end before the worker stops."""
+    worker = _busy_worker(queue)
+    start_jobs = worker.start_jobs
+    claiming: list[bytes] = []
+    read, go_on = asyncio.Event(), asyncio.Event()
+
+    async def parked_after_reading_the_queue(job_ids: list[bytes]) -> None:
+        if job_ids and not claiming:
+            claiming.extend(job_ids)
+            read.set()
+            await go_on.wait()
+            for _ in range(10):  # the claim's round trips to Redis, where a stop can land
+                await asyncio.sleep(0)
+        await start_jobs(job_ids)
+
+    worker.start_jobs = parked_after_reading_the_queue  # type: ignore[method-assign]
+    task = await _started(worker)
+    try:
+        await asyncio.wait_for(read.wait(), 10)  # the start-up cron jobs
+        worker.handle_sig_wait_for_completion(signal.SIGTERM)
+        go_on.set()
+        await until_stopped(worker, within=10)
+        assert worker.jobs_complete == len(claiming)
+    finally:
+        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path: Path) -> None:
@@ -189,3 +239,26 @@ async def test_stopping_a_busy_worker_again_and_again_always_stops_it(queue: Que
         task = await _started(worker)
         await asyncio.sleep(0.05)  # a few polls of Redis first, so stops land anywhere
         await _stop_then_close(worker, task)
+
+
+async def test_closing_a_worker_whose_stop_cancelled_a_job_outside_its_function_closes_it(
+    queue: Queue,
+) -> None:
+    """arq's job task catches a cancellation only inside the job's function: a job the stop
+    cancels while arq still fetches it (or stores its result) ends cancelled. Closing the
+    worker must still close it (shutdown hook, connections), not raise CancelledError."""
+    worker = _busy_worker(queue)
+    in_hand = asyncio.Event()
+
+    async def parked_in_arqs_bookkeeping(job_id: str, score: int) -> None:
+        in_hand.set()
+        await asyncio.Event().wait()
+
+    worker.run_job = parked_in_arqs_bookkeeping  # type: ignore[method-assign]
+    task = await _started(worker)
+    await asyncio.wait_for(in_hand.wait(), 10)  # the start-up relay_outbox job
+    await _stop_then_close(worker, task)
+
+    assert "heartbeat" not in worker.ctx  # the shutdown hook ran
+    assert worker._pool is None
+    assert not await queue.redis.exists(worker.health_check_key)
