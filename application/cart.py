@@ -9,8 +9,8 @@ from application.ports.runtime import Clock
 from application.principal import Principal
 from application.transactions import in_transaction
 from domain.cart import Cart
-from domain.errors import CurrencyMismatch, NotFound
-from domain.money import Money, sum_money
+from domain.errors import CurrencyMismatch, NotFound, RuleViolation
+from domain.money import MAX_AMOUNT, Money, sum_money
 from domain.values import Quantity
 
 
@@ -66,6 +66,13 @@ class Carts:
                         f"the cart holds {other.price.currency} items; "
                         f"this product is priced in {product.price.currency}"
                     )
+            lines = [(o.price.amount, cart.lines[o.id].value) for o in others if o.is_available]
+            total = product.price.amount * wanted.value + sum(a * q for a, q in lines)
+            if total > MAX_AMOUNT:
+                raise RuleViolation(
+                    f"the cart's total would be {total} minor units, above the largest "
+                    f"amount the shop handles ({MAX_AMOUNT})"
+                )
             cart.set_item(product, wanted, self._clock.now())
             await uow.carts.save(cart)
             return await self._view(uow, user_id)

@@ -6,8 +6,15 @@ import pytest
 
 from application.catalog import ProductChanges
 from domain.catalog import Product
-from domain.errors import CurrencyMismatch, InvalidValue, NotFound, OutOfStock, PermissionDenied
-from domain.money import Money
+from domain.errors import (
+    CurrencyMismatch,
+    InvalidValue,
+    NotFound,
+    OutOfStock,
+    PermissionDenied,
+    RuleViolation,
+)
+from domain.money import MAX_AMOUNT, Money
 from entrypoints.container import Container
 from tests.application.shopping import Account, CartFiller, KeyIssuer, ProductFactory
 
@@ -225,3 +232,20 @@ async def test_api_keys_have_no_cart(shop: Container, api_key: KeyIssuer, mug: P
         await shop.carts().remove_item(key, mug.id)
     with pytest.raises(PermissionDenied):
         await shop.carts().clear(key)
+
+
+async def test_a_cart_whose_total_would_pass_the_largest_amount_is_refused(
+    shop: Container, customer: Account, product: ProductFactory
+) -> None:
+    dear = await product("Dear", price=MAX_AMOUNT // 2, stock=5)
+    dearer = await product("Dearer", price=MAX_AMOUNT // 4, stock=5)
+    await shop.carts().set_item(customer.principal, dear.id, 1)
+    await shop.carts().set_item(customer.principal, dearer.id, 2)  # exactly the largest
+
+    with pytest.raises(RuleViolation, match="above the largest amount"):
+        await shop.carts().set_item(customer.principal, dear.id, 2)
+    with pytest.raises(RuleViolation, match="above the largest amount"):
+        await shop.carts().set_item(customer.principal, dearer.id, 3)
+
+    view = await shop.carts().view(customer.principal)
+    assert view.total == Money(MAX_AMOUNT, "USD")
