@@ -77,6 +77,13 @@ class Serving:
     def children(self) -> list[int]:
         return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", self.log)]
 
+    async def until_both_children_started(self, within: float = 20) -> None:
+        """The other child may still be finishing its start when the first one answers."""
+        deadline = time.monotonic() + within
+        while len(self.children()) < 2:
+            assert time.monotonic() < deadline, self.log
+            await asyncio.sleep(0.1)
+
     async def until_serving(self, within: float) -> None:
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:
@@ -112,17 +119,14 @@ async def serving(
 
 async def test_slow_starting_children_are_not_killed_and_the_app_serves(serving: Serving) -> None:
     await serving.until_serving(within=SLOW_START_SECONDS + 20)
-    # The other child may still be finishing its start when the first one answers.
-    deadline = time.monotonic() + 20
-    while len(serving.children()) < 2:
-        assert time.monotonic() < deadline, serving.log
-        await asyncio.sleep(0.1)
+    await serving.until_both_children_started()
     assert "died" not in serving.log
     assert len(serving.children()) == 2
 
 
 async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Serving) -> None:
     await serving.until_serving(within=SLOW_START_SECONDS + 20)
+    await serving.until_both_children_started()
     first, _ = serving.children()
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + 10
