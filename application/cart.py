@@ -9,7 +9,7 @@ from application.ports.runtime import Clock
 from application.principal import Principal
 from application.transactions import in_transaction
 from domain.cart import Cart
-from domain.errors import CurrencyMismatch, NotFound, RuleViolation
+from domain.errors import CurrencyMismatch, InvalidValue, NotFound, RuleViolation
 from domain.money import MAX_AMOUNT, Money, sum_money
 from domain.values import Quantity
 
@@ -119,4 +119,11 @@ class Carts:
             if pid in products and products[pid].is_available
         ]
         currency = items[0].unit_price.currency if items else self._currency
-        return CartView(items=items, total=sum_money([i.line_total for i in items], currency))
+        try:
+            return CartView(items=items, total=sum_money([i.line_total for i in items], currency))
+        except InvalidValue as error:
+            # Prices raised since the lines were put in: the cart can no longer be totalled.
+            raise RuleViolation(
+                "the cart's total is above the largest amount the shop handles; "
+                "lower a quantity or remove a line"
+            ) from error

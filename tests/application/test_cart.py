@@ -249,3 +249,18 @@ async def test_a_cart_whose_total_would_pass_the_largest_amount_is_refused(
 
     view = await shop.carts().view(customer.principal)
     assert view.total == Money(MAX_AMOUNT, "USD")
+
+
+async def test_a_cart_priced_past_the_largest_amount_since_is_a_rule_violation(
+    shop: Container, customer: Account, staff: Account, product: ProductFactory
+) -> None:
+    mug = await product("Mug", price=1200, stock=99)
+    await shop.carts().set_item(customer.principal, mug.id, 99)
+    await shop.catalog().change_product(
+        staff.principal, mug.id, ProductChanges(price=Money(MAX_AMOUNT, "USD"))
+    )
+
+    with pytest.raises(RuleViolation, match="lower a quantity"):
+        await shop.carts().view(customer.principal)
+    await shop.carts().set_item(customer.principal, mug.id, 1)
+    assert (await shop.carts().view(customer.principal)).total == Money(MAX_AMOUNT, "USD")
