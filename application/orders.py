@@ -121,7 +121,16 @@ class Orders:
                 if earlier.request_fingerprint != fingerprint:
                     raise IdempotencyKeyReused() from None
                 return earlier.order_id, None
-            order = await self._create_order(uow, order_id, user_id, shipping_address)
+            try:
+                order = await self._create_order(uow, order_id, user_id, shipping_address)
+            except InvalidValue as error:
+                if error.field != "amount":
+                    raise
+                # Prices raised since the lines were put in the cart.
+                raise RuleViolation(
+                    "the order's total would be above the largest amount the shop handles; "
+                    "lower a quantity or remove a line"
+                ) from error
             await record_audit(
                 uow,
                 self._ids,

@@ -16,7 +16,13 @@ from domain.errors import (
 )
 from domain.money import MAX_AMOUNT, Money
 from entrypoints.container import Container
-from tests.application.shopping import Account, CartFiller, KeyIssuer, ProductFactory
+from tests.application.shopping import (
+    Account,
+    CartFiller,
+    KeyIssuer,
+    ProductFactory,
+    an_address,
+)
 
 
 async def test_a_new_cart_is_empty(shop: Container, customer: Account) -> None:
@@ -264,3 +270,19 @@ async def test_a_cart_priced_past_the_largest_amount_since_is_a_rule_violation(
         await shop.carts().view(customer.principal)
     await shop.carts().set_item(customer.principal, mug.id, 1)
     assert (await shop.carts().view(customer.principal)).total == Money(MAX_AMOUNT, "USD")
+
+
+async def test_an_order_priced_past_the_largest_amount_since_is_a_rule_violation(
+    shop: Container, customer: Account, staff: Account, product: ProductFactory
+) -> None:
+    mug = await product("Mug", price=1200, stock=99)
+    await shop.carts().set_item(customer.principal, mug.id, 99)
+    await shop.catalog().change_product(
+        staff.principal, mug.id, ProductChanges(price=Money(MAX_AMOUNT, "USD"))
+    )
+
+    with pytest.raises(RuleViolation, match="lower a quantity"):
+        await shop.orders().place_order(
+            customer.principal, idempotency_key="too-dear", shipping_address=an_address()
+        )
+    assert (await shop.catalog().get_product(mug.id)).inventory_count == 99  # none reserved
