@@ -48,9 +48,14 @@ def _ranges(codes: list[int]) -> str:
         else:
             ranges.append((code, code))
     return "".join(
-        f"\\u{start:04x}" if start == end else f"\\u{start:04x}-\\u{end:04x}"
-        for start, end in ranges
+        _one(start) if start == end else f"{_one(start)}-{_one(end)}" for start, end in ranges
     )
+
+
+def _one(code: int) -> str:
+    # An escape for the Basic Multilingual Plane; beyond it the character itself, which
+    # a pattern reads as one code point (JSON carries it as a surrogate pair).
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
 
 
 def _breaks_an_email(character: str) -> bool:
@@ -66,11 +71,11 @@ def _breaks_an_email(character: str) -> bool:
 @functools.cache
 def email_pattern() -> str:
     """Addresses `domain.values.Email` takes: parts without white space or `@`, a dot in
-    the domain, surrounding white space allowed (it is trimmed). Characters of the Basic
-    Multilingual Plane that NFKC turns into one of those are left out."""
+    the domain, surrounding white space allowed (it is trimmed). Characters that NFKC
+    turns into one of those, and invisible ones (in every plane), are left out."""
     excluded = [
         code
-        for code in range(0x10000)
+        for code in range(0x110000)
         if not 0xD800 <= code <= 0xDFFF and code != 0x2E and _breaks_an_email(chr(code))
     ]
     part = f"[^{_ranges(excluded)}]+"
