@@ -29,6 +29,7 @@ from domain.catalog import (
     validate_price,
     validate_sku,
 )
+from domain.currencies import minor_digits
 from domain.errors import Conflict, InvalidValue
 from domain.money import Money
 from domain.users import Scope
@@ -38,17 +39,7 @@ COLUMNS = ("sku", "name", "description", "price", "currency", "inventory_count",
 REQUIRED = ("sku", "name", "price", "inventory_count", "category")
 DEFAULT_BATCH_SIZE = 1000
 
-# Digits after the decimal point, for the currencies that do not have two (ISO 4217).
-_MINOR_DIGITS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
-    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
 _DECIMAL = re.compile(r"(\d+)(?:\.(\d*))?")
-
-
-def minor_digits(currency: str) -> int:
-    return _MINOR_DIGITS.get(currency, 2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,3 +22,16 @@ ISO_4217_CODES = frozenset(
 def is_iso_4217(code: object) -> bool:
     """Whether `code` is a current ISO 4217 alphabetic code (upper case, as published)."""
     return isinstance(code, str) and code in ISO_4217_CODES
+
+
+# Digits after the decimal point, for the current codes that do not have two.
+_MINOR_DIGITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
+    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def minor_digits(currency: str) -> int:
+    """How many digits a decimal amount in `currency` has after the point (ISO 4217)."""
+    return _MINOR_DIGITS.get(currency, 2)

@@ -50,7 +50,7 @@ def _date(value: str | None, option: str) -> datetime | None:
 
 
 def _money(amount: Any) -> str:
-    from application.catalog_import import minor_digits
+    from domain.currencies import minor_digits
 
     digits = minor_digits(amount.currency)
     sign = "-" if amount.amount < 0 else ""
