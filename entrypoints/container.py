@@ -54,6 +54,7 @@ from adapters.security.jwt_tokens import JwtTokenIssuer
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.smtp.mailer import SmtpMailer
 from adapters.sql.engine import create_engine
+from adapters.sql.engine import ping as ping_database
 from adapters.sql.local_payment_gateway import (
     EventSink,
     SqlLocalPaymentGateway,
@@ -290,6 +291,8 @@ class Container(containers.DeclarativeContainer):
 
     database_engine = providers.Singleton(_database_engine, settings, closers)
     database_replica_engine = providers.Singleton(_replica_engine, settings, closers)
+    # The readiness check of the replica, so that routes need no SQLAlchemy.
+    database_replica_ping = providers.Callable(ping_database, database_replica_engine)
     # Tokens and live updates (and the readiness check); the cache and rate limits may
     # have a Redis of their own (HEXMART_REDIS_CACHE_URL).
     redis_client = providers.Singleton(_redis, settings, closers, "live")

@@ -20,7 +20,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from sqlalchemy import text
 
 from application.workers import HEARTBEAT_TTL_SECONDS
 from domain.users import Role
@@ -65,10 +64,7 @@ async def _database(container: Container) -> None:
 
 
 async def _database_replica(container: Container) -> None:
-    engine = container.database_replica_engine()
-    assert engine is not None
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await container.database_replica_ping()
 
 
 async def _redis(container: Container) -> None:
