@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arq.worker import Worker
 from redis.asyncio import Redis
 
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
@@ -56,7 +55,7 @@ class Queue:
 @contextlib.asynccontextmanager
 async def running_worker(
     shop: Container, queue: Queue, *, redis_url: str | None = None, **options: Any
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[HexmartWorker]:
     """A real arq worker for `shop`, polling often, until the block ends."""
     settings = settings_for_tests(redis_url=redis_url or queue.url)
     worker = HexmartWorker(
@@ -65,8 +64,7 @@ async def running_worker(
             container=shop,
             queue_name=queue.name,
             job_id_prefix=queue.prefix,
-            relay_every_seconds=1,
-            **{"handle_signals": False, "poll_delay": 0.05, **options},
+            **{"relay_every_seconds": 1, "handle_signals": False, "poll_delay": 0.05, **options},
         )
     )
     task = asyncio.create_task(worker.async_run())
