@@ -7,12 +7,14 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from adapters.arq_queue.serialization import deserialize, serialize
+from adapters.redis_connection.policy import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    connection_pool_options,
+)
 from domain.errors import ServiceUnavailable
 
 # The queue hexmart's worker reads; hexmart's job ids carry this prefix as well, so that
@@ -30,25 +32,23 @@ def create_arq_redis(
     url: str,
     *,
     queue_name: str = DEFAULT_QUEUE_NAME,
-    connect_timeout_seconds: float = 2.0,
-    timeout_seconds: float = 5.0,
+    connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> ArqRedis:
     """An arq connection for `url` with JSON job serialization, for `ArqTaskQueue` and the
     worker. Nothing connects until the first command (unlike `arq.create_pool`, which
     pings), so building it never fails because Redis is down. Close it with
     `await redis.aclose()`.
 
-    A command that meets a broken connection is retried once on a fresh one (Redis
+    It follows hexmart's Redis connection policy (`adapters.redis_connection`): timeouts,
+    and a command that meets a broken connection retried once on a fresh one (Redis
     restarted meanwhile); past that the error is the caller's (the worker waits outages
     out in its own loop, where it can log them and be stopped)."""
-    retry = Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1)
-    retry_on: list[type[Exception]] = [RedisConnectionError]
     pool = ConnectionPool.from_url(
         url,
-        socket_connect_timeout=connect_timeout_seconds,
-        socket_timeout=timeout_seconds,
-        retry=retry,
-        retry_on_error=retry_on,
+        **connection_pool_options(
+            connect_timeout_seconds=connect_timeout_seconds, timeout_seconds=timeout_seconds
+        ),
     )
     return ArqRedis(
         pool,

@@ -11,9 +11,10 @@ import os
 import tempfile
 import uuid
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
+from adapters.email_mime.compose import compose_mime
 from application.ports.messaging import EmailMessage
 from application.ports.runtime import Clock
 from domain.errors import ServiceUnavailable
@@ -61,16 +62,12 @@ class FolderMailer:
         return [read_eml(path) for path in sorted(self._folder.glob("*.eml"))]
 
     def _to_mime(self, message: EmailMessage) -> MimeMessage:
-        mime = MimeMessage(policy=email.policy.default)
-        mime["From"] = self._sender
-        mime["To"] = message.to
-        mime["Subject"] = message.subject
-        mime["Date"] = format_datetime(self._clock.now())
-        mime["Message-ID"] = make_msgid(domain="hexmart.localhost")
-        mime.set_content(message.text_body)
-        if message.html_body is not None:
-            mime.add_alternative(message.html_body, subtype="html")
-        return mime
+        return compose_mime(
+            message,
+            sender=self._sender,
+            date=format_datetime(self._clock.now()),
+            message_id_domain="hexmart.localhost",
+        )
 
     def _save(self, name: str, data: bytes) -> Path:
         self._folder.mkdir(parents=True, exist_ok=True)

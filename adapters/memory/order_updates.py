@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from adapters.order_update_fanout.fan_out import OrderUpdateFanOut, Updates
 from application.ports.messaging import OrderUpdate
 
 
@@ -16,40 +16,18 @@ class InProcessOrderUpdates:
     falls that far behind loses its oldest ones (the newest state is what matters)."""
 
     def __init__(self, *, queue_size: int = 100) -> None:
-        self._queue_size = queue_size
-        self._subscribers: dict[str, set[asyncio.Queue[OrderUpdate]]] = {}
+        self._subscribers = OrderUpdateFanOut(queue_size=queue_size)
 
     async def publish(self, update: OrderUpdate) -> None:
-        for queue in list(self._subscribers.get(update.order_id, ())):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(update)
+        self._subscribers.deliver(update.order_id, update)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, order_id: str) -> AsyncIterator[AsyncIterator[OrderUpdate]]:
-        queue: asyncio.Queue[OrderUpdate] = asyncio.Queue(self._queue_size)
-        self._subscribers.setdefault(order_id, set()).add(queue)
+        queue = self._subscribers.add(order_id)
         try:
-            yield _Updates(queue)
+            yield Updates(queue)
         finally:
-            subscribers = self._subscribers.get(order_id, set())
-            subscribers.discard(queue)
-            if not subscribers:
-                self._subscribers.pop(order_id, None)
+            self._subscribers.remove(order_id, queue)
 
     def subscriber_count(self, order_id: str) -> int:
-        return len(self._subscribers.get(order_id, ()))
-
-
-class _Updates:
-    """The updates of one subscription. A class, not a generator: a caller that stops
-    waiting (a timeout cancels `__anext__`) can wait again."""
-
-    def __init__(self, queue: asyncio.Queue[OrderUpdate]) -> None:
-        self._queue = queue
-
-    def __aiter__(self) -> _Updates:
-        return self
-
-    async def __anext__(self) -> OrderUpdate:
-        return await self._queue.get()
+        return self._subscribers.subscriber_count(order_id)

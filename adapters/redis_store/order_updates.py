@@ -13,6 +13,7 @@ from datetime import datetime
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from adapters.order_update_fanout.fan_out import OrderUpdateFanOut, Updates
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
 from application.ports.messaging import OrderUpdate
@@ -63,9 +64,9 @@ class RedisOrderUpdates:
     ) -> None:
         self._redis = redis
         self._prefix = f"{prefix}order-updates:"
-        self._queue_size = queue_size
         self._reconnect_seconds = reconnect_seconds
-        self._subscribers: dict[str, set[asyncio.Queue[OrderUpdate]]] = {}
+        # Keyed by channel, as the listener reads them.
+        self._subscribers = OrderUpdateFanOut(queue_size=queue_size)
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -82,22 +83,21 @@ class RedisOrderUpdates:
     @contextlib.asynccontextmanager
     async def subscribe(self, order_id: str) -> AsyncIterator[AsyncIterator[OrderUpdate]]:
         channel = self._channel(order_id)
-        queue: asyncio.Queue[OrderUpdate] = asyncio.Queue(self._queue_size)
         async with self._lock:
-            first = channel not in self._subscribers
-            self._subscribers.setdefault(channel, set()).add(queue)
+            first = not self._subscribers.watches(channel)
+            queue = self._subscribers.add(channel)
             if first:
                 try:
                     await self._listening_pubsub().subscribe(channel)
                 except REDIS_FAILURES as error:
-                    self._forget(channel, queue)
+                    self._subscribers.remove(channel, queue)
                     raise ServiceUnavailable(f"live updates unavailable: {error}") from error
             self._start_listener()
         try:
-            yield _Updates(queue)
+            yield Updates(queue)
         finally:
             async with self._lock:
-                if self._forget(channel, queue) and self._pubsub is not None:
+                if self._subscribers.remove(channel, queue) and self._pubsub is not None:
                     with contextlib.suppress(*REDIS_FAILURES):
                         await self._pubsub.unsubscribe(channel)
 
@@ -117,15 +117,6 @@ class RedisOrderUpdates:
         if self._pubsub is None:
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         return self._pubsub
-
-    def _forget(self, channel: str, queue: asyncio.Queue[OrderUpdate]) -> bool:
-        """Drop `queue`; True if nobody watches `channel` any more."""
-        queues = self._subscribers.get(channel, set())
-        queues.discard(queue)
-        if queues:
-            return False
-        self._subscribers.pop(channel, None)
-        return True
 
     def _start_listener(self) -> None:
         if self._listener is None or self._listener.done():
@@ -159,7 +150,7 @@ class RedisOrderUpdates:
                 with contextlib.suppress(*REDIS_FAILURES):
                     await self._pubsub.aclose()
                 self._pubsub = None
-            channels = list(self._subscribers)
+            channels = self._subscribers.keys()
             if not channels:
                 self._listener = None  # the next subscribe starts another
                 return False
@@ -178,21 +169,4 @@ class RedisOrderUpdates:
         except (ValueError, KeyError, TypeError):
             log.warning("order updates: unreadable message on %s ignored", name)
             return
-        for queue in list(self._subscribers.get(name, ())):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(update)
-
-
-class _Updates:
-    """The updates of one subscription. A class, not a generator: a caller that stops
-    waiting (a timeout cancels `__anext__`) can wait again."""
-
-    def __init__(self, queue: asyncio.Queue[OrderUpdate]) -> None:
-        self._queue = queue
-
-    def __aiter__(self) -> _Updates:
-        return self
-
-    async def __anext__(self) -> OrderUpdate:
-        return await self._queue.get()
+        self._subscribers.deliver(name, update)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from adapters.email_mime.compose import compose_mime
 from application.ports.messaging import EmailMessage
 from domain.errors import ServiceUnavailable
 
@@ -77,16 +78,12 @@ class SmtpMailer:
         self._timeout = timeout_seconds
 
     def compose(self, message: EmailMessage) -> email.message.EmailMessage:
-        mime = email.message.EmailMessage()
-        mime["From"] = self._sender
-        mime["To"] = message.to
-        mime["Subject"] = message.subject
-        mime["Date"] = email.utils.formatdate(usegmt=True)
-        mime["Message-ID"] = email.utils.make_msgid(domain=self._sender_domain)
-        mime.set_content(message.text_body)
-        if message.html_body is not None:
-            mime.add_alternative(message.html_body, subtype="html")
-        return mime
+        return compose_mime(
+            message,
+            sender=self._sender,
+            date=email.utils.formatdate(usegmt=True),
+            message_id_domain=self._sender_domain,
+        )
 
     async def greet(self) -> str:
         """Connect, say EHLO (and log in, when the URL has a user) and quit: the server's
