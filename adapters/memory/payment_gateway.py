@@ -7,12 +7,13 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import TypeVar
 
+from adapters.stripe_documents.events import EVENT_OF_OUTCOME, event_from_body, event_to_stripe
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
-from domain.errors import InvalidValue, InvalidWebhook, PaymentProviderError, ProviderKeyReused
+from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 
@@ -21,20 +22,6 @@ T = TypeVar("T")
 PROVIDER = "fake"
 # A fake provider's well-known secret, so that tests can sign webhooks; not a credential.
 DEFAULT_WEBHOOK_SECRET = "whsec_fake_test_secret"
-
-# Event types (named as Stripe names them) that carry an intent and what they mean.
-_OUTCOME_OF_EVENT = {
-    "payment_intent.succeeded": PaymentOutcome.SUCCEEDED,
-    "payment_intent.payment_failed": PaymentOutcome.FAILED,
-    "payment_intent.canceled": PaymentOutcome.CANCELLED,
-}
-_EVENT_OF_OUTCOME = {outcome: name for name, outcome in _OUTCOME_OF_EVENT.items()}
-_STRIPE_STATUS = {
-    PaymentOutcome.PENDING: "requires_payment_method",
-    PaymentOutcome.FAILED: "requires_payment_method",
-    PaymentOutcome.SUCCEEDED: "succeeded",
-    PaymentOutcome.CANCELLED: "canceled",
-}
 
 
 @dataclass(slots=True)
@@ -73,7 +60,8 @@ class FakePaymentGateway:
     a refund may not exceed what was captured, cancelling a succeeded intent is refused
     (cancelling a cancelled one returns it unchanged), each refund keeps its key and
     reason (`list_refunds`).
-    Webhooks are Stripe-shaped JSON signed Stripe-style (`t=<unix>,v1=<HMAC-SHA256 of
+    Webhooks are Stripe's JSON documents, written and read as the Stripe gateway reads
+    them (`adapters.stripe_documents`), signed Stripe-style (`t=<unix>,v1=<HMAC-SHA256 of
     "<t>.<payload>">`), checked against the clock with `webhook_tolerance`.
 
     Test controls: `succeed(intent_id)` / `fail(intent_id)` play the customer and return
@@ -198,10 +186,7 @@ class FakePaymentGateway:
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         self._verify_signature(payload, signature_header)
-        try:
-            return _event_from_json(json.loads(payload))
-        except (ValueError, KeyError, TypeError, InvalidValue) as exc:
-            raise InvalidWebhook(f"malformed webhook body: {exc}") from None
+        return event_from_body(payload)
 
     # -- test controls -------------------------------------------------------------
 
@@ -262,7 +247,7 @@ class FakePaymentGateway:
 
     def event_payload(self, event: ProviderEvent) -> bytes:
         """The webhook body the provider would POST for `event`."""
-        return json.dumps(_event_to_json(event), separators=(",", ":")).encode()
+        return json.dumps(event_to_stripe(event), separators=(",", ":")).encode()
 
     def sign(self, payload: bytes, *, at: datetime | None = None) -> str:
         """A valid signature header for `payload`, timestamped `at` (default: now)."""
@@ -295,7 +280,7 @@ class FakePaymentGateway:
         now = self._clock.now().replace(microsecond=0)  # webhooks carry whole seconds
         event = ProviderEvent(
             id=self._new_id("evt"),
-            type=_EVENT_OF_OUTCOME[intent.outcome],
+            type=EVENT_OF_OUTCOME[intent.outcome],
             created_at=now,
             intent=intent.snapshot(),
         )
@@ -321,53 +306,3 @@ class FakePaymentGateway:
         age = self._clock.now().timestamp() - timestamp
         if abs(age) > self._tolerance.total_seconds():
             raise InvalidWebhook("signature timestamp is outside the tolerance")
-
-
-def _event_to_json(event: ProviderEvent) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if event.intent is not None:
-        intent = event.intent
-        body = {
-            "id": intent.id,
-            "object": "payment_intent",
-            "amount": intent.amount.amount,
-            "currency": intent.amount.currency.lower(),
-            "status": _STRIPE_STATUS[intent.outcome],
-            "client_secret": intent.client_secret,
-            "metadata": {"order_id": intent.order_id},
-        }
-    return {
-        "id": event.id,
-        "object": "event",
-        "type": event.type,
-        "created": int(event.created_at.timestamp()),
-        "data": {"object": body},
-    }
-
-
-def _event_from_json(document: Any) -> ProviderEvent:
-    event_id, event_type, created = document["id"], document["type"], document["created"]
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise TypeError("event id and type must be strings")
-    if isinstance(created, bool) or not isinstance(created, int):
-        raise TypeError("event created must be a Unix time")
-    intent = None
-    outcome = _OUTCOME_OF_EVENT.get(event_type)
-    if outcome is not None:
-        body = document["data"]["object"]
-        if not isinstance(body["id"], str):
-            raise TypeError("intent id must be a string")
-        order_id = (body.get("metadata") or {}).get("order_id")
-        intent = PaymentIntent(
-            id=body["id"],
-            client_secret=body.get("client_secret"),
-            amount=Money(body["amount"], str(body["currency"]).upper()),
-            outcome=outcome,
-            order_id=order_id if isinstance(order_id, str) else None,
-        )
-    return ProviderEvent(
-        id=event_id,
-        type=event_type,
-        created_at=datetime.fromtimestamp(created, UTC),
-        intent=intent,
-    )

@@ -49,6 +49,7 @@ from adapters.sql.engine import async_url, is_sqlite
 from adapters.sql.tables import local_payment_intents as intents
 from adapters.sql.tables import local_payment_refunds as refunds
 from adapters.sql.tables import metadata
+from adapters.stripe_documents.events import PAYMENT_SUCCEEDED
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
 from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
@@ -64,7 +65,7 @@ PROVIDER = "local"
 DEFAULT_COMPLETION_DELAY = timedelta(seconds=0.2)
 # How long a claimed delivery is left to its process before another may try it again.
 DELIVERY_RETRY = timedelta(seconds=10)
-SUCCEEDED_EVENT = "payment_intent.succeeded"
+SUCCEEDED_EVENT = PAYMENT_SUCCEEDED  # named as Stripe names it, as every gateway does
 _FINAL = (PaymentOutcome.SUCCEEDED.value, PaymentOutcome.CANCELLED.value)
 _PURGE_BATCH = 500
 _KEEP_ROWCOUNT = {"preserve_rowcount": True}

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 import stripe
 from stripe.params import PaymentIntentCreateParams, RefundCreateParams, RefundListParams
 
-from adapters.stripe_gateway.intents import intent_from_stripe
-from adapters.stripe_gateway.webhooks import event_from_json, verify_signature, webhook_secrets
+from adapters.stripe_documents.events import event_from_body
+from adapters.stripe_documents.intents import intent_from_stripe
+from adapters.stripe_gateway.webhooks import verify_signature, webhook_secrets
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from domain.errors import InvalidValue, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
@@ -187,7 +188,7 @@ class StripePaymentGateway:
 
     def parse_event(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
         text = verify_signature(payload, signature_header, self._webhook_secrets, self._tolerance)
-        return event_from_json(text)
+        return event_from_body(text)
 
     # -- internals -----------------------------------------------------------------
 

@@ -1,17 +1,13 @@
-"""Stripe webhooks: the `Stripe-Signature` check and the event body."""
+"""Stripe webhooks: the `Stripe-Signature` check (the body is read by
+`adapters.stripe_documents.events.event_from_body`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 import stripe
 
-from adapters.stripe_gateway.intents import intent_from_stripe
-from application.ports.payments import ProviderEvent
-from domain.errors import InvalidValue, InvalidWebhook
+from domain.errors import InvalidWebhook
 
 
 def webhook_secrets(configured: str | Sequence[str]) -> tuple[str, ...]:
@@ -52,31 +48,3 @@ def verify_signature(
     if stale:
         raise InvalidWebhook("signature timestamp is older than the tolerance")
     raise InvalidWebhook("signature does not match the payload")
-
-
-def event_from_json(text: str) -> ProviderEvent:
-    """Read a verified event body. `payment_intent.*` events carry the intent as it was
-    when the event happened; other types are returned with `intent=None`."""
-    try:
-        return _event(json.loads(text))
-    except (ValueError, KeyError, TypeError, OverflowError, OSError, InvalidValue) as exc:
-        raise InvalidWebhook(f"malformed webhook body: {exc}") from None
-
-
-def _event(document: Any) -> ProviderEvent:
-    if not isinstance(document, dict) or document.get("object") != "event":
-        raise TypeError("the body is not a Stripe event")
-    event_id, event_type, created = document["id"], document["type"], document["created"]
-    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
-        raise TypeError("event id and type must be strings")
-    if isinstance(created, bool) or not isinstance(created, int):
-        raise TypeError("event created must be a Unix time")
-    intent = None
-    if event_type.startswith("payment_intent."):
-        intent = intent_from_stripe(document["data"]["object"])
-    return ProviderEvent(
-        id=event_id,
-        type=event_type,
-        created_at=datetime.fromtimestamp(created, UTC),
-        intent=intent,
-    )

@@ -1,4 +1,5 @@
-"""Stripe's PaymentIntent JSON, as the API and webhooks send it, read into our terms."""
+"""Stripe's PaymentIntent JSON, as the API and webhooks send it: read into our terms, and
+written from them (what the in-memory double sends)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,30 @@ def intent_from_stripe(document: Any) -> PaymentIntent:
         outcome=outcome_of(status, document.get("last_payment_error")),
         order_id=order_id if isinstance(order_id, str) and order_id else None,
     )
+
+
+# The status Stripe shows for each outcome: a declined intent goes back to needing a
+# payment method, with `last_payment_error` set (see `outcome_of`).
+_STATUS_OF_OUTCOME = {
+    PaymentOutcome.PENDING: "requires_payment_method",
+    PaymentOutcome.FAILED: "requires_payment_method",
+    PaymentOutcome.SUCCEEDED: "succeeded",
+    PaymentOutcome.CANCELLED: "canceled",
+}
+
+
+def intent_to_stripe(intent: PaymentIntent, *, outcome: PaymentOutcome) -> dict[str, Any]:
+    """The PaymentIntent document for `intent` in the state `outcome`, which
+    `intent_from_stripe` reads back to `intent` with that outcome."""
+    document: dict[str, Any] = {
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount.amount,
+        "currency": intent.amount.currency.lower(),
+        "status": _STATUS_OF_OUTCOME[outcome],
+        "client_secret": intent.client_secret,
+        "metadata": {"order_id": intent.order_id},
+    }
+    if outcome is PaymentOutcome.FAILED:
+        document["last_payment_error"] = {"code": "card_declined"}
+    return document
