@@ -7,14 +7,13 @@ import email
 import email.policy
 import itertools
 import logging
-import os
-import tempfile
 import uuid
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 from adapters.email_mime.compose import compose_mime
+from adapters.local.atomic_files import write_atomically
 from application.ports.messaging import EmailMessage
 from application.ports.runtime import Clock
 from domain.errors import ServiceUnavailable
@@ -70,17 +69,9 @@ class FolderMailer:
         )
 
     def _save(self, name: str, data: bytes) -> Path:
-        self._folder.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so readers globbing *.eml never see a partial file.
         target = self._folder / name
-        # Hidden temporary name, so readers globbing *.eml never see a partial file.
-        fd, temporary = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
         return target
 
 

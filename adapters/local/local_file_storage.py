@@ -9,12 +9,12 @@ import hmac
 import json
 import math
 import mimetypes
-import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from adapters.local.atomic_files import write_atomically
 from application.ports.runtime import Clock
 from application.ports.storage import PresignedUpload, StoredObject
 from domain.errors import InvalidValue, ServiceUnavailable
@@ -188,8 +188,8 @@ class LocalFileStorage:
     def _write(
         self, path: Path, metadata_path: Path, data: bytes, content_type: str | None
     ) -> None:
-        _write_atomically(path, data)
-        _write_atomically(metadata_path, json.dumps({"content_type": content_type}).encode())
+        write_atomically(path, data)
+        write_atomically(metadata_path, json.dumps({"content_type": content_type}).encode())
 
     @staticmethod
     def _delete(path: Path, metadata_path: Path) -> None:
@@ -215,15 +215,3 @@ def _read_if_exists(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
