@@ -72,6 +72,7 @@ from adapters.arq_queue.task_queue import (
     ArqTaskQueue,
     create_arq_redis,
 )
+from application.message_bus import EMAIL
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from application.workers import (
@@ -129,12 +130,12 @@ def _container(ctx: Mapping[str, Any]) -> Container:
 async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
     """Hand a relayed outbox message to the message bus, which runs its event's handlers
     (its live order update, its email at most once by its ledger) and marks it handled;
-    True if it was handled now. Transient failures are retried with a growing delay."""
+    True if an email was sent now. Transient failures are retried with a growing delay."""
     job_try: int = ctx.get("job_try", 1)
     max_tries: int = ctx.get("max_tries", MAX_TRIES)
     bus = _container(ctx).message_bus()
     try:
-        return await bus.handle_job(payload)
+        return EMAIL in (await bus.handle_job(payload)).acted
     except _TRANSIENT as error:
         if job_try >= max_tries:
             log.error(

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from application.message_bus import HandlerTable, MessageBus, handler_table
+from application.message_bus import (
+    EMAIL,
+    LIVE_UPDATE,
+    Effect,
+    Handled,
+    HandlerTable,
+    MessageBus,
+    handler_table,
+)
 from application.ports.persistence import UnitOfWork, outbox_message
 from domain.errors import ServiceUnavailable
 from domain.events import (
@@ -39,7 +47,7 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, DomainEvent]] = []
 
-    def handler(self, label: str, *, fails: bool = False) -> Any:
+    def handler(self, label: str, *, fails: bool = False, acts: bool = True) -> Any:
         async def handle(uow: UnitOfWork, message_id: str, event: DomainEvent) -> bool:
             self.calls.append((label, message_id, event))
             # A ledger entry, as the email handler keeps one: it must commit with the
@@ -47,9 +55,9 @@ class Recorder:
             await uow.processed_events.add("test", f"{message_id}:{label}", LEDGERED_AT)
             if fails:
                 raise ServiceUnavailable(f"{label} is down")
-            return True
+            return acts
 
-        return handle
+        return Effect(label, handle)
 
 
 async def in_outbox(shop: Container, message_id: str, event: DomainEvent) -> None:
@@ -81,7 +89,8 @@ def test_every_event_type_has_one_row_in_the_shops_table(shop: Container) -> Non
 
 def test_the_shops_table_publishes_status_changes_and_emails_the_buyer(shop: Container) -> None:
     live, notifications = shop.live_updates(), shop.notifications()
-    publish, email = live.publish_status, notifications.send_within
+    publish = Effect(LIVE_UPDATE, live.publish_status)
+    email = Effect(EMAIL, notifications.send_within)
 
     routes = handler_table(live, notifications).routes
 
@@ -102,13 +111,24 @@ async def test_a_message_reaches_exactly_the_handlers_of_its_event_type(shop: Co
     recorder = Recorder()
     table = HandlerTable()
     table.route(OrderPlaced, recorder.handler("placed"))
-    table.route(OrderPaid, recorder.handler("paid-first"), recorder.handler("paid-second"))
+    table.route(
+        OrderPaid,
+        recorder.handler("paid-first"),
+        recorder.handler("paid-idle", acts=False),
+        recorder.handler("paid-last"),
+    )
     await in_outbox(shop, "m-paid", PAID)
     name, payload = event_to_record(PAID)
 
-    assert await bus_of(shop, table).handle("m-paid", name, payload) is True
+    handled = await bus_of(shop, table).handle("m-paid", name, payload)
 
-    assert recorder.calls == [("paid-first", "m-paid", PAID), ("paid-second", "m-paid", PAID)]
+    assert handled == Handled(now=True, acted=frozenset({"paid-first", "paid-last"}))
+
+    assert recorder.calls == [
+        ("paid-first", "m-paid", PAID),
+        ("paid-idle", "m-paid", PAID),
+        ("paid-last", "m-paid", PAID),
+    ]
     assert await is_handled(shop, "m-paid")
 
 
@@ -119,8 +139,8 @@ async def test_a_message_handled_before_reaches_no_handler(shop: Container) -> N
     await in_outbox(shop, "m-paid", PAID)
     bus = bus_of(shop, table)
 
-    assert await bus.dispatch("m-paid", PAID) is True
-    assert await bus.dispatch("m-paid", PAID) is False
+    assert await bus.dispatch("m-paid", PAID) == Handled(now=True, acted=frozenset({"paid"}))
+    assert await bus.dispatch("m-paid", PAID) == Handled(now=False)
 
     assert [label for label, _, _ in recorder.calls] == ["paid"]
 
@@ -131,7 +151,7 @@ async def test_an_event_type_routed_to_no_handler_is_handled_with_no_effect(
     failed = PaymentFailed(order_id="o-1", payment_id="p-1", user_id="u-1")
     await in_outbox(shop, "m-failed", failed)
 
-    assert await shop.message_bus().dispatch("m-failed", failed) is True
+    assert await shop.message_bus().dispatch("m-failed", failed) == Handled(now=True)
 
     assert await is_handled(shop, "m-failed")
 
@@ -203,5 +223,7 @@ async def test_the_job_the_relay_enqueues_is_what_the_bus_handles(shop: Containe
     await shop.outbox_relay().relay_all()
 
     [job] = task_queue(shop).jobs
-    assert await shop.message_bus().handle_job(job.payload) is True
+    handled = await shop.message_bus().handle_job(job.payload)
+
+    assert handled == Handled(now=True, acted=frozenset({EMAIL}))
     assert await is_handled(shop, job.job_id)

@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.local.task_runner import InProcessTaskQueue
+from application.message_bus import EMAIL, LIVE_UPDATE, Handled
 from application.orders import PlacedOrder
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.messaging import OrderUpdate
@@ -203,8 +204,8 @@ async def test_a_message_runs_its_effects_once_however_often_its_job_runs(
     shop.live_updates.reset()
     shop.message_bus.reset()
 
-    assert await shop.message_bus().handle(*job) is True
-    assert await shop.message_bus().handle(*job) is False
+    assert await shop.message_bus().handle(*job) == Handled(True, frozenset({LIVE_UPDATE, EMAIL}))
+    assert await shop.message_bus().handle(*job) == Handled(False)
 
     assert len(mailer(shop).sent) == 1
     assert len(updates.published) == 1

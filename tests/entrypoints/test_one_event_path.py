@@ -8,7 +8,7 @@ from typing import Any
 from dependency_injector import providers
 
 from adapters.local.task_runner import InProcessTaskQueue
-from application.message_bus import HandlerTable
+from application.message_bus import EMAIL, Effect, HandlerTable
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import UnitOfWork
 from domain.events import DomainEvent, UserRegistered
@@ -24,7 +24,7 @@ class RecordingTable(HandlerTable):
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[tuple[str, DomainEvent]] = []
-        self.route(UserRegistered, self._record)
+        self.route(UserRegistered, Effect(EMAIL, self._record))
 
     async def _record(self, uow: UnitOfWork, message_id: str, event: UserRegistered) -> bool:
         self.seen.append((message_id, event))
@@ -50,6 +50,7 @@ async def test_the_workers_job_dispatches_through_the_containers_table() -> None
     await shop.outbox_relay().relay_all()
     [job] = task_queue(shop).jobs
 
+    # The recording effect acted under the email's name: the job reports an email sent.
     assert await handle_event({"container": shop, "job_try": 1}, job.payload) is True
 
     [(message_id, event)] = table.seen
