@@ -78,6 +78,8 @@ class ScheduledJob:
 # cadence's jobs over its period in it. Reconciliation comes before expiry: a payment that
 # did arrive (its webhook lost) must mark its order paid before the expiry job would cancel
 # that order.
+# Not in it: the worker's heartbeat, which each worker process publishes for itself
+# (application/workers.py) rather than one of them per period.
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob("relay_outbox", relay_outbox, Every.ROUND),
     ScheduledJob("deliver_local_payments", deliver_local_payments, Every.ROUND),
