@@ -10,34 +10,30 @@ and watchers order updates by `updated_at`.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from application.ports.messaging import OrderUpdate, OrderUpdates
-from application.ports.persistence import UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork
+from domain.events import OrderCancelled, OrderDelivered, OrderPaid, OrderPlaced, OrderShipped
 
 log = logging.getLogger(__name__)
 
-# The events that change an order's status.
-ORDER_STATUS_EVENTS = frozenset(
-    {"order_placed", "order_paid", "order_shipped", "order_delivered", "order_cancelled"}
-)
+# The events that change an order's status (the message bus routes these here).
+OrderStatusEvent = OrderPlaced | OrderPaid | OrderShipped | OrderDelivered | OrderCancelled
 
 
 class LiveOrderUpdates:
-    def __init__(self, uow_factory: UnitOfWorkFactory, updates: OrderUpdates) -> None:
-        self._uow_factory = uow_factory
+    def __init__(self, updates: OrderUpdates) -> None:
         self._updates = updates
 
-    async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
-        """Publish the order's status if event `name` changed it; True if published.
-        Idempotent: publishing again only repeats the same state. Raises
+    async def publish_status(
+        self, uow: UnitOfWork, message_id: str, event: OrderStatusEvent
+    ) -> bool:
+        """Publish the status of the order `event` changed, as it stands in `uow`; True if
+        published. Idempotent: publishing again only repeats the same state. Raises
         `ServiceUnavailable` if it could not be published (the event is handled again)."""
-        if name not in ORDER_STATUS_EVENTS:
-            return False
-        async with self._uow_factory() as uow:
-            order = await uow.orders.get(payload["order_id"])
+        order = await uow.orders.get(event.order_id)
         if order is None:
-            log.warning("no order %s for event %s; no live update", payload["order_id"], message_id)
+            log.warning("no order %s for event %s; no live update", event.order_id, message_id)
             return False
         await self._updates.publish(
             OrderUpdate(order_id=order.id, status=order.status.value, updated_at=order.updated_at)

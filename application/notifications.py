@@ -1,4 +1,4 @@
-"""Turning relayed outbox events into emails, each sent at most once."""
+"""Turning relayed domain events into emails, each sent at most once."""
 
 from __future__ import annotations
 
@@ -12,21 +12,32 @@ from application.password_resets import PasswordResetTokens
 from application.ports.messaging import EmailMessage, Mailer
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock
+from domain.events import (
+    DomainEvent,
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+    OrderRefunded,
+    OrderShipped,
+    PasswordResetRequested,
+    UserRegistered,
+    event_to_record,
+)
 from domain.users import User
 
 log = logging.getLogger(__name__)
 
 Template = Callable[[str, dict[str, Any], ShopIdentity], EmailMessage]
 
-# event name -> (email kind, template). Events not listed send no email.
-EMAILS: dict[str, tuple[str, Template]] = {
-    "user_registered": ("welcome", templates.welcome),
-    "password_reset_requested": ("password_reset", templates.password_reset),
-    "order_placed": ("order_confirmation", templates.order_confirmation),
-    "order_paid": ("payment_received", templates.payment_received),
-    "order_shipped": ("order_shipped", templates.order_shipped),
-    "order_cancelled": ("order_cancelled", templates.order_cancelled),
-    "order_refunded": ("order_refunded", templates.order_refunded),
+# event type -> (email kind, template). Events not listed send no email.
+EMAILS: dict[type[DomainEvent], tuple[str, Template]] = {
+    UserRegistered: ("welcome", templates.welcome),
+    PasswordResetRequested: ("password_reset", templates.password_reset),
+    OrderPlaced: ("order_confirmation", templates.order_confirmation),
+    OrderPaid: ("payment_received", templates.payment_received),
+    OrderShipped: ("order_shipped", templates.order_shipped),
+    OrderCancelled: ("order_cancelled", templates.order_cancelled),
+    OrderRefunded: ("order_refunded", templates.order_refunded),
 }
 
 # The sent-ledger lives in processed_events under this provider name, keyed by
@@ -50,17 +61,15 @@ class Notifications:
         self._shop = shop or ShopIdentity()
         self._reset_tokens = reset_tokens
 
-    async def handle_event(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
+    async def handle_event(self, message_id: str, event: DomainEvent) -> bool:
         """Send the email an event calls for, in a transaction of its own; True if one was
         sent now (see `send_within`)."""
         async with self._uow_factory() as uow:
-            sent = await self.send_within(uow, message_id, name, payload)
+            sent = await self.send_within(uow, message_id, event)
             await uow.commit()
         return sent
 
-    async def send_within(
-        self, uow: UnitOfWork, message_id: str, name: str, payload: dict[str, Any]
-    ) -> bool:
+    async def send_within(self, uow: UnitOfWork, message_id: str, event: DomainEvent) -> bool:
         """Send the email an event calls for, recording it in the ledger in `uow`; True if
         one was sent now.
 
@@ -69,25 +78,26 @@ class Notifications:
         nothing. Raises ServiceUnavailable when the mail system is down (the job is
         retried).
         """
-        email = EMAILS.get(name)
+        email = EMAILS.get(type(event))
         if email is None:
             return False
         kind, template = email
+        _, payload = event_to_record(event)
         if not await uow.processed_events.add(
             EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
         ):
             return False
         user: User | None = None
-        recipient = payload.get("email")
-        if recipient is None or kind == "password_reset":
+        recipient = event.email if isinstance(event, UserRegistered) else None
+        if recipient is None or isinstance(event, PasswordResetRequested):
             user = await uow.users.get(payload["user_id"])
             if user is None:
                 log.warning("no user %s for %s email; skipped", payload["user_id"], kind)
                 return False
             recipient = user.email.value
-        if kind == "password_reset":
+        if isinstance(event, PasswordResetRequested):
             assert user is not None
-            token = await self._reset_tokens.issue(user, payload)
+            token = await self._reset_tokens.issue(user, event)
             if token is None:
                 log.info("password reset %s expired or void before it was sent", message_id)
                 return False

@@ -14,11 +14,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from application.audit import record_audit, redact
-from application.live_updates import LiveOrderUpdates
-from application.notifications import Notifications
 from application.ports.messaging import TaskQueue
 from application.ports.persistence import (
     OutboxKindStatus,
@@ -31,12 +28,13 @@ from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
 from application.transactions import in_transaction
 from domain.errors import NotFound, ServiceUnavailable
-from domain.events import DomainEvent, event_from_record
+from domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
-# The job that handles every relayed event; its id is the event's id, so a message relayed
-# again while its job still waits or runs is not queued twice.
+# The job that handles every relayed event (application/message_bus.py); its id is the
+# event's id, so a message relayed again while its job still waits or runs is not queued
+# twice.
 HANDLE_EVENT_JOB = "handle_event"
 
 # A message enqueued this long ago and still not handled is enqueued again. Longer than a
@@ -132,46 +130,6 @@ class OutboxRelay:
         async with self._uow_factory() as uow:
             oldest = await uow.outbox.oldest_unhandled()
         return None if oldest is None else max(self._clock.now() - oldest, timedelta(0))
-
-
-class OutboxEventHandler:
-    """Runs the effects of one relayed outbox message, and records it handled: the one
-    handler table that the worker's job and the in-process runner share.
-
-    The message is decoded back into its domain event first (a message this version does
-    not know raises `ValueError` and stays unhandled, for a version that does). Then: the
-    live order update is published, and the email is sent under its ledger entry; the
-    message is marked handled in that same transaction, so it counts as done exactly when
-    its effects are. A message already handled is skipped. Raises `ServiceUnavailable`
-    when the mail system is down (the job is retried; the message stays unhandled).
-    """
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        live_updates: LiveOrderUpdates,
-        notifications: Notifications,
-        clock: Clock,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._live_updates = live_updates
-        self._notifications = notifications
-        self._clock = clock
-
-    async def handle(self, message_id: str, name: str, payload: dict[str, Any]) -> bool:
-        """Handle the message; True if an email was sent now."""
-        event_from_record(name, payload)
-        async with self._uow_factory() as uow:
-            if await uow.outbox.is_handled(message_id):
-                return False
-        # Published before the email: it never fails for an outage, and a retry of the
-        # email only repeats it (watchers see the same state again).
-        await self._live_updates.handle_event(message_id, name, payload)
-        async with self._uow_factory() as uow:
-            sent = await self._notifications.send_within(uow, message_id, name, payload)
-            await uow.outbox.mark_handled(message_id, self._clock.now())
-            await uow.commit()
-        return sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from datetime import datetime
 from application.credentials import digest, new_secret
 from application.ports.runtime import Clock
 from application.ports.security import TokenStore
+from domain.events import PasswordResetRequested
 from domain.users import User
 
 PASSWORD_RESET = "password_reset"
@@ -41,15 +42,15 @@ class PasswordResetTokens:
         self._tokens = tokens
         self._clock = clock
 
-    async def issue(self, user: User, request: dict[str, object]) -> str | None:
-        """A fresh one-time token for `request` (a `password_reset_requested` payload),
+    async def issue(self, user: User, request: PasswordResetRequested) -> str | None:
+        """A fresh one-time token for `request`,
         valid until the request's `expires_at`; None when the request is void: expired,
         the user deactivated, or the password changed since it was made."""
-        expires_at = datetime.fromisoformat(str(request["expires_at"]))
+        expires_at = datetime.fromisoformat(request.expires_at)
         if expires_at <= self._clock.now() or not user.is_active:
             return None
         # Requests recorded before tokens were issued at send time carry no fingerprint.
-        asked_for = request.get("password_fingerprint")
+        asked_for = request.password_fingerprint
         if asked_for is not None and asked_for != password_fingerprint(user):
             return None
         token = new_secret()

@@ -74,9 +74,10 @@ from application.catalog_import import CatalogImport
 from application.email_templates import ShopIdentity
 from application.live_updates import LiveOrderUpdates
 from application.maintenance import Maintenance
+from application.message_bus import MessageBus, handler_table
 from application.notifications import Notifications
 from application.orders import Orders
-from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxEventHandler, OutboxRelay
+from application.outbox import HANDLE_EVENT_JOB, OutboxAdmin, OutboxRelay
 from application.password_resets import PasswordResetTokens
 from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
@@ -178,13 +179,6 @@ def _upload_policy(settings: Settings) -> UploadPolicy:
     )
 
 
-def _event_handler(events: OutboxEventHandler) -> Any:
-    async def handle_event(payload: dict[str, Any]) -> None:
-        await events.handle(payload["message_id"], payload["name"], payload["payload"])
-
-    return handle_event
-
-
 def _closing(closers: list[Callable[[], Awaitable[object]]], resource: T, close: str) -> T:
     """Remember to call `resource.<close>()` at stop_services."""
     closers.append(getattr(resource, close))
@@ -268,8 +262,8 @@ def _local_gateway(
     return _closing(closers, gateway, "close")
 
 
-def _in_process_queue(events: OutboxEventHandler, closers: list[Any]) -> InProcessTaskQueue:
-    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: _event_handler(events)})
+def _in_process_queue(bus: MessageBus, closers: list[Any]) -> InProcessTaskQueue:
+    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: bus.handle_job})
     return _closing(closers, queue, "close")
 
 
@@ -402,17 +396,18 @@ class Container(containers.DeclarativeContainer):
         shop,
         reset_tokens=providers.Singleton(PasswordResetTokens, token_store, clock),
     )
-    live_updates = providers.Singleton(LiveOrderUpdates, unit_of_work, order_updates)
+    live_updates = providers.Singleton(LiveOrderUpdates, order_updates)
     maintenance = providers.Singleton(Maintenance, unit_of_work, clock)
     audit = providers.Singleton(AuditTrail, unit_of_work)
-    outbox_events = providers.Singleton(
-        OutboxEventHandler, unit_of_work, live_updates, notifications, clock
-    )
+    # The one table of event handlers; the worker and the in-process runner both hand
+    # their jobs to this bus.
+    event_handlers = providers.Factory(handler_table, live_updates, notifications)
+    message_bus = providers.Singleton(MessageBus, unit_of_work, event_handlers, clock)
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
         redis=providers.Singleton(_arq_queue, settings, closers),
-        memory=providers.Singleton(_in_process_queue, outbox_events, closers),
+        memory=providers.Singleton(_in_process_queue, message_bus, closers),
     )
     outbox_relay = providers.Singleton(
         OutboxRelay,

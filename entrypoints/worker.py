@@ -6,17 +6,19 @@ Run it next to the app, with the same `HEXMART_*` settings (HEXMART_REDIS_URL re
 
 Jobs:
 - `handle_event` (one per relayed outbox message, job id = message id): publishes the live
-  order update, sends the email the event calls for and marks the message handled (see
-  application/outbox.py). A `ServiceUnavailable` (mail server, database busy) is retried
+  order update, sends the email the event calls for and marks the message handled (the
+  message bus, application/message_bus.py, whose handler table the app's in-process
+  runner uses too). A `ServiceUnavailable` (mail server, database busy) is retried
   with exponential backoff, `MAX_TRIES` tries in all (about an hour); the last failure is
   logged as an error with the payload. A message whose job never finished (Redis lost
   it, its tries ran out) stays unhandled, and the relay enqueues it again after
   HEXMART_OUTBOX_REDELIVER_AFTER_SECONDS.
-- the schedule, as arq cron jobs, each run by one worker however many are running: relay
-  the outbox every `RELAY_EVERY_SECONDS` (and at start-up), as often deliver the local
-  payment gateway's completed payments whose app process died, expire unpaid orders and
-  reconcile pending payments every minute, purge old housekeeping records and
-  abandoned uploads hourly.
+- the schedule (`SCHEDULE` in entrypoints/background.py, which the app's in-process
+  loop runs too), as arq cron jobs, each run by one worker however many are running:
+  relay the outbox every `RELAY_EVERY_SECONDS` (and at start-up), as often deliver the
+  local payment gateway's completed payments whose app process died, reconcile pending
+  payments (at :00) and then expire unpaid orders (at :30) every minute, purge old
+  housekeeping records and abandoned uploads hourly.
 
 Shutdown: on SIGTERM or SIGINT the worker stops taking jobs, gives the jobs in hand up to
 `SHUTDOWN_GRACE_SECONDS` to finish, then cancels what is left; arq puts a cancelled job
@@ -52,7 +54,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -70,6 +72,7 @@ from adapters.arq_queue.task_queue import (
     ArqTaskQueue,
     create_arq_redis,
 )
+from application.message_bus import EMAIL
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import ConcurrencyConflict
 from application.workers import (
@@ -79,7 +82,7 @@ from application.workers import (
     Workers,
 )
 from domain.errors import ServiceUnavailable
-from entrypoints.background import deliver_completed_local_payments, housekeeping
+from entrypoints.background import SCHEDULE, Every, ScheduledJob, did_something
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.error_reporting import (
     init_error_reporting,
@@ -125,13 +128,14 @@ def _container(ctx: Mapping[str, Any]) -> Container:
 
 
 async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Run a relayed outbox event's effects (its live order update, its email at most
-    once by its ledger) and mark it handled; True if an email was sent now."""
+    """Hand a relayed outbox message to the message bus, which runs its event's handlers
+    (its live order update, its email at most once by its ledger) and marks it handled;
+    True if an email was sent now. Transient failures are retried with a growing delay."""
     job_try: int = ctx.get("job_try", 1)
     max_tries: int = ctx.get("max_tries", MAX_TRIES)
-    events = _container(ctx).outbox_events()
+    bus = _container(ctx).message_bus()
     try:
-        return await events.handle(payload["message_id"], payload["name"], payload["payload"])
+        return EMAIL in (await bus.handle_job(payload)).acted
     except _TRANSIENT as error:
         if job_try >= max_tries:
             log.error(
@@ -164,40 +168,17 @@ async def handle_event(ctx: dict[str, Any], payload: dict[str, Any]) -> bool:
         raise
 
 
-async def relay_outbox(ctx: dict[str, Any]) -> int:
-    """Hand every waiting outbox message to the queue (those that cannot go now wait)."""
-    return await _container(ctx).outbox_relay().relay_all()
+def scheduled_job(job: ScheduledJob) -> Callable[[dict[str, Any]], Awaitable[object]]:
+    """The arq job that runs one round of `job`."""
 
+    async def run(ctx: dict[str, Any]) -> object:
+        done = await job.run(_container(ctx))
+        if did_something(done):
+            log.info("scheduled job %s: %s", job.name, done)
+        return done
 
-async def expire_unpaid_orders(ctx: dict[str, Any]) -> int:
-    container = _container(ctx)
-    timeout = timedelta(minutes=container.settings().order_payment_timeout_minutes)
-    expired = await container.orders().expire_unpaid_orders(timeout)
-    if expired:
-        log.info("expired %d unpaid orders", expired)
-    return expired
-
-
-async def reconcile_payments(ctx: dict[str, Any]) -> int:
-    container = _container(ctx)
-    after = timedelta(minutes=container.settings().payment_reconcile_after_minutes)
-    changed = await container.payment_events().reconcile_pending(after)
-    if changed:
-        log.info("reconciled %d pending payments with the provider", changed)
-    return changed
-
-
-async def deliver_local_payments(ctx: dict[str, Any]) -> int:
-    """Local payment gateway only: deliver the completed payments whose app process died
-    before telling the shop."""
-    return await deliver_completed_local_payments(_container(ctx))
-
-
-async def purge_old_records(ctx: dict[str, Any]) -> dict[str, int]:
-    """Housekeeping records past every duplicate window, and abandoned uploads."""
-    report = await housekeeping(_container(ctx))
-    log.info("purged old records: %s", report)
-    return report
+    run.__name__ = run.__qualname__ = job.name
+    return run
 
 
 # --- heartbeat ----------------------------------------------------------------------------
@@ -346,27 +327,32 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 # --- worker options -----------------------------------------------------------------------
 
 
+# The hour's jobs run at this minute, away from the top of the hour that everyone's
+# cron favours.
+HOURLY_AT_MINUTE = 17
+
+
 def _schedule(job_id_prefix: str, relay_every_seconds: int) -> list[CronJob]:
-    # No cron job gets a timeout longer than the worker's job_timeout: arq keeps a job
-    # marked in progress for the longest timeout + 10 s, and that is how long a job held
-    # by a worker that died (SIGKILL) waits before another worker runs it.
-    return [
-        cron(
-            relay_outbox,
-            name=f"{job_id_prefix}relay_outbox",
-            second=set(range(0, 60, relay_every_seconds)),
-            run_at_startup=True,
-        ),
-        cron(
-            deliver_local_payments,
-            name=f"{job_id_prefix}deliver_local_payments",
-            second=set(range(0, 60, relay_every_seconds)),
-            run_at_startup=True,
-        ),
-        cron(expire_unpaid_orders, name=f"{job_id_prefix}expire_unpaid_orders", second=0),
-        cron(reconcile_payments, name=f"{job_id_prefix}reconcile_payments", second=30),
-        cron(purge_old_records, name=f"{job_id_prefix}purge_old_records", minute=17, second=0),
-    ]
+    """`SCHEDULE` as arq cron jobs. A cadence's jobs are spread over its period in the
+    schedule's order (the minute's two: reconciliation at :00, expiry at :30).
+
+    No cron job gets a timeout longer than the worker's job_timeout: arq keeps a job
+    marked in progress for the longest timeout + 10 s, and that is how long a job held by
+    a worker that died (SIGKILL) waits before another worker runs it."""
+    jobs: list[CronJob] = []
+    for job in SCHEDULE:
+        same = [other for other in SCHEDULE if other.every is job.every]
+        offset = same.index(job) * 60 // len(same)
+        name = f"{job_id_prefix}{job.name}"
+        if job.every is Every.ROUND:
+            seconds = set(range(0, 60, relay_every_seconds))
+            jobs.append(cron(scheduled_job(job), name=name, second=seconds, run_at_startup=True))
+        elif job.every is Every.MINUTE:
+            jobs.append(cron(scheduled_job(job), name=name, second=offset))
+        else:
+            minute = (HOURLY_AT_MINUTE + offset) % 60
+            jobs.append(cron(scheduled_job(job), name=name, minute=minute, second=0))
+    return jobs
 
 
 def worker_options(

@@ -35,6 +35,8 @@ from typing import Any
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
+from adapters.redis_store.stopping import cancel_until_done
+
 log = logging.getLogger(__name__)
 
 # What closing connections and the container may take after the jobs' grace.
@@ -134,8 +136,8 @@ class HexmartWorker(Worker):
         super().handle_sig(signum)
 
     async def _see_stop_through(self, main_task: asyncio.Task[Any]) -> None:
-        """Cancel the main loop again for as long as a stop asked of it has not taken
-        effect (arq cancels it once; a `wait_for` inside redis-py can swallow that)."""
+        """Cancel the main loop until it ends once a stop asked of it has not taken effect
+        (arq cancels it once; a `wait_for` inside redis-py can swallow that)."""
         asked_before = False
         while not main_task.done():
             await asyncio.sleep(STOP_CHECK_SECONDS)
@@ -148,7 +150,8 @@ class HexmartWorker(Worker):
             )
             if asked and asked_before and not main_task.done():
                 log.info("the worker's main loop missed its stop; cancelling it again")
-                main_task.cancel()
+                await cancel_until_done(main_task, recheck=STOP_CHECK_SECONDS)
+                return
             asked_before = asked
 
     async def _sleep_until_tasks_complete(self) -> None:
@@ -319,9 +322,11 @@ class HexmartWorker(Worker):
         otherwise hold the close until its timeout."""
         while True:
             await asyncio.sleep(STOP_CHECK_SECONDS)
-            for task in list(self.job_tasks.values()):
-                if not task.done():
-                    task.cancel()
+            if running := [task for task in self.job_tasks.values() if not task.done()]:
+                await asyncio.gather(
+                    *(cancel_until_done(task, recheck=STOP_CHECK_SECONDS) for task in running),
+                    return_exceptions=True,
+                )
 
 
 def _why(reason: str | None) -> str:

@@ -16,8 +16,8 @@ from redis.asyncio.client import PubSub
 from adapters.order_update_fanout.fan_out import OrderUpdateFanOut, Updates
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
+from adapters.redis_store.stopping import cancel_until_done
 from application.ports.messaging import OrderUpdate
-from application.stopping import cancel_until_done
 from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)

@@ -37,9 +37,9 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 
+from adapters.redis_store.stopping import cancel_until_done
 from application.ports.messaging import OrderUpdate
 from application.principal import Principal
-from application.stopping import cancel_until_done
 from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from domain.orders import Order
 from domain.values import could_be_id

@@ -140,10 +140,9 @@ async def emailed_reset_token(shop: Container, email: str) -> str:
 async def deliver_jobs(shop: Container) -> int:
     """Relay the outbox and run every job the queue holds, as the worker would."""
     relayed = await shop.outbox_relay().relay_all()
-    events = shop.outbox_events()
+    bus = shop.message_bus()
     for job in task_queue(shop).jobs:
-        payload = job.payload
-        await events.handle(payload["message_id"], payload["name"], payload["payload"])
+        await bus.handle_job(job.payload)
     return relayed
 
 

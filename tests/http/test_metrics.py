@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
-from entrypoints.background import BackgroundLoop
+from entrypoints.background import BackgroundLoop, Every, ScheduledJob
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.metrics import EXPIRY_REASON, BusinessMetrics
@@ -157,7 +157,7 @@ async def test_payments_by_outcome_and_job_runs_are_counted(paying_client: Clien
         for name, labels in samples
         if name == "hexmart_job_runs_total" and dict(labels)["outcome"] == "ok"
     }
-    assert {"relay_outbox", "reconcile_pending_payments", "expire_unpaid_orders"} <= jobs
+    assert {"relay_outbox", "reconcile_payments", "expire_unpaid_orders"} <= jobs
 
 
 async def test_metrics_are_prometheus_text_not_json(client: Client) -> None:
@@ -179,7 +179,12 @@ async def test_the_background_loop_reports_each_job_run_and_whether_it_failed() 
         raise RuntimeError("the queue is down")
 
     loop = BackgroundLoop(in_memory_container(), on_job_run=lambda job, ok: runs.append((job, ok)))
-    await loop.run_once((relay_something, break_down))
+    await loop.run_once(
+        (
+            ScheduledJob("relay_something", relay_something, Every.ROUND),
+            ScheduledJob("break_down", break_down, Every.MINUTE),
+        )
+    )
 
     assert runs == [("relay_something", True), ("break_down", False)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,22 @@ from domain.errors import PaymentProviderError, ServiceUnavailable
 from domain.orders import OrderStatus
 from entrypoints.container import Container, stop_services
 from entrypoints.testing import in_memory_container, settings_for_tests
-from entrypoints.worker import (
-    MAX_TRIES,
-    deliver_local_payments,
-    expire_unpaid_orders,
-    handle_event,
-    purge_old_records,
-    reconcile_payments,
-    relay_outbox,
-    retry_delay,
-)
+from entrypoints.worker import MAX_TRIES, _schedule, handle_event, retry_delay
 from tests.application.shopping import clock, deliver_jobs, gateway, mailer, task_queue
 from tests.worker.support import place_an_order, sign_up
+
+
+def scheduled(name: str) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+    """The cron job arq runs under `name`."""
+    [job] = [job for job in _schedule("", 1) if job.name == name]
+    return job.coroutine
+
+
+relay_outbox = scheduled("relay_outbox")
+deliver_local_payments = scheduled("deliver_local_payments")
+reconcile_payments = scheduled("reconcile_payments")
+expire_unpaid_orders = scheduled("expire_unpaid_orders")
+purge_old_records = scheduled("purge_old_records")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from application.stopping import cancel_until_done
+from adapters.redis_store.stopping import cancel_until_done
 
 
 async def _swallowing(cancellations_to_swallow: int, ended: asyncio.Event) -> None:

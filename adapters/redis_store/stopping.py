@@ -5,6 +5,10 @@
 lands just as the inner awaitable finishes, and redis-py wraps every command it sends in
 `wait_for`. A loop that talks to Redis can therefore swallow the cancellation and run on
 for ever, and whoever awaits it (an app or worker shutting down) waits for ever too.
+
+It lives with the Redis adapters, whose clients are the cause; the one way hexmart stops
+a task for sure: the live-update listener here, the app's background loop and live-order
+sockets, and the worker's main loop and jobs (entrypoints/worker_process.py).
 """
 
 from __future__ import annotations
