@@ -141,7 +141,9 @@ def test_the_worker_serves_metrics_on_the_port_it_is_given(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ports: list[Any] = []
-    monkeypatch.setattr(worker, "run_worker", lambda _, metrics_port: ports.append(metrics_port))
+    monkeypatch.setattr(
+        worker, "run_worker", lambda _, metrics_port, **composed: ports.append(metrics_port)
+    )
     env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
 
     result = CliRunner().invoke(cli.main, ["worker", "--metrics-port", "9123"], env=env)

@@ -5,7 +5,6 @@ code."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -283,9 +282,7 @@ async def test_with_the_database_down_a_socket_is_closed_with_try_again_later(
 
 
 def with_settings(container: Container, **changes: Any) -> None:
-    container.settings.override(
-        providers.Object(dataclasses.replace(container.settings(), **changes))
-    )
+    container.settings.override(providers.Object(container.settings().replace(**changes)))
 
 
 async def test_a_user_deactivated_while_watching_is_disconnected_with_4401(
