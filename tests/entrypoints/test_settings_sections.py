@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.container import build_container
 from entrypoints.settings import PREFIX, VARIABLES, Settings, SettingsError
+from entrypoints.testing import container_for_tests, settings_for_tests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [
@@ -94,3 +96,13 @@ def test_knobs_only_tests_used_are_not_settings(name: str) -> None:
     shop's setting."""
     with pytest.raises(SettingsError, match=f"{name}: unknown setting"):
         Settings.from_mapping({name: "fast-insecure-for-tests"})
+
+
+async def test_cheap_password_hashing_is_the_test_composition_only() -> None:
+    settings = settings_for_tests()
+
+    deployed = await build_container(settings).password_hasher().hash("correct horse battery")
+    tested = await container_for_tests(settings).password_hasher().hash("correct horse battery")
+
+    assert "$m=65536,t=3,p=4$" in deployed
+    assert "$m=8,t=1,p=1$" in tested
