@@ -56,7 +56,6 @@ class Bench:
             "HEXMART_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}",
             "HEXMART_REDIS_URL": REDIS_URL,
             "HEXMART_JWT_SECRET": secrets.token_urlsafe(48),
-            "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_LOCAL_PAYMENTS_AUTO_COMPLETE": "false",
             "HEXMART_ACCESS_TOKEN_TTL_SECONDS": "7200",
             "HEXMART_DATA_DIR": str(work / "var"),

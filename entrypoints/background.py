@@ -36,14 +36,14 @@ async def relay_outbox(container: Container) -> int:
 
 async def expire_unpaid_orders(container: Container) -> int:
     """Cancel pending orders whose payment did not arrive in time, releasing their stock."""
-    minutes = container.settings().order_payment_timeout_minutes
+    minutes = container.settings().payments.order_timeout_minutes
     return await container.orders().expire_unpaid_orders(timedelta(minutes=minutes))
 
 
 async def reconcile_pending_payments(container: Container) -> int:
     """Ask the provider about payments pending for too long (a lost webhook), and start
     the intents that never got created."""
-    minutes = container.settings().payment_reconcile_after_minutes
+    minutes = container.settings().payments.reconcile_after_minutes
     return await container.payment_events().reconcile_pending(timedelta(minutes=minutes))
 
 

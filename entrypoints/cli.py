@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from entrypoints.commands import register_admin_commands
-from entrypoints.commands.runtime import guarded, load_settings
+from entrypoints.commands.runtime import composition, guarded, load_settings
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from entrypoints.settings import Settings
 
 EXIT_CONFIGURATION = 2
-FACTORY = "entrypoints.http.asgi:create_app_from_env"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,7 +60,6 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
     import uvicorn
 
-    from entrypoints.container import build_container
     from entrypoints.demo import demo_admin, seed_demo_shop
     from entrypoints.error_reporting import init_error_reporting
     from entrypoints.http.app import create_app
@@ -74,21 +72,22 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     settings = load_settings().served_at(host, port)
     _check_admin_settings(settings)
     _check_schema(settings)
-    container = build_container(settings)
-    if workers > 1 and (settings.redis_url is None or settings.uses_sqlite):
+    composed = composition()
+    container = composed.build_container(settings)
+    if workers > 1 and (settings.redis.url is None or settings.database.uses_sqlite):
         _fail(
             "--workers > 1 needs HEXMART_REDIS_URL and a PostgreSQL HEXMART_DATABASE_URL: "
             "sessions and rate limits live in one process otherwise"
         )
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.observability.log_level, settings.observability.log_format)
     admin = demo_admin(settings.data_dir) if demo else None
     _print_banner(settings, container, host, port, workers, admin)
     options = {
         "host": host,
         "port": port,
-        "log_level": settings.log_level.lower(),
-        "proxy_headers": bool(settings.trusted_proxies),
-        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
+        "log_level": settings.observability.log_level.lower(),
+        "proxy_headers": bool(settings.http.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.http.trusted_proxies) or None,
         "server_header": False,
         # hexmart configured the logging (one format for every logger) and writes its own
         # access line per request (entrypoints/http/access_log.py).
@@ -110,7 +109,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     # One scrape of /metrics sums every process: they share a fresh metrics directory.
     metrics_dir = make_multiprocess_dir()
     try:
-        serve_in_processes(FACTORY, factory=True, workers=workers, **options)
+        serve_in_processes(composed.app_factory, factory=True, workers=workers, **options)
     finally:
         remove_multiprocess_dir(metrics_dir)
 
@@ -129,23 +128,23 @@ def worker(metrics_port: int | None) -> None:
     from entrypoints.worker import run_worker
 
     settings = load_settings()
-    if settings.redis_url is None:
+    if settings.redis.url is None:
         _fail(
             "hexmart worker needs HEXMART_REDIS_URL; without Redis, hexmart serve runs the "
             "background work in its own process"
         )
     _check_schema(settings)
-    run_worker(settings, metrics_port=metrics_port)
+    run_worker(settings, metrics_port=metrics_port, compose=composition().build_container)
 
 
 def _check_schema(settings: Settings) -> None:
     """Unless this process migrates as it starts (the embedded default, or
     HEXMART_MIGRATE_ON_START=true), refuse to start on an outdated schema."""
-    if settings.migrates_on_start:
+    if settings.database.migrates_on_start:
         return
     from adapters.sql.migrate import ensure_database
 
-    guarded(lambda: ensure_database(settings.database_url, migrate=False))
+    guarded(lambda: ensure_database(settings.database.url, migrate=False))
 
 
 def _check_admin_settings(settings: Settings) -> None:
@@ -154,11 +153,11 @@ def _check_admin_settings(settings: Settings) -> None:
     from domain.users import check_password_strength
     from domain.values import Email
 
-    if settings.admin_email is None or settings.admin_password is None:
+    if settings.auth.admin_email is None or settings.auth.admin_password is None:
         return
     try:
-        Email(settings.admin_email)
-        check_password_strength(settings.admin_password)
+        Email(settings.auth.admin_email)
+        check_password_strength(settings.auth.admin_password)
     except InvalidValue as error:
         setting = "HEXMART_ADMIN_EMAIL" if error.field == "email" else "HEXMART_ADMIN_PASSWORD"
         click.echo("hexmart: invalid configuration:", err=True)

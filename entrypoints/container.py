@@ -5,31 +5,27 @@ are the same whatever adapters the settings choose, so tests and embedding progr
 `container.<name>.override(...)` any of them. Nothing is built until first asked for.
 
 Each port's adapter follows from the settings, independently:
-- database: SQLite (the embedded default) or PostgreSQL, by `database_url`;
+- database: SQLite (the embedded default) or PostgreSQL, by `database.url`;
 - cache, rate limits, refresh tokens, task queue, live order updates: Redis + arq when
-  `redis_url` is set, else in-process;
-- payments: Stripe when `stripe_api_key` is set, else the local gateway;
-- email: SMTP when `smtp_url` is set, else `.eml` files in the data folder;
-- files (uploads, product images): S3 when `s3_bucket` is set, else a folder in the data
-  folder, served by the app at `<public_base_url>/files` through signed URLs.
+  `redis.url` is set, else in-process;
+- payments: Stripe when `payments.stripe_api_key` is set, else the local gateway;
+- email: SMTP when `email.smtp_url` is set, else `.eml` files in the data folder;
+- files (uploads, product images): S3 when `files.s3_bucket` is set, else a folder in the
+  data folder, served by the app at `<public base URL>/files` through signed URLs.
 
 `await start_services(container)` makes the database ready (creates or migrates it) and
-`await stop_services(container)` closes every connection pool that was opened, in the
-reverse order of opening.
+checks the S3 bucket; `await stop_services(container)` closes every pool and client that
+was opened (each is a `ClosedAtShutdown` resource), each after what uses it. The secrets
+kept in the data folder come from `entrypoints.signing_keys`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import logging
-import secrets
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
+from arq.connections import ArqRedis
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -86,217 +82,182 @@ from application.product_images import ProductImages
 from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
 from application.workers import Workers
-from domain.errors import ServiceUnavailable
-from entrypoints.settings import PASSWORD_RESET_PAGE, Settings
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def _password_hasher(settings: Settings) -> Argon2PasswordHasher:
-    if settings.password_hashing == "fast-insecure-for-tests":
-        return Argon2PasswordHasher.for_tests()
-    return Argon2PasswordHasher()
-
-
-def _local_jwt_secret(data_dir: Path) -> str:
-    """The embedded default's signing secret: made once, kept in the data folder (0600)."""
-    path = data_dir / "jwt-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+from entrypoints import signing_keys
+from entrypoints.lifecycle import ClosedAtShutdown
+from entrypoints.settings import (
+    PASSWORD_RESET_PAGE,
+    DatabaseSettings,
+    PaymentSettings,
+    Settings,
+)
+from entrypoints.startup_checks import check_s3_file_storage
 
 
 def _token_issuer(settings: Settings, clock: Any) -> JwtTokenIssuer:
+    auth = settings.auth
     common: dict[str, Any] = {
         "clock": clock,
-        "issuer": settings.jwt_issuer,
-        "audience": settings.jwt_audience,
-        "access_ttl": timedelta(seconds=settings.access_token_ttl_seconds),
+        "issuer": auth.jwt_issuer,
+        "audience": auth.jwt_audience,
+        "access_ttl": timedelta(seconds=auth.access_token_ttl_seconds),
     }
-    if settings.jwt_private_key_file is not None and settings.jwt_public_key_file is not None:
+    if auth.jwt_private_key_file is not None and auth.jwt_public_key_file is not None:
         return JwtTokenIssuer(
-            private_key_pem=settings.jwt_private_key_file.read_bytes(),
-            public_key_pem=settings.jwt_public_key_file.read_bytes(),
+            private_key_pem=auth.jwt_private_key_file.read_bytes(),
+            public_key_pem=auth.jwt_public_key_file.read_bytes(),
             **common,
         )
-    secret = settings.jwt_secret or _local_jwt_secret(settings.data_dir)
-    return JwtTokenIssuer(secret=secret, **common)
-
-
-def _files_secret(settings: Settings) -> bytes:
-    """The key that signs the local file storage's URLs: derived from the configured JWT
-    secret (every app process sharing it agrees), else made once and kept in the data
-    folder (0600), like the embedded default's JWT secret."""
-    if settings.jwt_secret is not None:
-        return hmac.new(
-            settings.jwt_secret.encode(), b"hexmart local file URLs", hashlib.sha256
-        ).digest()
-    path = settings.data_dir / "files-secret"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    return JwtTokenIssuer(secret=signing_keys.jwt_secret(settings), **common)
 
 
 def _local_file_storage(settings: Settings, clock: Clock) -> LocalFileStorage:
     return LocalFileStorage(
         settings.files_dir,
-        secret=_files_secret(settings),
+        secret=signing_keys.file_url_key(settings),
         clock=clock,
         base_url=f"{settings.base_url}/files",
     )
 
 
 def _s3_file_storage(settings: Settings) -> S3FileStorage:
-    assert settings.s3_bucket is not None
+    files = settings.files
+    assert files.s3_bucket is not None
     return S3FileStorage(
-        settings.s3_bucket,
-        region=settings.s3_region,
-        endpoint_url=settings.s3_endpoint_url,
-        access_key_id=settings.s3_access_key_id,
-        secret_access_key=settings.s3_secret_access_key,
+        files.s3_bucket,
+        region=files.s3_region,
+        endpoint_url=files.s3_endpoint_url,
+        access_key_id=files.s3_access_key_id,
+        secret_access_key=files.s3_secret_access_key,
     )
 
 
 def _shop_identity(settings: Settings) -> ShopIdentity:
     return ShopIdentity(
-        name=settings.shop_name,
+        name=settings.shop.name,
         base_url=settings.base_url,
-        password_reset_url=settings.password_reset_url
+        password_reset_url=settings.shop.password_reset_url
         or f"{settings.base_url}{PASSWORD_RESET_PAGE}#token={{token}}",
     )
 
 
 def _upload_policy(settings: Settings) -> UploadPolicy:
+    files = settings.files
     return UploadPolicy(
-        max_bytes=settings.upload_max_bytes,
-        content_types=frozenset(t.strip().lower() for t in settings.upload_content_types),
+        max_bytes=files.upload_max_bytes,
+        content_types=frozenset(t.strip().lower() for t in files.upload_content_types),
     )
 
 
-def _closing(closers: list[Callable[[], Awaitable[object]]], resource: T, close: str) -> T:
-    """Remember to call `resource.<close>()` at stop_services."""
-    closers.append(getattr(resource, close))
-    return resource
-
-
-def _database_engine(settings: Settings, closers: list[Any]) -> AsyncEngine:
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
-    )
-    return _closing(closers, engine, "dispose")
-
-
-def _replica_engine(settings: Settings, closers: list[Any]) -> AsyncEngine | None:
-    if settings.database_replica_url is None:
+def _database_engine(url: str | None, database: DatabaseSettings) -> AsyncEngine | None:
+    """An engine on `url` with the configured pool; None without a URL (no replica)."""
+    if url is None:
         return None
-    engine = create_engine(
-        settings.database_replica_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
+    return create_engine(
+        url,
+        pool_size=database.pool_size,
+        max_overflow=database.max_overflow,
+        pool_timeout=database.pool_timeout,
     )
-    return _closing(closers, engine, "dispose")
 
 
-def _redis(settings: Settings, closers: list[Any], role: Literal["cache", "live"]) -> Redis:
-    url = settings.redis_url_for(role)
+def _redis(settings: Settings, role: Literal["cache", "live"]) -> Redis:
+    url = settings.redis.url_for(role)
     assert url is not None
-    if role == "cache" and settings.redis_cache_cluster:
-        return _closing(closers, create_redis_cluster_client(url), "aclose")  # type: ignore[return-value]
-    return _closing(closers, create_redis_client(url), "aclose")
+    if role == "cache" and settings.redis.cache_cluster:
+        return create_redis_cluster_client(url)  # type: ignore[return-value]
+    return create_redis_client(url)
 
 
-def _arq_queue(settings: Settings, closers: list[Any]) -> ArqTaskQueue:
-    url = settings.redis_url_for("queue")
+def _arq_redis(settings: Settings) -> ArqRedis:
+    url = settings.redis.url_for("queue")
     assert url is not None
-    arq_redis = _closing(closers, create_arq_redis(url), "aclose")
-    return ArqTaskQueue(arq_redis)
+    return create_arq_redis(url)
 
 
-def _stripe(settings: Settings, closers: list[Any]) -> StripePaymentGateway:
-    assert settings.stripe_api_key is not None
-    assert settings.stripe_webhook_secret is not None
-    gateway = StripePaymentGateway(
-        settings.stripe_api_key,
-        settings.stripe_webhook_secret,
-        api_base=settings.stripe_api_base,
-        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+def _stripe(payments: PaymentSettings) -> StripePaymentGateway:
+    assert payments.stripe_api_key is not None
+    assert payments.stripe_webhook_secret is not None
+    return StripePaymentGateway(
+        payments.stripe_api_key,
+        payments.stripe_webhook_secret,
+        api_base=payments.stripe_api_base,
+        webhook_tolerance_seconds=payments.stripe_webhook_tolerance_seconds,
     )
-    return _closing(closers, gateway, "aclose")
 
 
 # The local gateway's own pool: at most this many connections, and as many again in bursts.
 LOCAL_PAYMENTS_POOL_SIZE = 5
 
 
-def _local_gateway(
-    settings: Settings, clock: Clock, container: Container, closers: list[Any]
-) -> SqlLocalPaymentGateway:
-    """The local gateway on the shop's database (a file beside it on SQLite), through a
-    small pool of its own (its calls are short): the shop calls it while holding one of its
-    own connections. It tells the shop of each completed payment through the payment-event
-    use case."""
-    engine = create_engine(
-        local_payments_database_url(settings.database_url),
-        pool_size=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_pool_size),
-        max_overflow=min(LOCAL_PAYMENTS_POOL_SIZE, settings.database_max_overflow),
-        pool_timeout=settings.database_pool_timeout,
+def _local_payments_engine(database: DatabaseSettings) -> AsyncEngine:
+    """The local gateway's engine on the shop's database (a file beside it on SQLite),
+    through a small pool of its own (its calls are short): the shop calls it while holding
+    one of its own connections."""
+    return create_engine(
+        local_payments_database_url(database.url),
+        pool_size=min(LOCAL_PAYMENTS_POOL_SIZE, database.pool_size),
+        max_overflow=min(LOCAL_PAYMENTS_POOL_SIZE, database.max_overflow),
+        pool_timeout=database.pool_timeout,
     )
-    _closing(closers, engine, "dispose")
+
+
+def _local_gateway(
+    payments: PaymentSettings, clock: Clock, container: Container, engine: AsyncEngine
+) -> SqlLocalPaymentGateway:
+    """The local gateway. It tells the shop of each completed payment through the
+    payment-event use case."""
     gateway = SqlLocalPaymentGateway(
         engine,
         clock,
-        auto_complete=settings.local_payments_auto_complete,
-        completion_delay=timedelta(seconds=settings.local_payments_completion_seconds),
+        auto_complete=payments.local_auto_complete,
+        completion_delay=timedelta(seconds=payments.local_completion_seconds),
     )
     gateway.subscribe(lambda event: container.payment_events().apply_event(event))
-    return _closing(closers, gateway, "close")
+    return gateway
 
 
-def _in_process_queue(bus: MessageBus, closers: list[Any]) -> InProcessTaskQueue:
-    queue = InProcessTaskQueue({HANDLE_EVENT_JOB: bus.handle_job})
-    return _closing(closers, queue, "close")
-
-
-def _redis_order_updates(redis: Redis, closers: list[Any]) -> RedisOrderUpdates:
-    return _closing(closers, RedisOrderUpdates(redis), "aclose")
+def _in_process_queue(bus: MessageBus) -> InProcessTaskQueue:
+    return InProcessTaskQueue({HANDLE_EVENT_JOB: bus.handle_job})
 
 
 def _redis_or_memory(settings: Settings) -> str:
-    return "redis" if settings.redis_url else "memory"
+    return "redis" if settings.redis.url else "memory"
 
 
 class Container(containers.DeclarativeContainer):
     __self__ = providers.Self()
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
-    closers = providers.Singleton(list)
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
 
-    database_engine = providers.Singleton(_database_engine, settings, closers)
-    database_replica_engine = providers.Singleton(_replica_engine, settings, closers)
+    # What must be closed is a ClosedAtShutdown resource: made on first use, closed by
+    # stop_services (container.shutdown_resources()).
+    database_settings = providers.Callable(lambda s: s.database, settings)
+    database_engine = ClosedAtShutdown(
+        _database_engine,
+        providers.Callable(lambda s: s.url, database_settings),
+        database_settings,
+        close="dispose",
+    )
+    database_replica_engine = ClosedAtShutdown(
+        _database_engine,
+        providers.Callable(lambda s: s.replica_url, database_settings),
+        database_settings,
+        close="dispose",
+    )
     # The readiness check of the replica, so that routes need no SQLAlchemy.
     database_replica_ping = providers.Callable(ping_database, database_replica_engine)
     # Tokens and live updates (and the readiness check); the cache and rate limits may
     # have a Redis of their own (HEXMART_REDIS_CACHE_URL).
-    redis_client = providers.Singleton(_redis, settings, closers, "live")
-    redis_cache_client = providers.Singleton(_redis, settings, closers, "cache")
+    redis_client = ClosedAtShutdown(_redis, settings, "live")
+    redis_cache_client = ClosedAtShutdown(_redis, settings, "cache")
 
     # Ports whose adapter the settings choose.
     unit_of_work = providers.Singleton(
         sql_unit_of_work_factory, database_engine, read_engine=database_replica_engine
     )
-    password_hasher = providers.Singleton(_password_hasher, settings)
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
     token_issuer = providers.Singleton(_token_issuer, settings, clock)
     token_store = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
@@ -308,7 +269,7 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(
             RedisCache,
             redis_cache_client,
-            cluster=providers.Callable(lambda s: s.redis_cache_cluster, settings),
+            cluster=providers.Callable(lambda s: s.redis.cache_cluster, settings),
         ),
         memory=providers.Singleton(InMemoryCache, clock),
     )
@@ -318,28 +279,36 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
     mailer = providers.Selector(
-        providers.Callable(lambda s: "smtp" if s.smtp_url else "folder", settings),
+        providers.Callable(lambda s: "smtp" if s.email.smtp_url else "folder", settings),
         smtp=providers.Singleton(
             SmtpMailer,
-            providers.Callable(lambda s: s.smtp_url, settings),
-            sender=providers.Callable(lambda s: s.email_from, settings),
+            providers.Callable(lambda s: s.email.smtp_url, settings),
+            sender=providers.Callable(lambda s: s.email.sender, settings),
         ),
         folder=providers.Singleton(
             FolderMailer,
             providers.Callable(lambda s: s.mail_dir, settings),
             clock,
-            sender=providers.Callable(lambda s: s.email_from, settings),
+            sender=providers.Callable(lambda s: s.email.sender, settings),
         ),
     )
     file_storage = providers.Selector(
-        providers.Callable(lambda s: "s3" if s.s3_bucket else "local", settings),
+        providers.Callable(lambda s: "s3" if s.files.s3_bucket else "local", settings),
         s3=providers.Singleton(_s3_file_storage, settings),
         local=providers.Singleton(_local_file_storage, settings, clock),
     )
+    payment_settings = providers.Callable(lambda s: s.payments, settings)
     payment_gateway = providers.Selector(
-        providers.Callable(lambda s: "stripe" if s.uses_stripe else "local", settings),
-        stripe=providers.Singleton(_stripe, settings, closers),
-        local=providers.Singleton(_local_gateway, settings, clock, __self__, closers),
+        providers.Callable(lambda s: "stripe" if s.payments.uses_stripe else "local", settings),
+        stripe=ClosedAtShutdown(_stripe, payment_settings),
+        local=ClosedAtShutdown(
+            _local_gateway,
+            payment_settings,
+            clock,
+            __self__,
+            ClosedAtShutdown(_local_payments_engine, database_settings, close="dispose"),
+            close="close",
+        ),
     )
     shop = providers.Singleton(_shop_identity, settings)
 
@@ -354,8 +323,8 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         policy=providers.Callable(
             lambda s: AuthPolicy(
-                refresh_token_ttl=timedelta(days=s.refresh_token_ttl_days),
-                password_reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
+                refresh_token_ttl=timedelta(days=s.auth.refresh_token_ttl_days),
+                password_reset_ttl=timedelta(minutes=s.auth.password_reset_ttl_minutes),
             ),
             settings,
         ),
@@ -364,7 +333,7 @@ class Container(containers.DeclarativeContainer):
         UserAccounts, unit_of_work, password_hasher, token_store, clock, ids
     )
     api_keys = providers.Singleton(ApiKeys, unit_of_work, clock, ids)
-    shop_currency = providers.Callable(lambda s: s.currency, settings)
+    shop_currency = providers.Callable(lambda s: s.shop.currency, settings)
     catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache, currency=shop_currency)
     catalog_import = providers.Singleton(CatalogImport, unit_of_work, clock, ids, cache)
     carts = providers.Singleton(Carts, unit_of_work, clock, shop_currency)
@@ -377,7 +346,7 @@ class Container(containers.DeclarativeContainer):
     )
     order_updates = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
-        redis=providers.Singleton(_redis_order_updates, redis_client, closers),
+        redis=ClosedAtShutdown(RedisOrderUpdates, redis_client),
         memory=providers.Singleton(InProcessOrderUpdates),
     )
     upload_policy = providers.Singleton(_upload_policy, settings)
@@ -406,15 +375,15 @@ class Container(containers.DeclarativeContainer):
 
     task_queue = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
-        redis=providers.Singleton(_arq_queue, settings, closers),
-        memory=providers.Singleton(_in_process_queue, message_bus, closers),
+        redis=providers.Singleton(ArqTaskQueue, ClosedAtShutdown(_arq_redis, settings)),
+        memory=ClosedAtShutdown(_in_process_queue, message_bus, close="close"),
     )
     outbox_relay = providers.Singleton(
         OutboxRelay,
         unit_of_work,
         task_queue,
         clock,
-        providers.Callable(lambda s: timedelta(seconds=s.outbox_redeliver_after_seconds), settings),
+        providers.Callable(lambda s: timedelta(seconds=s.outbox.redeliver_after_seconds), settings),
     )
     worker_heartbeats = providers.Selector(
         providers.Callable(_redis_or_memory, settings),
@@ -447,7 +416,7 @@ async def purge_local_payments(container: Container) -> int:
     gateway = container.payment_gateway()
     if not isinstance(gateway, SqlLocalPaymentGateway):
         return 0
-    days = container.settings().local_payments_retention_days
+    days = container.settings().payments.local_retention_days
     return await gateway.purge(timedelta(days=days))
 
 
@@ -455,37 +424,21 @@ def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
-# How long the start-up check of the S3 settings may take.
-FILES_CHECK_SECONDS = 10.0
-
-
 async def start_services(container: Container) -> None:
     """Make the database ready: create the SQLite file or migrate to the latest schema when
-    `settings.migrates_on_start`, else check it is at the latest (SchemaOutdated if not);
-    not when the unit of work is overridden, as in in-memory tests. With S3 configured,
-    check that its bucket answers, and log an error naming the settings if not: the app
-    still starts (S3 may be down for a moment), and /health/ready reports it."""
-    if not container.unit_of_work.overridden:
-        settings = container.settings()
-        await asyncio.to_thread(
-            ensure_database, settings.database_url, migrate=settings.migrates_on_start
-        )
+    `settings.database.migrates_on_start`, else check it is at the latest (SchemaOutdated
+    if not); not when the unit of work is overridden, as in in-memory tests. With S3
+    configured, check that its bucket answers (a failure is logged, not raised)."""
     settings = container.settings()
-    if settings.s3_bucket is not None and not container.file_storage.overridden:
-        try:
-            await asyncio.wait_for(container.file_storage().check(), FILES_CHECK_SECONDS)
-        except (ServiceUnavailable, TimeoutError) as error:
-            log.error(
-                "file storage is not usable (check HEXMART_S3_BUCKET, HEXMART_S3_ENDPOINT_URL, "
-                "HEXMART_S3_REGION and the credentials); uploads and product images fail "
-                "until it is: %s",
-                error or "no answer",
-            )
+    if not container.unit_of_work.overridden:
+        database = settings.database
+        await asyncio.to_thread(ensure_database, database.url, migrate=database.migrates_on_start)
+    if settings.files.s3_bucket is not None and not container.file_storage.overridden:
+        await check_s3_file_storage(container.file_storage())
 
 
 async def stop_services(container: Container) -> None:
-    """Close what was opened (pools, clients, background tasks), newest first."""
-    closers: list[Callable[[], Awaitable[object]]] = container.closers()
-    while closers:
-        close = closers.pop()
-        await close()
+    """Close what was opened (pools, clients, background tasks), each after what uses it."""
+    closing = container.shutdown_resources()
+    if closing is not None:
+        await closing

@@ -87,7 +87,7 @@ async def seed_demo_shop(container: Container, admin: DemoAdmin) -> int:
         )
     catalog = container.catalog()
     created = 0
-    for product in demo_products(container.settings().currency):
+    for product in demo_products(container.settings().shop.currency):
         if not await _exists(container, product):
             await catalog.create_product(system, product)
             created += 1

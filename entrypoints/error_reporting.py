@@ -39,13 +39,13 @@ def release() -> str:
 def init_error_reporting(settings: Settings, *, component: str) -> None:
     """Start the Sentry client of this process (`component`: app or worker)."""
     global _enabled
-    if settings.sentry_dsn is None:
+    if settings.observability.sentry_dsn is None:
         return
     import sentry_sdk
     from sentry_sdk.integrations.logging import LoggingIntegration
 
     sentry_sdk.init(
-        dsn=settings.sentry_dsn,
+        dsn=settings.observability.sentry_dsn,
         release=release(),
         environment=settings.environment,
         include_local_variables=False,

@@ -27,7 +27,7 @@ def tracing_enabled() -> bool:
 def init_tracing(settings: Settings, *, service: str) -> None:
     """Start exporting this process's spans as `service` (hexmart-app, hexmart-worker)."""
     global _tracer
-    if settings.otel_endpoint is None or _tracer is not None:
+    if settings.observability.otel_endpoint is None or _tracer is not None:
         return
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -50,7 +50,7 @@ def init_tracing(settings: Settings, *, service: str) -> None:
             }
         )
     )
-    endpoint = settings.otel_endpoint.rstrip("/") + "/v1/traces"
+    endpoint = settings.observability.otel_endpoint.rstrip("/") + "/v1/traces"
     provider.add_span_processor(
         BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=1000)
     )

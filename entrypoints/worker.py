@@ -62,14 +62,12 @@ from typing import Any
 from arq import Retry
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
-from dependency_injector import providers
 
 from adapters.arq_queue.serialization import deserialize, serialize
 from adapters.arq_queue.task_queue import (
     DEFAULT_JOB_ID_PREFIX,
     DEFAULT_QUEUE_NAME,
     JOB_EXPIRY,
-    ArqTaskQueue,
     create_arq_redis,
 )
 from application.message_bus import EMAIL
@@ -251,39 +249,19 @@ async def _stop_heartbeat(ctx: dict[str, Any]) -> None:
 # --- start-up and shutdown ----------------------------------------------------------------
 
 
-def build_worker_container(
-    settings: Settings,
-    *,
-    queue_name: str = DEFAULT_QUEUE_NAME,
-    job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
-) -> Container:
-    """The container for a worker process. A worker on a queue other than hexmart's own
-    (tests run one per test) relays the outbox to that queue."""
-    container = build_container(settings)
-    if (queue_name, job_id_prefix) != (DEFAULT_QUEUE_NAME, DEFAULT_JOB_ID_PREFIX):
-        if settings.redis_url is None:
-            raise ValueError("a worker's own queue needs HEXMART_REDIS_URL")
-        arq_redis = create_arq_redis(settings.redis_url_for("queue"), queue_name=queue_name)
-        container.closers().append(arq_redis.aclose)
-        queue = ArqTaskQueue(arq_redis, queue_name=queue_name, job_id_prefix=job_id_prefix)
-        container.task_queue.override(providers.Object(queue))
-    return container
-
-
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the container and make the database ready (the worker may start before the
     app does), unless the caller (a test, an embedding program) gave a container."""
     redact_credentials_in_logs()
     settings: Settings = ctx["settings"]
-    if settings.public_base_url is None:
+    if settings.shop.public_base_url is None:
         log.warning(
             "HEXMART_PUBLIC_BASE_URL is not set: links in the emails this worker sends point at %s",
             settings.base_url,
         )
     if ctx.get("container") is None:
-        container = build_worker_container(
-            ctx["settings"], queue_name=ctx["queue_name"], job_id_prefix=ctx["job_id_prefix"]
-        )
+        compose: Callable[[Settings], Container] = ctx.get("compose", build_container)
+        container = compose(settings)
         ctx["container"] = ctx["owned_container"] = container
         await _start_when_the_database_answers(container)
     _start_heartbeat(ctx)
@@ -359,6 +337,7 @@ def worker_options(
     settings: Settings,
     *,
     container: Container | None = None,
+    compose: Callable[[Settings], Container] = build_container,
     queue_name: str = DEFAULT_QUEUE_NAME,
     job_id_prefix: str = DEFAULT_JOB_ID_PREFIX,
     relay_every_seconds: int = RELAY_EVERY_SECONDS,
@@ -368,9 +347,12 @@ def worker_options(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker`. `container` replaces the one the worker
-    would build from `settings` (tests pass an in-memory one); `overrides` replace any
-    Worker option (`burst`, `max_tries`, `job_timeout`, `handle_signals`, ...)."""
-    if not settings.redis_url:
+    would build from `settings` with `compose` as it starts (tests pass an in-memory one,
+    or entrypoints.testing's composition); a worker on a queue other than hexmart's own
+    (`queue_name`, `job_id_prefix`) needs a container that relays there too
+    (`entrypoints.testing.worker_container_on_queue`). `overrides` replace any Worker
+    option (`burst`, `max_tries`, `job_timeout`, `handle_signals`, ...)."""
+    if not settings.redis.url:
         raise ValueError(
             "the worker needs HEXMART_REDIS_URL (without Redis, jobs run inside the app)"
         )
@@ -388,7 +370,7 @@ def worker_options(
         "cron_jobs": _schedule(job_id_prefix, relay_every_seconds),
         "queue_name": queue_name,
         # Redis errors reach the worker's loop, which waits outages out (worker_process).
-        "redis_pool": create_arq_redis(settings.redis_url_for("queue"), queue_name=queue_name),
+        "redis_pool": create_arq_redis(settings.redis.url_for("queue"), queue_name=queue_name),
         "job_serializer": serialize,
         "job_deserializer": deserialize,
         "on_startup": startup,
@@ -396,6 +378,7 @@ def worker_options(
         "ctx": {
             "settings": settings,
             "container": container,
+            "compose": compose,
             "queue_name": queue_name,
             "job_id_prefix": job_id_prefix,
             "max_tries": max_tries,
@@ -432,10 +415,10 @@ def run_worker(
     passed to `worker_options`. `metrics_port` (default: HEXMART_WORKER_METRICS_PORT):
     serve Prometheus metrics there."""
     settings = settings or Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.observability.log_level, settings.observability.log_format)
     init_error_reporting(settings, component="worker")
     init_tracing(settings, service="hexmart-worker")
-    port = metrics_port or settings.worker_metrics_port
+    port = metrics_port or settings.observability.worker_metrics_port
     stop_serving_metrics = None
     try:
         worker = create_worker(settings, **options)

@@ -126,7 +126,7 @@ def catalog_import(
         except (UnicodeDecodeError, csv.Error) as error:
             fail(f"{file}: cannot read it as {kind}: {error}", EXIT_USAGE)
     with progress_bar("checking", len(records)) as advance:
-        rows, bad = check_rows(records, settings.currency, advance)
+        rows, bad = check_rows(records, settings.shop.currency, advance)
     problems = sorted([*problems, *bad], key=lambda p: p.line)
     for problem in problems:
         click.echo(f"{file}:{problem}", err=True)

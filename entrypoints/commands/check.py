@@ -12,6 +12,7 @@ import click
 
 from entrypoints.commands.runtime import (
     EXIT_REFUSED,
+    composition,
     guarded,
     json_option,
     load_settings,
@@ -33,11 +34,11 @@ async def _database(container: Container) -> str:
     from adapters.sql.migrate import current_revision, head_revision
 
     settings = container.settings()
-    current = await asyncio.to_thread(current_revision, settings.database_url)
+    current = await asyncio.to_thread(current_revision, settings.database.url)
     head = head_revision()
     if current == head:
         return f"reachable, schema at {head} (latest)"
-    if settings.migrates_on_start:
+    if settings.database.migrates_on_start:
         return f"reachable, schema at {current or 'nothing yet'}; migrated to {head} on start"
     raise RuntimeError(f"schema at {current or 'nothing'}, code at {head}: run hexmart migrate")
 
@@ -80,7 +81,7 @@ async def _s3(container: Container) -> str:
             await storage.delete(key)
     if await storage.head(key) is not None:
         raise RuntimeError("delete did not remove the test object")
-    return f"bucket {container.settings().s3_bucket}: write, read, delete ok"
+    return f"bucket {container.settings().files.s3_bucket}: write, read, delete ok"
 
 
 async def _local_files(container: Container) -> str:
@@ -109,13 +110,17 @@ def _checks(settings: Settings) -> list[tuple[str, Check | None, str]]:
     """(service, check or None when not configured, what serves it)."""
     return [
         ("database", _database, settings.describe_adapters()["database"]),
-        ("redis", _redis if settings.redis_url else None, "in-process instead"),
-        ("payments", _stripe if settings.uses_stripe else None, "local gateway instead"),
-        ("files", _s3 if settings.s3_bucket else _local_files, "s3" if settings.s3_bucket else ""),
+        ("redis", _redis if settings.redis.url else None, "in-process instead"),
+        ("payments", _stripe if settings.payments.uses_stripe else None, "local gateway instead"),
+        (
+            "files",
+            _s3 if settings.files.s3_bucket else _local_files,
+            "s3" if settings.files.s3_bucket else "",
+        ),
         (
             "email",
-            _smtp if settings.smtp_url else _mail_folder,
-            "smtp" if settings.smtp_url else "",
+            _smtp if settings.email.smtp_url else _mail_folder,
+            "smtp" if settings.email.smtp_url else "",
         ),
     ]
 
@@ -129,11 +134,12 @@ def check(as_json: bool) -> None:
     import asyncio
 
     settings = load_settings()
+    build = composition().build_container
 
     async def run_checks() -> list[dict[str, Any]]:
-        from entrypoints.container import build_container, stop_services
+        from entrypoints.container import stop_services
 
-        container = build_container(settings)
+        container = build(settings)
         results: list[dict[str, Any]] = []
         try:
             for service, probe, note in _checks(settings):

@@ -21,7 +21,7 @@ def migrate(check: bool) -> None:
     from adapters.sql.migrate import head_revision, pending_revisions, upgrade_step_by_step
 
     settings = load_settings()
-    url = settings.database_url
+    url = settings.database.url
     if check:
         pending = guarded(lambda: pending_revisions(url))
         if pending:
@@ -54,7 +54,7 @@ def db_status(as_json: bool) -> None:
     from adapters.sql.migrate import current_revision, head_revision, pending_revisions
 
     settings = load_settings()
-    url = settings.database_url
+    url = settings.database.url
 
     def status() -> dict[str, object]:
         pending = pending_revisions(url)

@@ -141,7 +141,7 @@ def workers_status(as_json: bool) -> None:
     the task queue's length. A worker that stopped, or missed its beats for 15 s, is not
     listed."""
     settings = runtime.load_settings()
-    if settings.redis_url is None:
+    if settings.redis.url is None:
         runtime.fail(
             "no HEXMART_REDIS_URL: without Redis there are no workers, hexmart serve runs "
             "the background work in its own process",

@@ -17,6 +17,7 @@ import json
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -37,6 +38,37 @@ EXIT_USAGE = 2
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     click.echo(f"hexmart: {message}", err=True)
     sys.exit(code)
+
+
+# The app factory uvicorn imports in each process of `hexmart serve --workers N`.
+APP_FACTORY = "entrypoints.http.asgi:create_app_from_env"
+
+
+@dataclass(frozen=True)
+class Composition:
+    """How the commands build their container, given as click's `obj` to `cli.main`;
+    without one, `entrypoints.container.build_container` (entrypoints.testing gives the
+    test composition). `app_factory` is the module:function uvicorn imports in each
+    process of `serve --workers N`, and must build its container the same way."""
+
+    build_container: Callable[[Settings], Container]
+    app_factory: str = APP_FACTORY
+
+
+def composition() -> Composition:
+    """The composition of the command running now."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.find_object(Composition) if ctx is not None else None
+    if given is not None:
+        return given
+    from entrypoints.container import build_container
+
+    return Composition(build_container=build_container)
+
+
+def build_container(settings: Settings) -> Container:
+    """The container for `settings`, built as this command's composition says."""
+    return composition().build_container(settings)
 
 
 def load_settings() -> Settings:
@@ -93,17 +125,19 @@ def run(
     as_email = ctx.meta.get("hexmart.as_email") if ctx is not None else None
     import asyncio
 
-    return guarded(lambda: asyncio.run(_run(settings, work, as_email)))
+    build = composition().build_container
+    return guarded(lambda: asyncio.run(_run(build, settings, work, as_email)))
 
 
 async def _run(
+    build: Callable[[Settings], Container],
     settings: Settings,
     work: Callable[[Container, Principal], Awaitable[T]],
     as_email: str | None,
 ) -> T:
-    from entrypoints.container import build_container, start_services, stop_services
+    from entrypoints.container import start_services, stop_services
 
-    container = build_container(settings)
+    container = build(settings)
     try:
         await start_services(container)
         actor = await _principal(container, as_email)

@@ -200,7 +200,7 @@ def users_send_password_reset(who: str) -> None:
     from entrypoints.commands.runtime import load_settings
 
     settings = load_settings()
-    if settings.redis_url is None:
+    if settings.redis.url is None:
         fail(
             "send-password-reset needs HEXMART_REDIS_URL: without Redis, reset tokens live "
             "in the server's memory, so ask for one through POST /auth/password-reset",

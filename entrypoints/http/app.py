@@ -80,7 +80,7 @@ def create_app(
     """
     settings: Settings = container.settings()
     if background_jobs is None:
-        background_jobs = settings.redis_url is None
+        background_jobs = settings.redis.url is None
     metrics = ShopMetrics()
     return ShopApp(
         route_handlers=[
@@ -105,7 +105,7 @@ def create_app(
         ],
         cors_config=_cors(settings),
         openapi_config=openapi_config(settings),
-        request_max_body_size=settings.max_request_body_bytes,
+        request_max_body_size=settings.http.max_request_body_bytes,
         request_class=StrictBodyRequest,
         state=State({CONTAINER_KEY: container, METRICS_KEY: metrics}),
         lifespan=[
@@ -123,10 +123,10 @@ def create_app(
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
-    if not settings.cors_origins:
+    if not settings.http.cors_origins:
         return None
     return CORSConfig(
-        allow_origins=list(settings.cors_origins),
+        allow_origins=list(settings.http.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=[
             "Authorization",

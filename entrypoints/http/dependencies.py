@@ -54,7 +54,7 @@ def provide_catalog_responses(state: State) -> CatalogResponses:
     container = _container(state)
     return CatalogResponses(
         container.cache(),
-        container.settings().catalog_cache_ttl_seconds,
+        container.settings().http.catalog_cache_ttl_seconds,
         on_lookup=metrics_of(state).health.cache_lookup,
     )
 

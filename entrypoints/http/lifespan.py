@@ -103,11 +103,11 @@ def _count_handled_events(container: Container, metrics: ShopMetrics) -> Callabl
 
 async def ensure_first_admin(container: Container) -> None:
     settings = container.settings()
-    if settings.admin_email is None or settings.admin_password is None:
+    if settings.auth.admin_email is None or settings.auth.admin_password is None:
         return
     try:
         admin = await container.user_accounts().ensure_first_admin(
-            email=settings.admin_email, password=settings.admin_password
+            email=settings.auth.admin_email, password=settings.auth.admin_password
         )
     except EmailAlreadyRegistered:
         return  # another app process created it at the same moment

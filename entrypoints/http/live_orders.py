@@ -185,7 +185,7 @@ async def order_updates_socket(
                     container,
                     access_token,
                     order_id,
-                    container.settings().live_updates_recheck_seconds,
+                    container.settings().http.live_updates_recheck_seconds,
                 )
             )
             tasks = {pushing, listening, refused}

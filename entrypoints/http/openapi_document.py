@@ -172,7 +172,7 @@ def email() -> dict[str, Any]:
 
 def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every request body's schema, exactly as the server checks it."""
-    currency = settings.currency
+    currency = settings.shop.currency
 
     def body(
         properties: dict[str, Any], required: list[str], example: dict[str, Any]
@@ -210,8 +210,8 @@ def request_schemas(settings: Settings) -> dict[str, dict[str, Any]]:
     file_announcement = body(
         {
             "filename": required_text(255),
-            "content_type": {"type": "string", "enum": sorted(settings.upload_content_types)},
-            "size": {"type": "integer", "minimum": 1, "maximum": settings.upload_max_bytes},
+            "content_type": {"type": "string", "enum": sorted(settings.files.upload_content_types)},
+            "size": {"type": "integer", "minimum": 1, "maximum": settings.files.upload_max_bytes},
         },
         ["filename", "content_type", "size"],
         {"filename": "mug.png", "content_type": "image/png", "size": 20480},
@@ -378,7 +378,7 @@ def query_parameters(settings: Settings) -> dict[str, dict[str, Any]]:
         # `null` (the word) reads as absent, as for every optional parameter.
         "min_price": _nullable({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}),
         "max_price": _nullable({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}),
-        "currency": {"type": "string", "enum": [settings.currency]},
+        "currency": {"type": "string", "enum": [settings.shop.currency]},
         "since": _nullable({"type": "string", "format": "date-time", "pattern": RFC3339}),
     }
 

@@ -204,20 +204,22 @@ class RateLimits:
 
     def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
         self._limiter = limiter
-        window = settings.rate_limit_window_seconds
-        self.proxies = TrustedProxies(settings.trusted_proxies)
-        self.general = Limit("general", settings.rate_limit_general_per_client, window)
+        window = settings.rate_limits.window_seconds
+        self.proxies = TrustedProxies(settings.http.trusted_proxies)
+        self.general = Limit("general", settings.rate_limits.general_per_client, window)
         self.by_ip = {
-            "login": Limit("login:ip", settings.rate_limit_login_per_ip, window),
-            "register": Limit("register:ip", settings.rate_limit_register_per_ip, window),
+            "login": Limit("login:ip", settings.rate_limits.login_per_ip, window),
+            "register": Limit("register:ip", settings.rate_limits.register_per_ip, window),
             "password_reset": Limit(
-                "password-reset:ip", settings.rate_limit_password_reset_per_ip, window
+                "password-reset:ip", settings.rate_limits.password_reset_per_ip, window
             ),
         }
         self.by_account = {
-            "register": Limit("register:account", settings.rate_limit_register_per_account, window),
+            "register": Limit(
+                "register:account", settings.rate_limits.register_per_account, window
+            ),
             "password_reset": Limit(
-                "password-reset:account", settings.rate_limit_password_reset_per_account, window
+                "password-reset:account", settings.rate_limits.password_reset_per_account, window
             ),
         }
 
@@ -270,15 +272,15 @@ def rate_limits_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimits
 def login_limits_of(connection: ASGIConnection[Any, Any, Any, Any]) -> LoginLimits:
     container = container_of(connection.app)
     settings = container.settings()
-    window = settings.rate_limit_window_seconds
+    window = settings.rate_limits.window_seconds
     return LoginLimits(
         rate_limits_of(connection),
         container.cache(),
         per_client=backing_off(
-            "login-failures:account-client", settings.rate_limit_login_per_account, window
+            "login-failures:account-client", settings.rate_limits.login_per_account, window
         ),
         per_account=backing_off(
-            "login-failures:account", settings.rate_limit_login_failures_per_account, window
+            "login-failures:account", settings.rate_limits.login_failures_per_account, window
         ),
     )
 

@@ -89,7 +89,7 @@ def product(shop: Container, staff: Account) -> ProductFactory:
         category: str = "kitchen",
         description: str = "A mug for tea",
     ) -> Product:
-        if currency != shop.settings().currency:
+        if currency != shop.settings().shop.currency:
             # The catalog prices only in the shop's currency: a product in another one
             # is left from before the shop changed it, so it is stored as it was.
             now = shop.clock().now()

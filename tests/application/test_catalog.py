@@ -384,7 +384,7 @@ async def test_products_are_priced_only_in_the_shops_currency(
         )
 
     assert raised.value.field == "price.currency"
-    assert shop.settings().currency in raised.value.reason
+    assert shop.settings().shop.currency in raised.value.reason
 
 
 async def test_a_price_change_to_another_currency_is_refused(

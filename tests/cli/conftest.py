@@ -27,9 +27,10 @@ from domain.money import Money
 from domain.orders import Order
 from domain.users import Role
 from entrypoints import cli
-from entrypoints import container as container_module
-from entrypoints.container import Container, build_container, start_services, stop_services
+from entrypoints.commands.runtime import Composition
+from entrypoints.container import Container, start_services, stop_services
 from entrypoints.settings import Settings
+from entrypoints.testing import container_for_tests
 from tests.application.shopping import an_address
 from tests.sql_fixtures import POSTGRES_SERVER_URL, postgres_dsn
 
@@ -45,15 +46,39 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     return {
         "HEXMART_DATA_DIR": str(tmp_path / "var"),
         "HEXMART_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hexmart.db'}",
-        "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
     }
 
 
 @pytest.fixture
-def hexmart(env: dict[str, str]) -> Hexmart:
+def overrides() -> dict[str, object]:
+    """Providers the commands' containers replace by these objects (by provider name)."""
+    return {}
+
+
+def composed(overrides: dict[str, object]) -> Callable[[Settings], Container]:
+    """entrypoints.testing's composition, with `overrides`."""
+
+    def build(settings: Settings) -> Container:
+        built = container_for_tests(settings)
+        for name, value in overrides.items():
+            getattr(built, name).override(providers.Object(value))
+        return built
+
+    return build
+
+
+@pytest.fixture
+def hexmart(env: dict[str, str], overrides: dict[str, object]) -> Hexmart:
+    composition = Composition(build_container=composed(overrides))
+
     def run(*args: str, input: str | None = None, **more_env: str) -> Result:
         return CliRunner().invoke(
-            cli.main, list(args), env=env | more_env, input=input, catch_exceptions=False
+            cli.main,
+            list(args),
+            env=env | more_env,
+            input=input,
+            catch_exceptions=False,
+            obj=composition,
         )
 
     return run
@@ -103,18 +128,14 @@ def shop(
     env: dict[str, str],
     database: str,
     gateway: FakePaymentGateway,
-    monkeypatch: pytest.MonkeyPatch,
+    overrides: dict[str, object],
 ) -> Scene:
     """Runs `work(container)` on the test's database, to set the scene or look at it
     through the use cases (in its own event loop, as each command runs in its own); the
     admin commands get the same payment provider."""
 
-    def build(settings: Settings) -> Container:
-        built = build_container(settings)
-        built.payment_gateway.override(providers.Object(gateway))
-        return built
-
-    monkeypatch.setattr(container_module, "build_container", build)
+    overrides["payment_gateway"] = gateway
+    build = composed(overrides)
 
     def run_with(work: Callable[[Container], Awaitable[Any]]) -> Any:
         async def main() -> Any:

@@ -141,11 +141,12 @@ async def test_start_services_refuses_an_outdated_postgres_schema(
 ) -> None:
     """The app's lifespan and the worker start through start_services: they check too."""
     from adapters.sql.migrate import SchemaOutdated
-    from entrypoints.container import build_container, start_services, stop_services
+    from entrypoints.container import start_services, stop_services
     from entrypoints.settings import Settings
+    from entrypoints.testing import container_for_tests
 
     settings = Settings.from_mapping(env | {"HEXMART_DATABASE_URL": empty_postgres_url})
-    container = build_container(settings)
+    container = container_for_tests(settings)
     try:
         with pytest.raises(SchemaOutdated, match="run `hexmart migrate`"):
             await start_services(container)

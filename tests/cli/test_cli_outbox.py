@@ -11,8 +11,9 @@ from typing import Any
 
 from application.ports.persistence import OutboxMessage
 from application.workers import WorkerIdentity, Workers
-from entrypoints.container import Container, build_container, start_services, stop_services
+from entrypoints.container import Container, start_services, stop_services
 from entrypoints.settings import Settings
+from entrypoints.testing import container_for_tests
 from tests.cli.conftest import Hexmart, Scene, one_line_error
 
 
@@ -130,7 +131,7 @@ def test_workers_status_lists_the_workers_alive_by_their_heartbeats(
     )
 
     async def with_workers(work: Callable[[Workers], Awaitable[None]]) -> None:
-        container = build_container(Settings.from_mapping(env | redis))
+        container = container_for_tests(Settings.from_mapping(env | redis))
         await start_services(container)
         try:
             await work(container.workers())

@@ -94,12 +94,12 @@ def test_the_proxies_body_limits_match_the_apps() -> None:
     conf = (DEPLOY / "nginx" / "hexmart.conf").read_text()
     limits = re.findall(r"client_max_body_size (\w+);", conf)
     assert [_mebibytes(v) for v in limits] == [
-        defaults.max_request_body_bytes,
-        defaults.upload_max_bytes,
+        defaults.http.max_request_body_bytes,
+        defaults.files.upload_max_bytes,
     ]
     ingress = by_kind("Ingress")["hexmart"]["metadata"]["annotations"]
     assert _mebibytes(ingress["nginx.ingress.kubernetes.io/proxy-body-size"]) == (
-        defaults.upload_max_bytes
+        defaults.files.upload_max_bytes
     )
 
 

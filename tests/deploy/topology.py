@@ -226,7 +226,6 @@ def hexmart_env(
             "HEXMART_PUBLIC_BASE_URL": public_url,
             "HEXMART_DATA_DIR": str(data),
             "HEXMART_JWT_SECRET": TEST_JWT_SECRET,
-            "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_ADMIN_EMAIL": ADMIN_EMAIL,
             "HEXMART_ADMIN_PASSWORD": PASSWORD,
             "HEXMART_LOCAL_PAYMENTS_COMPLETION_SECONDS": str(COMPLETION_SECONDS),
@@ -261,11 +260,10 @@ def running_topology(folder: Path) -> Iterator[Topology]:
         image = os.environ.get("HEXMART_TEST_IMAGE")
         if image:
             # The image's own: production, argon2id, its data folder.
-            for name in ("HEXMART_PASSWORD_HASHING", "HEXMART_DATA_DIR"):
-                env.pop(name)
+            env.pop("HEXMART_DATA_DIR")
             cli = _podman_run(image, env)
         else:
-            cli = [sys.executable, "-m", "entrypoints.cli"]
+            cli = [sys.executable, "-m", "entrypoints.testing"]
         # The deploy step: migrate once, before any app or worker starts.
         migrated = subprocess.run(
             [*cli, "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=120

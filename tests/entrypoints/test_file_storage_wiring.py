@@ -90,11 +90,11 @@ async def test_start_up_says_which_settings_to_check_when_the_bucket_does_not_an
     moto_server: MotoServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     container = build_container(_s3_settings(moto_server, "no-such-bucket", tmp_path))
-    with caplog.at_level(logging.ERROR, logger="entrypoints.container"):
+    with caplog.at_level(logging.ERROR, logger="entrypoints.startup_checks"):
         await start_services(container)
     await stop_services(container)
 
-    [record] = [r for r in caplog.records if r.name == "entrypoints.container"]
+    [record] = [r for r in caplog.records if r.name == "entrypoints.startup_checks"]
     assert "file storage is not usable" in record.getMessage()
     assert "HEXMART_S3_BUCKET" in record.getMessage()
     assert "no-such-bucket" in record.getMessage()
@@ -105,11 +105,11 @@ async def test_start_up_is_quiet_when_the_bucket_answers(
     moto_server: MotoServer, s3_bucket: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     container = build_container(_s3_settings(moto_server, s3_bucket, tmp_path))
-    with caplog.at_level(logging.ERROR, logger="entrypoints.container"):
+    with caplog.at_level(logging.ERROR, logger="entrypoints.startup_checks"):
         await start_services(container)
     await stop_services(container)
 
-    assert [r for r in caplog.records if r.name == "entrypoints.container"] == []
+    assert [r for r in caplog.records if r.name == "entrypoints.startup_checks"] == []
 
 
 @pytest.mark.integration

@@ -16,13 +16,13 @@ from domain.orders import OrderStatus
 from domain.users import Role
 from domain.values import Address
 from entrypoints.background import BackgroundLoop
-from entrypoints.container import Container, build_container, start_services, stop_services
-from entrypoints.testing import settings_for_tests
+from entrypoints.container import Container, start_services, stop_services
+from entrypoints.testing import container_for_tests, settings_for_tests
 from tests.http.polling import eventually
 
 
 def an_app(database_url: str, data_dir: Path) -> Container:
-    return build_container(
+    return container_for_tests(
         settings_for_tests(
             database_url=database_url,
             data_dir=data_dir,

@@ -33,7 +33,10 @@ def test_good_values_are_read() -> None:
             "HEXMART_OTEL_ENDPOINT": "http://collector:4318",
         }
     )
-    assert (settings.log_format, settings.worker_metrics_port) == ("json", 9100)
+    assert (settings.observability.log_format, settings.observability.worker_metrics_port) == (
+        "json",
+        9100,
+    )
 
 
 def test_unset_tracing_and_error_reporting_do_nothing() -> None:

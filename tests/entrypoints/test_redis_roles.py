@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from entrypoints.container import stop_services
 from entrypoints.http.app import create_app
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import RedisSettings, Settings, SettingsError
 from entrypoints.testing import in_memory_container, settings_for_tests
 from tests.http.shop_api import assert_problem, serving
 from tests.real_services import PrivateRedis
@@ -20,12 +21,14 @@ pytestmark = pytest.mark.integration
 
 
 def test_each_role_defaults_to_the_redis_url() -> None:
-    settings = Settings(redis_url="redis://main:6379/0", redis_cache_url="redis://cache:6379/0")
+    settings = Settings(
+        redis=RedisSettings(url="redis://main:6379/0", cache_url="redis://cache:6379/0")
+    )
 
-    assert settings.redis_url_for("cache") == "redis://cache:6379/0"
-    assert settings.redis_url_for("queue") == "redis://main:6379/0"
-    assert settings.redis_url_for("live") == "redis://main:6379/0"
-    assert Settings().redis_url_for("queue") is None
+    assert settings.redis.url_for("cache") == "redis://cache:6379/0"
+    assert settings.redis.url_for("queue") == "redis://main:6379/0"
+    assert settings.redis.url_for("live") == "redis://main:6379/0"
+    assert Settings().redis.url_for("queue") is None
 
 
 def test_a_role_url_must_be_redis_and_needs_the_main_one() -> None:
@@ -75,8 +78,7 @@ async def test_the_cache_and_rate_limits_use_their_own_redis(
         await container.cache().set("entry", b"value", 60)
         await container.rate_limiter().hit("client", limit=5, window_seconds=60)
     finally:
-        for close in reversed(container.closers()):
-            await close()
+        await stop_services(container)
 
     on_cache = await keys_on(cache)
     on_main = await keys_on(main)

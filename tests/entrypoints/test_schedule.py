@@ -87,7 +87,7 @@ async def test_a_payment_that_arrived_saves_its_order_from_expiry() -> None:
     placed = await place_an_order(shop, await sign_up(shop, "ann@example.com", "Ann"))
     assert placed.payment.intent_id is not None
     gateway(shop).succeed(placed.payment.intent_id)
-    clock(shop).advance(timedelta(minutes=shop.settings().order_payment_timeout_minutes + 1))
+    clock(shop).advance(timedelta(minutes=shop.settings().payments.order_timeout_minutes + 1))
 
     await BackgroundLoop(shop).run_once()
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import DatabaseSettings, Settings, SettingsError
 
 
 def test_nothing_set_gives_the_embedded_default() -> None:
     settings = Settings.from_env({}, env_file=None)
 
-    assert settings.uses_sqlite
-    assert not settings.uses_stripe
-    assert settings.redis_url is None
+    assert settings.database.uses_sqlite
+    assert not settings.payments.uses_stripe
+    assert settings.redis.url is None
     adapters = settings.describe_adapters()
     assert adapters["payments"] == "local gateway"
     assert adapters["email"].startswith("folder")
@@ -34,12 +34,12 @@ def test_values_are_parsed_to_their_types() -> None:
         env_file=None,
     )
 
-    assert settings.database_pool_size == 25
-    assert settings.database_pool_timeout == 2.5
-    assert settings.cors_origins == ("https://shop.example", "https://admin.example")
-    assert settings.local_payments_auto_complete is False
+    assert settings.database.pool_size == 25
+    assert settings.database.pool_timeout == 2.5
+    assert settings.http.cors_origins == ("https://shop.example", "https://admin.example")
+    assert settings.payments.local_auto_complete is False
     assert settings.data_dir == Path("/srv/hexmart")
-    assert settings.redis_url is None
+    assert settings.redis.url is None
 
 
 @pytest.mark.parametrize(
@@ -123,8 +123,8 @@ def test_env_file_values_are_read_and_the_environment_wins(tmp_path: Path) -> No
 
     settings = Settings.from_env({"HEXMART_CURRENCY": "GBP"}, env_file=env_file)
 
-    assert settings.shop_name == "Corner Shop"
-    assert settings.currency == "GBP"
+    assert settings.shop.name == "Corner Shop"
+    assert settings.shop.currency == "GBP"
 
 
 def test_a_malformed_env_file_line_names_the_file_and_line(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_a_malformed_env_file_line_names_the_file_and_line(tmp_path: Path) -> No
 
 
 def test_passwords_in_urls_are_not_shown_in_the_adapter_summary() -> None:
-    settings = Settings(database_url="postgresql+psycopg://shop:s3cret@db/shop")
+    settings = Settings(database=DatabaseSettings(url="postgresql+psycopg://shop:s3cret@db/shop"))
 
     assert "s3cret" not in str(settings.describe_adapters())
 
@@ -144,12 +144,12 @@ def test_passwords_in_urls_are_not_shown_in_the_adapter_summary() -> None:
 def test_rate_limits_and_the_catalog_cache_have_sane_defaults() -> None:
     settings = Settings.from_env({}, env_file=None)
 
-    assert settings.rate_limit_window_seconds == 60
-    assert settings.rate_limit_login_per_ip == 10
-    assert settings.rate_limit_login_per_account == 5
-    assert settings.rate_limit_general_per_client == 600
-    assert 0 < settings.catalog_cache_ttl_seconds <= 10
-    assert settings.trusted_proxies == ()
+    assert settings.rate_limits.window_seconds == 60
+    assert settings.rate_limits.login_per_ip == 10
+    assert settings.rate_limits.login_per_account == 5
+    assert settings.rate_limits.general_per_client == 600
+    assert 0 < settings.http.catalog_cache_ttl_seconds <= 10
+    assert settings.http.trusted_proxies == ()
 
 
 def test_rate_limits_trusted_proxies_and_cache_ttl_are_read_from_the_environment() -> None:
@@ -163,10 +163,10 @@ def test_rate_limits_trusted_proxies_and_cache_ttl_are_read_from_the_environment
         env_file=None,
     )
 
-    assert settings.rate_limit_login_per_ip == 3
-    assert settings.rate_limit_general_per_client == 0  # that limit is off
-    assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.7", "::1")
-    assert settings.catalog_cache_ttl_seconds == 2
+    assert settings.rate_limits.login_per_ip == 3
+    assert settings.rate_limits.general_per_client == 0  # that limit is off
+    assert settings.http.trusted_proxies == ("10.0.0.0/8", "192.0.2.7", "::1")
+    assert settings.http.catalog_cache_ttl_seconds == 2
 
 
 @pytest.mark.parametrize(

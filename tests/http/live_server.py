@@ -48,14 +48,13 @@ def running_server(
     env.update(
         {
             "HEXMART_DATA_DIR": str(workdir / "var"),
-            "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_LOG_LEVEL": log_level,
             "PYTHONPATH": str(PROJECT_ROOT),
             **(settings or {}),
         }
     )
     out, err = workdir / "server.out", workdir / "server.err"
-    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--demo", "--port", str(port)]
+    command = [sys.executable, "-m", "entrypoints.testing", "serve", "--demo", "--port", str(port)]
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=stdout, stderr=stderr)
     try:

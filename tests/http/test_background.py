@@ -73,7 +73,7 @@ async def test_unpaid_orders_expire_and_release_their_stock(
 ) -> None:
     order = await place_order(client, customer, mug["id"], 3)
     _clock(container).advance(
-        timedelta(minutes=container.settings().order_payment_timeout_minutes + 1)
+        timedelta(minutes=container.settings().payments.order_timeout_minutes + 1)
     )
 
     expired = await expire_unpaid_orders(container)

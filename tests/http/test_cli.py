@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from litestar import Litestar
 
 from entrypoints import cli, worker
+from entrypoints.commands.runtime import APP_FACTORY
 from entrypoints.http import processes
 from entrypoints.http.asgi import create_app_from_env
 from entrypoints.http.state import CONTAINER_KEY
@@ -26,7 +27,6 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     return {
         "HEXMART_DATA_DIR": str(tmp_path / "var"),
-        "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
     }
 
 
@@ -108,7 +108,7 @@ def test_the_worker_factory_builds_the_app_from_the_environment(
         monkeypatch.setenv(name, value)
 
     assert isinstance(create_app_from_env(), Litestar)
-    assert cli.FACTORY == "entrypoints.http.asgi:create_app_from_env"
+    assert APP_FACTORY == "entrypoints.http.asgi:create_app_from_env"
 
 
 def test_the_worker_refuses_to_start_without_redis(
@@ -134,14 +134,16 @@ def test_the_worker_runs_with_the_settings_from_the_environment(
     result = CliRunner().invoke(cli.main, ["worker"], env=env)
 
     assert result.exit_code == 0, result.output
-    assert [settings.redis_url for settings in started] == ["redis://127.0.0.1:6379/9"]
+    assert [settings.redis.url for settings in started] == ["redis://127.0.0.1:6379/9"]
 
 
 def test_the_worker_serves_metrics_on_the_port_it_is_given(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ports: list[Any] = []
-    monkeypatch.setattr(worker, "run_worker", lambda _, metrics_port: ports.append(metrics_port))
+    monkeypatch.setattr(
+        worker, "run_worker", lambda _, metrics_port, **composed: ports.append(metrics_port)
+    )
     env |= {"HEXMART_REDIS_URL": "redis://127.0.0.1:6379/9"}
 
     result = CliRunner().invoke(cli.main, ["worker", "--metrics-port", "9123"], env=env)

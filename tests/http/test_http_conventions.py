@@ -47,7 +47,7 @@ async def test_unknown_routes_and_methods_are_problems_too(client: Client) -> No
 
 
 async def test_a_body_over_the_limit_is_413(client: Client, container: Container) -> None:
-    limit = container.settings().max_request_body_bytes
+    limit = container.settings().http.max_request_body_bytes
     huge = '{"email": "' + "a" * limit + '@example.com", "password": "x", "full_name": "x"}'
 
     response = await client.post(

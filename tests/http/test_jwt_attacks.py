@@ -26,8 +26,8 @@ def _claims(container: Container, account: Account, **changes: Any) -> dict[str,
         "jti": "forged",
         "iat": now,
         "exp": now + 600,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
+        "iss": settings.auth.jwt_issuer,
+        "aud": settings.auth.jwt_audience,
     }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
@@ -76,7 +76,7 @@ async def test_an_expired_token_is_refused(
 ) -> None:
     clock = container.clock()
     assert isinstance(clock, FixedClock)
-    clock.advance(timedelta(seconds=container.settings().access_token_ttl_seconds + 10))
+    clock.advance(timedelta(seconds=container.settings().auth.access_token_ttl_seconds + 10))
 
     await _me(client, customer.access_token)
 

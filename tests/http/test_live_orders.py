@@ -5,7 +5,6 @@ code."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -24,9 +23,9 @@ from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.ports.messaging import OrderUpdate
 from domain.errors import ServiceUnavailable
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from entrypoints.testing import in_memory_container, settings_for_tests
+from entrypoints.testing import container_for_tests, in_memory_container, settings_for_tests
 from tests.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -170,7 +169,7 @@ async def test_a_client_that_leaves_before_sending_a_token_is_let_go(
 async def embedded(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[Litestar, Client]]:
     """The embedded default, as `hexmart serve` runs it: SQLite, the in-process queue and
     relay, the local payment gateway (completing payments when told to)."""
-    container = build_container(
+    container = container_for_tests(
         settings_for_tests(
             database_url=sqlite_url,
             data_dir=tmp_path / "var",
@@ -283,9 +282,7 @@ async def test_with_the_database_down_a_socket_is_closed_with_try_again_later(
 
 
 def with_settings(container: Container, **changes: Any) -> None:
-    container.settings.override(
-        providers.Object(dataclasses.replace(container.settings(), **changes))
-    )
+    container.settings.override(providers.Object(container.settings().replace(**changes)))
 
 
 async def test_a_user_deactivated_while_watching_is_disconnected_with_4401(
@@ -315,7 +312,7 @@ async def test_a_socket_whose_access_token_expires_is_disconnected_with_4401(
     app = create_app(container)
     async with watch(app, order["id"], customer.access_token) as ws:
         assert (await ws.receive_json())["status"] == "pending"
-        container.clock().advance(container.settings().access_token_ttl_seconds + 60)
+        container.clock().advance(container.settings().auth.access_token_ttl_seconds + 60)
         closed = await ws.closed(within=10)
 
     assert closed.code == 4401

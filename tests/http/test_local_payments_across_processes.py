@@ -14,9 +14,9 @@ import pytest
 
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from domain.payments import PaymentOutcome
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from entrypoints.testing import settings_for_tests
+from entrypoints.testing import container_for_tests, settings_for_tests
 from tests.http.polling import eventually
 from tests.http.shop_api import (
     ADMIN_EMAIL,
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.integration
 def an_instance(database_url: str, data_dir: Path) -> Container:
     """One app process's container: everything real on the shared database, the local
     gateway waiting to be told to complete (each instance has its own gateway object)."""
-    return build_container(
+    return container_for_tests(
         settings_for_tests(
             database_url=database_url,
             data_dir=data_dir,

@@ -60,7 +60,6 @@ def start_server(workdir: Path, database_url: str, name: str) -> Server:
             "HEXMART_DATABASE_URL": database_url,
             "HEXMART_DATA_DIR": str(workdir / name),
             "HEXMART_JWT_SECRET": TEST_JWT_SECRET,
-            "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_ADMIN_EMAIL": ADMIN_EMAIL,
             "HEXMART_ADMIN_PASSWORD": PASSWORD,
             "HEXMART_LOCAL_PAYMENTS_COMPLETION_SECONDS": str(COMPLETION_SECONDS),
@@ -72,7 +71,7 @@ def start_server(workdir: Path, database_url: str, name: str) -> Server:
         }
     )
     log = workdir / f"{name}.log"
-    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "entrypoints.testing", "serve", "--port", str(port)]
     with log.open("w") as output:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT

@@ -35,17 +35,24 @@ def serving_two(tmp_path: Path, clean_postgres_url: str) -> Iterator[str]:
         "PYTHONPATH": str(PROJECT_ROOT),
         "TMPDIR": str(tmp_path),
         "HEXMART_ENVIRONMENT": "test",
-        "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
         "HEXMART_DATA_DIR": str(tmp_path / "var"),
         "HEXMART_DATABASE_URL": clean_postgres_url,
         "HEXMART_REDIS_URL": redis.url,
         "HEXMART_MIGRATE_ON_START": "true",
         "HEXMART_LOG_LEVEL": "WARNING",
     }
-    command = Path(sys.executable).parent / "hexmart"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(command), "serve", "--workers", "2", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "entrypoints.testing",
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+            ],
             cwd=tmp_path,
             env=environment,
             stdout=log,

@@ -181,7 +181,7 @@ async def test_guessing_from_many_addresses_is_bounded_but_a_known_client_gets_i
 
 async def test_a_patient_guesser_backs_off_geometrically() -> None:
     shop = a_shop(rate_limit_login_per_ip=1000, rate_limit_login_per_account=3)
-    window = timedelta(seconds=shop.settings().rate_limit_window_seconds)
+    window = timedelta(seconds=shop.settings().rate_limits.window_seconds)
     clock = shop.clock()
     assert isinstance(clock, FixedClock)
     async with running(shop) as app, client_at(app, ATTACKERS[0]) as attacker:

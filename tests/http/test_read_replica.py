@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from adapters.sql.migrate import upgrade_to_head
-from entrypoints.container import Container
+from entrypoints.container import Container, stop_services
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
 from tests.http.shop_api import (
@@ -99,8 +99,7 @@ async def shop(
     container.ids.reset_override()
     yield container
     on_replica(replica, "SELECT pg_wal_replay_resume()")
-    for close in reversed(container.closers()):
-        await close()
+    await stop_services(container)
 
 
 async def listed(client: Client) -> set[str]:

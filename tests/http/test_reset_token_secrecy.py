@@ -58,7 +58,7 @@ async def shop(container: Container) -> AsyncIterator[RedisShop]:
 
 
 async def database_dump(container: Container) -> str:
-    engine = create_engine(container.settings().database_url)
+    engine = create_engine(container.settings().database.url)
     try:
         async with engine.connect() as connection:
             rows = [

@@ -55,15 +55,22 @@ class Serving:
             "PYTHONPATH": f"{slow}{os.pathsep}{PROJECT_ROOT}",
             "SLOW_START_SECONDS": str(SLOW_START_SECONDS),
             "HEXMART_ENVIRONMENT": "test",
-            "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
             "HEXMART_DATA_DIR": str(tmp_path / "var"),
             "HEXMART_DATABASE_URL": database_url,
             "HEXMART_REDIS_URL": redis_url,
         }
-        command = Path(sys.executable).parent / "hexmart"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(command), "serve", "--workers", "2", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "entrypoints.testing",
+                    "serve",
+                    "--workers",
+                    "2",
+                    "--port",
+                    str(self.port),
+                ],
                 cwd=tmp_path,
                 env=environment,
                 stdout=log,

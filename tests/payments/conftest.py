@@ -12,10 +12,9 @@ import httpx
 import pytest
 import stripe
 
-from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from entrypoints.testing import TEST_JWT_SECRET
+from entrypoints.testing import TEST_JWT_SECRET, container_for_tests
 from tests.http.shop_api import ADMIN_EMAIL, PASSWORD, login
 from tests.payments.stripe_shop import StripeShop, serving_on_loopback
 from tests.stripe_server import API_KEY, LocalStripe, running_localstripe
@@ -42,14 +41,13 @@ def stripe_settings(
         "stripe_api_base": api_base,
         "stripe_webhook_tolerance_seconds": WEBHOOK_TOLERANCE_SECONDS,
         "database_url": database_url,
-        "password_hashing": "fast-insecure-for-tests",
         "jwt_secret": TEST_JWT_SECRET,
         "data_dir": data_dir,
         "admin_email": ADMIN_EMAIL,
         "admin_password": PASSWORD,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings.from_values(**values)
 
 
 @pytest.fixture
@@ -59,8 +57,8 @@ def settings(localstripe: LocalStripe, clean_postgres_url: str, tmp_path: Path) 
 
 @pytest.fixture
 async def shop(localstripe: LocalStripe, settings: Settings) -> AsyncIterator[StripeShop]:
-    container = build_container(settings)
-    assert settings.stripe_webhook_secret is not None
+    container = container_for_tests(settings)
+    assert settings.payments.stripe_webhook_secret is not None
     app = create_app(container, background_jobs=False)
     sdk_http = stripe.HTTPXClient(timeout=10)
     sdk = stripe.StripeClient(
@@ -76,7 +74,7 @@ async def shop(localstripe: LocalStripe, settings: Settings) -> AsyncIterator[St
                 url=url,
                 client=client,
                 localstripe=localstripe,
-                webhook_secret=settings.stripe_webhook_secret,
+                webhook_secret=settings.payments.stripe_webhook_secret,
                 stripe=sdk,
                 admin=await login(client, ADMIN_EMAIL),
             )

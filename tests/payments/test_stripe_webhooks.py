@@ -187,7 +187,7 @@ async def test_an_event_about_something_we_do_not_track_is_acknowledged(
 
 
 async def test_a_webhook_body_over_the_size_limit_is_refused(shop: StripeShop) -> None:
-    limit = shop.container.settings().max_request_body_bytes
+    limit = shop.container.settings().http.max_request_body_bytes
     body = b'{"pad": "' + b"x" * limit + b'"}'
     response = await shop.post_event(body)
     assert_problem(response, 413)

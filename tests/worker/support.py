@@ -142,7 +142,12 @@ class WorkerProcess:
                 [
                     sys.executable,
                     "-c",
-                    f"from entrypoints.worker import run_worker; run_worker({arguments})",
+                    "import functools\n"
+                    "from entrypoints.testing import worker_container_on_queue\n"
+                    "from entrypoints.worker import run_worker\n"
+                    "compose = functools.partial(worker_container_on_queue, "
+                    f"queue_name={queue.name!r}, job_id_prefix={queue.prefix!r})\n"
+                    f"run_worker(compose=compose, {arguments})",
                 ],
                 cwd=folder,
                 env=environment,

@@ -31,8 +31,8 @@ from application.catalog import NewProduct
 from application.outbox import OutboxRelay
 from application.payment_events import EventResult
 from domain.money import Money
-from entrypoints.container import Container, build_container, start_services, stop_services
-from entrypoints.testing import settings_for_tests
+from entrypoints.container import Container, start_services, stop_services
+from entrypoints.testing import container_for_tests, settings_for_tests
 from entrypoints.worker import RESULT_KEPT, _schedule
 from tests.application.shopping import PASSWORD, Account, an_address, sign_in
 from tests.http.polling import eventually
@@ -72,7 +72,7 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
 async def shop(clean_postgres_url: str, private_redis: PrivateRedis) -> AsyncIterator[Container]:
     """The shop as deployed: PostgreSQL, Redis for the queue, cache, sessions and
     heartbeats; only the mail server and the payment provider are fakes to inspect."""
-    shop = build_container(
+    shop = container_for_tests(
         settings_for_tests(
             database_url=clean_postgres_url,
             redis_url=private_redis.url,

@@ -50,7 +50,7 @@ class Process:
         self.log_path = folder / f"{name}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints.cli", *arguments],
+                [sys.executable, "-m", "entrypoints.testing", *arguments],
                 cwd=folder,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -81,7 +81,6 @@ def running_shop(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Process
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(PROJECT_ROOT),
         "HEXMART_ENVIRONMENT": "test",
-        "HEXMART_PASSWORD_HASHING": "fast-insecure-for-tests",
         "HEXMART_DATA_DIR": str(tmp_path / "var"),
         "HEXMART_DATABASE_URL": migrated_sqlite(tmp_path),
         "HEXMART_REDIS_URL": redis.url,

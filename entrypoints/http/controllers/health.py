@@ -81,7 +81,7 @@ async def _files(container: Container) -> None:
 
 async def _outbox(container: Container) -> str | None:
     age = await container.outbox_relay().oldest_unhandled_age()
-    alert_after = container.settings().outbox_backlog_alert_seconds
+    alert_after = container.settings().outbox.backlog_alert_seconds
     if age is None or age.total_seconds() <= alert_after:
         return None
     return (
@@ -98,17 +98,17 @@ async def _worker(container: Container) -> str | None:
 
 def readiness_checks(container: Container) -> dict[str, Check]:
     checks: dict[str, Check] = {"database": _database}
-    if container.settings().database_replica_url is not None:
+    if container.settings().database.replica_url is not None:
         checks["database_replica"] = _database_replica
-    if container.settings().redis_url is not None:
+    if container.settings().redis.url is not None:
         checks["redis"] = _redis
         settings = container.settings()
-        if settings.redis_url_for("cache") != settings.redis_url_for("live"):
+        if settings.redis.url_for("cache") != settings.redis.url_for("live"):
             checks["redis_cache"] = _redis_cache
-    if container.settings().s3_bucket is not None:
+    if container.settings().files.s3_bucket is not None:
         checks["files"] = _files
     checks["outbox"] = _outbox
-    if container.settings().redis_url is not None:
+    if container.settings().redis.url is not None:
         checks["worker"] = _worker
     return checks
 
