@@ -27,7 +27,9 @@ from adapters.memory.repositories import (
     InMemoryUploads,
     InMemoryUsers,
 )
-from domain.events import EventSource
+from application.collected_events import CollectedEvents
+from application.ports.runtime import Clock, IdGenerator
+from domain.events import DomainEvent, EventSource
 
 _DELETED = object()
 
@@ -50,6 +52,7 @@ class Transaction:
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
         self._writes: dict[tuple[str, Any], Any] = {}
+        self.events = CollectedEvents()
 
     def _current(self, table: str, key: Any) -> Any | None:
         row = self._writes.get((table, key))
@@ -97,11 +100,16 @@ class Transaction:
 
     def discard(self) -> None:
         self._writes.clear()
+        self.events.forget()
 
 
 class InMemoryUnitOfWork:
-    def __init__(self, database: InMemoryDatabase) -> None:
+    """`ids` and `clock` name and date the outbox messages its commit writes."""
+
+    def __init__(self, database: InMemoryDatabase, ids: IdGenerator, clock: Clock) -> None:
         self._database = database
+        self._ids = ids
+        self._clock = clock
         self._tx = Transaction(database)
         self.users = InMemoryUsers(self._tx)
         self.api_keys = InMemoryApiKeys(self._tx)
@@ -132,15 +140,20 @@ class InMemoryUnitOfWork:
             self._database.lock.release()
 
     async def commit(self) -> None:
+        await self._tx.events.write(self.outbox, self._ids, self._clock)
         self._tx.apply()
+        self._tx.events.committed()
         self.committed = True
 
     async def rollback(self) -> None:
         self._tx.discard()
 
+    def record(self, event: DomainEvent) -> None:
+        self._tx.events.record(event)
+
 
 def in_memory_unit_of_work_factory(
-    database: InMemoryDatabase | None = None,
+    database: InMemoryDatabase | None = None, *, ids: IdGenerator, clock: Clock
 ) -> Callable[[], InMemoryUnitOfWork]:
     db = database if database is not None else InMemoryDatabase()
-    return lambda: InMemoryUnitOfWork(db)
+    return lambda: InMemoryUnitOfWork(db, ids, clock)
