@@ -19,13 +19,19 @@ it raised them; the messages get increasing ids, and the outbox relays by
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from application.ports.persistence import OutboxRepository, outbox_message
+from application.ports.persistence import OutboxMessage, outbox_message
 from application.ports.runtime import Clock, IdGenerator
 from domain.events import DomainEvent, EventSource
 
 A = TypeVar("A", bound=EventSource)
+
+
+class MessageSink(Protocol):
+    """Where the messages go: the unit of work's `OutboxRepository`."""
+
+    async def add(self, message: OutboxMessage) -> None: ...
 
 
 class _LooseEvents(EventSource):
@@ -59,7 +65,7 @@ class CollectedEvents:
         self._loose.record(event)
         self.track(self._loose)
 
-    async def write(self, outbox: OutboxRepository, ids: IdGenerator, clock: Clock) -> None:
+    async def write(self, outbox: MessageSink, ids: IdGenerator, clock: Clock) -> None:
         """Add every new event of the tracked aggregates to `outbox`; call `committed()`
         once the transaction committed, or `forget()` if it rolled back. (If the commit
         fails, the rows written went with it: the next `write` writes them again.)"""
