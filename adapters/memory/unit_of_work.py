@@ -2,7 +2,8 @@
 
 Transactions run one at a time (the lock is held from `__aenter__` to `__aexit__`), which
 makes every read-then-write trivially atomic. Repositories hand out deep copies, so a
-caller changing an aggregate without `save()` and `commit()` changes nothing stored.
+caller changing an aggregate without `save()` and `commit()` changes nothing stored; the
+copies they hand out are tracked, and `commit()` writes their new events to the outbox.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ class Transaction:
     def write(self, table: str, key: Any, row: Any) -> None:
         stored = copy.deepcopy(row)
         if isinstance(stored, EventSource):
-            # Like a database row, a stored aggregate keeps no pending events: those went
-            # to the outbox (or were dropped) in the transaction that raised them.
+            # Like a database row, a stored aggregate keeps no pending events: the object
+            # the caller holds (tracked in `events`) takes them to the outbox at commit.
             stored.pull_events()
         self._writes[(table, key)] = stored
 
