@@ -70,13 +70,14 @@ class CollectedEvents:
         once the transaction committed, or `forget()` if it rolled back. (If the commit
         fails, the rows written went with it: the next `write` writes them again.)"""
         self._written.clear()
+        pending = [(s, events) for s in self._sources.values() if (events := s.pending_events)]
+        if not pending:
+            return
         now = clock.now()
-        for source in self._sources.values():
-            events = source.pending_events
+        for source, events in pending:
             for event in events:
                 await outbox.add(outbox_message(event, ids.new_id(), now))
-            if events:
-                self._written.append((source, len(events)))
+            self._written.append((source, len(events)))
 
     def committed(self) -> None:
         """The events written are durable: take them off their aggregates."""
