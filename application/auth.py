@@ -12,7 +12,6 @@ from application.credentials import (
     new_secret,
     refresh_token_family,
 )
-from application.outbox import record_events
 from application.password_resets import (
     PasswordResetTokens,
     password_fingerprint,
@@ -171,7 +170,7 @@ class Authentication:
                 expires_at=(now + self._policy.password_reset_ttl).isoformat(),
                 password_fingerprint=password_fingerprint(user),
             )
-            await record_events(uow, self._ids, self._clock, [event])
+            uow.record(event)
             await uow.commit()
 
     async def confirm_password_reset(self, *, token: str, new_password: str) -> None:

@@ -11,7 +11,6 @@ from typing import NoReturn
 
 from application.audit import record_audit
 from application.catalog import announce_catalog_change
-from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.persistence import (
     AuditEntry,
@@ -192,7 +191,6 @@ class Orders:
         )
         cart.clear(now)
         await uow.carts.save(cart)
-        await record_events(uow, self._ids, self._clock, order.pull_events())
         return order
 
     @staticmethod
@@ -282,7 +280,6 @@ class Orders:
                 ("order", order_id),
                 {"status": order.status.value, "tracking_number": order.tracking_number},
             )
-            await record_events(uow, self._ids, self._clock, order.pull_events())
             return order
 
         return await in_transaction(self._uow_factory, ship)
@@ -303,7 +300,6 @@ class Orders:
                 ("order", order_id),
                 {"status": order.status.value},
             )
-            await record_events(uow, self._ids, self._clock, order.pull_events())
             return order
 
         return await in_transaction(self._uow_factory, deliver)

@@ -11,7 +11,6 @@ again, and its handlers, being idempotent, act at most once however often it run
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -22,13 +21,11 @@ from application.ports.persistence import (
     OutboxMessage,
     UnitOfWork,
     UnitOfWorkFactory,
-    outbox_message,
 )
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
 from application.transactions import in_transaction
 from domain.errors import NotFound, ServiceUnavailable
-from domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +37,6 @@ HANDLE_EVENT_JOB = "handle_event"
 # A message enqueued this long ago and still not handled is enqueued again. Longer than a
 # healthy queue ever takes, short enough that a lost email goes out within minutes.
 DEFAULT_REDELIVER_AFTER = timedelta(minutes=5)
-
-
-async def record_events(
-    uow: UnitOfWork, ids: IdGenerator, clock: Clock, events: Iterable[DomainEvent]
-) -> None:
-    """Write `events` to the outbox inside the caller's unit of work."""
-    now = clock.now()
-    for event in events:
-        await uow.outbox.add(outbox_message(event, ids.new_id(), now))
 
 
 @dataclass(frozen=True, slots=True)

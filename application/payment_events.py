@@ -8,7 +8,6 @@ import logging
 from datetime import timedelta
 
 from application.audit import record_audit
-from application.outbox import record_events
 from application.payment_flow import PaymentFlow
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -16,7 +15,6 @@ from application.ports.runtime import Clock, IdGenerator
 from application.principal import STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.errors import NotFound, PaymentProviderError
-from domain.events import PaymentFailed
 from domain.orders import OrderStatus
 from domain.payments import Payment, PaymentOutcome, PaymentStatus
 
@@ -158,10 +156,6 @@ class PaymentEvents:
                     ("order", order.id),
                     {"status": order.status.value, "amount": str(intent.amount)},
                 )
-                await record_events(uow, self._ids, self._clock, order.pull_events())
             elif order.status is OrderStatus.CANCELLED:
                 await self._flow.refund_late_payment(uow, order, intent.amount)
-        elif intent.outcome is PaymentOutcome.FAILED:
-            failed = PaymentFailed(order_id=order.id, payment_id=payment.id, user_id=order.user_id)
-            await record_events(uow, self._ids, self._clock, [failed])
         return EventResult.APPLIED

@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 from application.audit import record_audit
 from application.catalog import announce_catalog_change
-from application.outbox import record_events
 from application.ports.payments import PaymentGateway, ProviderRefund
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Cache, Clock, IdGenerator
@@ -227,7 +226,6 @@ class PaymentFlow:
                 uow, order, order.refundable_amount, reason, everything_left=True
             )
         await uow.orders.save(order)
-        await record_events(uow, self._ids, self._clock, order.pull_events())
         await record_audit(
             uow,
             self._ids,
@@ -350,7 +348,6 @@ class PaymentFlow:
         order.record_refund(refund.id, amount, now)
         await uow.payments.save(payment)
         await uow.orders.save(order)
-        await record_events(uow, self._ids, self._clock, order.pull_events())
         return refund
 
     async def _cancel_open_intent(self, order_id: str) -> None:

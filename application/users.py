@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.audit import record_audit
-from application.outbox import record_events
 from application.ports.persistence import (
     DuplicateRecord,
     Page,
@@ -39,15 +38,15 @@ async def add_new_user(
 ) -> None:
     """Store a just-registered user with its `UserRegistered` event, in one transaction.
     Raises EmailAlreadyRegistered if the email is taken (also when another request took
-    it a moment ago). `created_by`: the administrator who made the account (audited)."""
-    events = user.pull_events()  # once: a retried transaction must record them again
+    it a moment ago). `created_by`: the administrator who made the account (audited).
+    The event stays on `user` until a commit writes it, so a retried transaction writes
+    it too."""
 
     async def create(uow: UnitOfWork) -> None:
         try:
             await uow.users.add(user)
         except DuplicateRecord:
             raise EmailAlreadyRegistered() from None
-        await record_events(uow, ids, clock, events)
         if created_by is not None:
             summary = {"email": user.email.value, "role": user.role.value}
             await record_audit(

@@ -141,13 +141,23 @@ def event_from_record(name: str, payload: dict[str, Any]) -> DomainEvent:
 
 
 class EventSource:
-    """Mixin for aggregates that collect events until the unit of work takes them."""
+    """Mixin for aggregates that collect events until the unit of work takes them: a
+    repository hands its unit of work every `EventSource` it hands out or takes in, and
+    the commit writes their new events to the outbox."""
 
     _events: list[DomainEvent]
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
-    def pull_events(self) -> list[DomainEvent]:
-        events, self._events = self._events, []
+    @property
+    def pending_events(self) -> tuple[DomainEvent, ...]:
+        """The events recorded and not pulled yet, oldest first (left in place)."""
+        return tuple(self._events)
+
+    def pull_events(self, count: int | None = None) -> list[DomainEvent]:
+        """Take the recorded events (only the oldest `count` of them, if given) off the
+        aggregate."""
+        taken = len(self._events) if count is None else count
+        events, self._events = self._events[:taken], self._events[taken:]
         return events

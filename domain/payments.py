@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import IllegalTransition, InvalidValue, RefundExceedsPayment
+from domain.events import DomainEvent, EventSource, PaymentFailed
 from domain.money import Money, sum_money
 
 
@@ -51,7 +52,7 @@ class Refund:
 
 
 @dataclass(kw_only=True, eq=False)
-class Payment:
+class Payment(EventSource):
     id: str
     order_id: str
     user_id: str
@@ -64,6 +65,7 @@ class Payment:
     client_secret: str | None = None
     refunds: list[Refund] = field(default_factory=list)
     version: int = 1
+    _events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def start(
@@ -110,6 +112,7 @@ class Payment:
         """Move forward to what the provider reports; False if it changes nothing.
 
         Never moves backwards, so duplicate, late and out-of-order events are harmless.
+        A move to FAILED records `PaymentFailed` (the customer is told to try again).
         """
         target = {
             PaymentOutcome.PENDING: PaymentStatus.PENDING,
@@ -123,6 +126,10 @@ class Payment:
             return False
         self.status = target
         self._touch(now)
+        if target is PaymentStatus.FAILED:
+            self.record(
+                PaymentFailed(order_id=self.order_id, payment_id=self.id, user_id=self.user_id)
+            )
         return True
 
     def add_refund(self, refund: Refund, now: datetime) -> None:

@@ -255,7 +255,11 @@ class Container(containers.DeclarativeContainer):
 
     # Ports whose adapter the settings choose.
     unit_of_work = providers.Singleton(
-        sql_unit_of_work_factory, database_engine, read_engine=database_replica_engine
+        sql_unit_of_work_factory,
+        database_engine,
+        read_engine=database_replica_engine,
+        ids=ids,
+        clock=clock,
     )
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     token_issuer = providers.Singleton(_token_issuer, settings, clock)

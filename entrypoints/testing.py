@@ -77,10 +77,11 @@ def in_memory_container(
     (`container.clock()` is a FixedClock) and predictable ids."""
     container = container_for_tests(settings or settings_for_tests())
     clock = FixedClock(start)
+    ids = SequentialIds()
     container.clock.override(providers.Object(clock))
-    container.ids.override(providers.Object(SequentialIds()))
+    container.ids.override(providers.Object(ids))
     container.unit_of_work.override(
-        providers.Object(in_memory_unit_of_work_factory(InMemoryDatabase()))
+        providers.Object(in_memory_unit_of_work_factory(InMemoryDatabase(), ids=ids, clock=clock))
     )
     container.mailer.override(providers.Singleton(InMemoryMailer))
     container.payment_gateway.override(providers.Singleton(FakePaymentGateway, clock))

@@ -10,6 +10,8 @@ fail the tests that need it instead of skipping them.
   run in any order.
 - `sqlite_url` / `sqlite_engine`: a fresh, migrated SQLite file per test (a copy of one
   migrated once per session).
+- `sql_units_of_work(engine)`: a unit-of-work factory for tests that build no container
+  (its outbox messages get UUIDs and the system clock's time).
 
 Import the fixtures into a conftest.py (`from tests.sql_fixtures import ...`) or list
 this module in `pytest_plugins` of the root conftest.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -31,6 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.engine import create_engine
 from adapters.sql.migrate import upgrade_to_head
 from adapters.sql.tables import include_in_schema, metadata
+from adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
+from adapters.system.clock import SystemClock
+from adapters.system.ids import UuidGenerator
 
 POSTGRES_SERVER_URL = os.environ.get(
     "HEXMART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -122,3 +127,10 @@ async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+def sql_units_of_work(
+    engine: AsyncEngine, read_engine: AsyncEngine | None = None
+) -> Callable[[], SqlUnitOfWork]:
+    """What a container would build over `engine`, for tests that build none."""
+    return sql_unit_of_work_factory(engine, read_engine, ids=UuidGenerator(), clock=SystemClock())

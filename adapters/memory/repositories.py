@@ -29,6 +29,7 @@ from application.ports.persistence import (
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import InvalidValue
+from domain.events import EventSource
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
 from domain.uploads import Upload
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from adapters.memory.unit_of_work import Transaction
 
 T = TypeVar("T")
+A = TypeVar("A", bound=EventSource)
 
 
 def _paginate(
@@ -77,31 +79,40 @@ class _Repository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
+    def _tracked(self, aggregate: A | None) -> A | None:
+        """Hand `aggregate` out through the unit of work, which writes its new events to
+        the outbox at commit (application/collected_events.py)."""
+        return None if aggregate is None else self._tx.events.track(aggregate)
+
 
 class InMemoryUsers(_Repository):
     async def add(self, user: User) -> None:
-        if await self.get_by_email(user.email) is not None or self._tx.read("users", user.id):
+        if self._by_email(user.email) is not None or self._tx.read("users", user.id):
             raise DuplicateRecord("users.email")
-        self._tx.write("users", user.id, user)
+        self._tx.write("users", self._tx.events.track(user).id, user)
 
     async def get(self, user_id: str) -> User | None:
-        user: User | None = self._tx.read("users", user_id)
-        return user
+        return self._tracked(self._tx.read("users", user_id))
 
     async def get_by_email(self, email: Email) -> User | None:
+        return self._tracked(self._by_email(email))
+
+    def _by_email(self, email: Email) -> User | None:
         return next((u for u in self._tx.rows("users") if u.email == email), None)
 
     async def save(self, user: User) -> None:
-        self._tx.write("users", user.id, user)
+        self._tx.write("users", self._tx.events.track(user).id, user)
 
     async def list_page(self, page: PageRequest) -> Page[User]:
-        return _paginate(
+        found = _paginate(
             self._tx.rows("users"),
             lambda u: _iso(u.created_at),
             lambda u: u.id,
             page,
             descending=False,
         )
+        self._tx.events.track_all(found.items)
+        return found
 
     async def any_with_role(self, role: Role) -> bool:
         return any(u.role is role for u in self._tx.rows("users"))
@@ -239,17 +250,16 @@ class InMemoryOrders(_Repository):
         return self._tx.next_order_number()
 
     async def add(self, order: Order) -> None:
-        self._tx.write("orders", order.id, order)
+        self._tx.write("orders", self._tx.events.track(order).id, order)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        order: Order | None = self._tx.read("orders", order_id)
-        return order
+        return self._tracked(self._tx.read("orders", order_id))
 
     async def get_id_by_number(self, number: int) -> str | None:
         return next((o.id for o in self._tx.rows("orders") if o.number == number), None)
 
     async def save(self, order: Order) -> None:
-        self._tx.write("orders", order.id, order)
+        self._tx.write("orders", self._tx.events.track(order).id, order)
 
     async def list_page(self, query: OrderQuery) -> Page[Order]:
         matching = (
@@ -258,9 +268,11 @@ class InMemoryOrders(_Repository):
             if (query.user_id is None or o.user_id == query.user_id)
             and (query.status is None or o.status is query.status)
         )
-        return _paginate(
+        found = _paginate(
             matching, lambda o: _iso(o.created_at), lambda o: o.id, query.page, descending=True
         )
+        self._tx.events.track_all(found.items)
+        return found
 
     async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
         pending = sorted(
@@ -276,22 +288,25 @@ class InMemoryOrders(_Repository):
 
 class InMemoryPayments(_Repository):
     async def add(self, payment: Payment) -> None:
-        if await self.get_for_order(payment.order_id) is not None:
+        if any(p.order_id == payment.order_id for p in self._tx.rows("payments")):
             raise DuplicateRecord("payments.order_id")
-        self._tx.write("payments", payment.id, payment)
+        self._tx.write("payments", self._tx.events.track(payment).id, payment)
 
     async def get(self, payment_id: str) -> Payment | None:
-        payment: Payment | None = self._tx.read("payments", payment_id)
-        return payment
+        return self._tracked(self._tx.read("payments", payment_id))
 
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
-        return next((p for p in self._tx.rows("payments") if p.order_id == order_id), None)
+        return self._tracked(
+            next((p for p in self._tx.rows("payments") if p.order_id == order_id), None)
+        )
 
     async def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Payment | None:
-        return next((p for p in self._tx.rows("payments") if p.intent_id == intent_id), None)
+        return self._tracked(
+            next((p for p in self._tx.rows("payments") if p.intent_id == intent_id), None)
+        )
 
     async def save(self, payment: Payment) -> None:
-        self._tx.write("payments", payment.id, payment)
+        self._tx.write("payments", self._tx.events.track(payment).id, payment)
 
     async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]:
         pending = sorted(
@@ -302,6 +317,7 @@ class InMemoryPayments(_Repository):
             ),
             key=lambda p: (p.created_at, p.id),
         )
+        self._tx.events.track_all(pending[:limit])
         return pending[:limit]
 
 

@@ -2,7 +2,8 @@
 
 Transactions run one at a time (the lock is held from `__aenter__` to `__aexit__`), which
 makes every read-then-write trivially atomic. Repositories hand out deep copies, so a
-caller changing an aggregate without `save()` and `commit()` changes nothing stored.
+caller changing an aggregate without `save()` and `commit()` changes nothing stored; the
+copies they hand out are tracked, and `commit()` writes their new events to the outbox.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from adapters.memory.repositories import (
     InMemoryUploads,
     InMemoryUsers,
 )
-from domain.events import EventSource
+from application.collected_events import CollectedEvents
+from application.ports.runtime import Clock, IdGenerator
+from domain.events import DomainEvent, EventSource
 
 _DELETED = object()
 
@@ -50,6 +53,7 @@ class Transaction:
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
         self._writes: dict[tuple[str, Any], Any] = {}
+        self.events = CollectedEvents()
 
     def _current(self, table: str, key: Any) -> Any | None:
         row = self._writes.get((table, key))
@@ -75,8 +79,8 @@ class Transaction:
     def write(self, table: str, key: Any, row: Any) -> None:
         stored = copy.deepcopy(row)
         if isinstance(stored, EventSource):
-            # Like a database row, a stored aggregate keeps no pending events: those went
-            # to the outbox (or were dropped) in the transaction that raised them.
+            # Like a database row, a stored aggregate keeps no pending events: the object
+            # the caller holds (tracked in `events`) takes them to the outbox at commit.
             stored.pull_events()
         self._writes[(table, key)] = stored
 
@@ -97,11 +101,16 @@ class Transaction:
 
     def discard(self) -> None:
         self._writes.clear()
+        self.events.forget()
 
 
 class InMemoryUnitOfWork:
-    def __init__(self, database: InMemoryDatabase) -> None:
+    """`ids` and `clock` name and date the outbox messages its commit writes."""
+
+    def __init__(self, database: InMemoryDatabase, ids: IdGenerator, clock: Clock) -> None:
         self._database = database
+        self._ids = ids
+        self._clock = clock
         self._tx = Transaction(database)
         self.users = InMemoryUsers(self._tx)
         self.api_keys = InMemoryApiKeys(self._tx)
@@ -132,15 +141,20 @@ class InMemoryUnitOfWork:
             self._database.lock.release()
 
     async def commit(self) -> None:
+        await self._tx.events.write(self.outbox, self._ids, self._clock)
         self._tx.apply()
+        self._tx.events.committed()
         self.committed = True
 
     async def rollback(self) -> None:
         self._tx.discard()
 
+    def record(self, event: DomainEvent) -> None:
+        self._tx.events.record(event)
+
 
 def in_memory_unit_of_work_factory(
-    database: InMemoryDatabase | None = None,
+    database: InMemoryDatabase | None = None, *, ids: IdGenerator, clock: Clock
 ) -> Callable[[], InMemoryUnitOfWork]:
     db = database if database is not None else InMemoryDatabase()
-    return lambda: InMemoryUnitOfWork(db)
+    return lambda: InMemoryUnitOfWork(db, ids, clock)

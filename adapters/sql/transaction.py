@@ -1,4 +1,5 @@
-"""What the repositories of one unit of work share: its connection and what it has read.
+"""What the repositories of one unit of work share: its connection, what it has read, and
+the aggregates it handed out (whose events its commit writes to the outbox).
 
 Every statement goes through `SqlTransaction.execute`, which turns driver errors into the
 port's `ConcurrencyConflict` / `DuplicateRecord`, and a database out of reach into
@@ -28,6 +29,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 
 from adapters.sql.errors import translate, unavailable_if_connection_error
+from application.collected_events import CollectedEvents
 from application.ports.persistence import ConcurrencyConflict
 
 
@@ -67,6 +69,7 @@ class SqlTransaction:
         self.dialect = connection.dialect.name
         self._read_engine = read_engine
         self._versions: dict[tuple[str, str], int | _Absent] = {}
+        self.events = CollectedEvents()
 
     @property
     def is_postgres(self) -> bool:

@@ -53,12 +53,15 @@ from application.ports.persistence import (
     UploadRepository,
     UserRepository,
 )
+from application.ports.runtime import Clock, IdGenerator
+from domain.events import DomainEvent
 
 
 class SqlUnitOfWork:
     """`read_engine`, when given, serves `products.list_page` only (catalog listings that
     tolerate replica lag); everything else, `products.get` included, reads the primary so
-    that a use case always sees its own writes and never saves a stale copy."""
+    that a use case always sees its own writes and never saves a stale copy. `ids` and
+    `clock` name and date the outbox messages its commit writes."""
 
     # Typed as the ports: the protocol's attributes are mutable, hence invariant.
     users: UserRepository
@@ -73,10 +76,20 @@ class SqlUnitOfWork:
     uploads: UploadRepository
     audit: AuditRepository
 
-    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        read_engine: AsyncEngine | None = None,
+        *,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
         self._engine = engine
         self._read_engine = read_engine
+        self._ids = ids
+        self._clock = clock
         self._connection: AsyncConnection | None = None
+        self._tx: SqlTransaction | None = None
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
@@ -110,8 +123,11 @@ class SqlUnitOfWork:
                 raise _unavailable_or_same(error) from error
 
     async def commit(self) -> None:
-        """Make every change durable; raises ConcurrencyConflict if the store aborted it."""
+        """Write the new events of the aggregates handed out to the outbox, and make every
+        change durable; raises ConcurrencyConflict if the store aborted it."""
         connection = self._require_connection()
+        events = self._require_transaction().events
+        await events.write(self.outbox, self._ids, self._clock)
         if not connection.in_transaction():
             return
         try:
@@ -123,6 +139,7 @@ class SqlUnitOfWork:
             raise translated from error
         except (SQLAlchemyError, OSError) as error:
             raise _unavailable_or_same(error) from error
+        events.committed()
 
     async def rollback(self) -> None:
         connection = self._require_connection()
@@ -134,8 +151,11 @@ class SqlUnitOfWork:
         # What the repositories remember of the rolled-back transaction no longer holds.
         self._open_repositories(connection)
 
+    def record(self, event: DomainEvent) -> None:
+        self._require_transaction().events.record(event)
+
     def _open_repositories(self, connection: AsyncConnection) -> None:
-        tx = SqlTransaction(connection, self._read_engine)
+        tx = self._tx = SqlTransaction(connection, self._read_engine)
         self.users = SqlUserRepository(tx)
         self.api_keys = SqlApiKeyRepository(tx)
         self.products = SqlProductRepository(tx)
@@ -153,13 +173,22 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._connection
 
+    def _require_transaction(self) -> SqlTransaction:
+        if self._connection is None or self._tx is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._tx
+
 
 def _unavailable_or_same(error: SQLAlchemyError | OSError) -> BaseException:
     return unavailable_if_connection_error(error) or error
 
 
 def sql_unit_of_work_factory(
-    engine: AsyncEngine, read_engine: AsyncEngine | None = None
+    engine: AsyncEngine,
+    read_engine: AsyncEngine | None = None,
+    *,
+    ids: IdGenerator,
+    clock: Clock,
 ) -> Callable[[], SqlUnitOfWork]:
     """What the use cases get as their `UnitOfWorkFactory`."""
-    return lambda: SqlUnitOfWork(engine, read_engine)
+    return lambda: SqlUnitOfWork(engine, read_engine, ids=ids, clock=clock)

@@ -327,7 +327,12 @@ class UploadRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the `async with` block without `commit()` rolls back."""
+    """One transaction. Leaving the `async with` block without `commit()` rolls back.
+
+    Its repositories remember the aggregates they hand out and take in, and `commit()`
+    writes the events those raised since (and those given to `record`) to the outbox
+    in the same transaction (application/collected_events.py).
+    """
 
     users: UserRepository
     api_keys: ApiKeyRepository
@@ -349,9 +354,12 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     async def commit(self) -> None:
-        """Make every change durable; raises ConcurrencyConflict if the store aborted it."""
+        """Write the new events to the outbox and make every change durable; raises
+        ConcurrencyConflict if the store aborted it (the events stay on their aggregates)."""
 
     async def rollback(self) -> None: ...
+    def record(self, event: DomainEvent) -> None:
+        """Have an event that no aggregate raised written to the outbox at commit."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

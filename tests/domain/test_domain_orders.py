@@ -191,6 +191,19 @@ def test_pull_events_drains_the_recorded_events() -> None:
     assert order.pull_events() == []
 
 
+def test_pending_events_are_left_in_place_and_pulled_oldest_first() -> None:
+    order = a_pending_order()
+    order.cancel("changed my mind", LATER)
+    placed, cancelled = order.pending_events
+
+    assert [type(e) for e in order.pending_events] == [OrderPlaced, OrderCancelled]
+    assert order.pull_events(1) == [placed]
+    assert order.pending_events == (cancelled,)
+    assert order.pull_events(0) == []
+    assert order.pull_events() == [cancelled]
+    assert order.pending_events == ()
+
+
 # --- status machine ---------------------------------------------------------------------
 
 

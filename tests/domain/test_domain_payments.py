@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import CurrencyMismatch, IllegalTransition, InvalidValue, RefundExceedsPayment
+from domain.events import PaymentFailed
 from domain.money import Money
 from domain.payments import Payment, PaymentOutcome, PaymentStatus, Refund
 from tests.domain.builders import LATER, NOW, usd
@@ -109,6 +110,32 @@ def test_an_outcome_moves_a_payment_only_forward(status: P, outcome: Outcome) ->
         assert payment.status is expected
         assert payment.version == version + 1
         assert payment.updated_at == LATER
+
+
+@pytest.mark.parametrize("status", list(P))
+@pytest.mark.parametrize("outcome", list(Outcome))
+def test_a_payment_raises_payment_failed_exactly_when_it_moves_to_failed(
+    status: P, outcome: Outcome
+) -> None:
+    payment = payment_in(status)
+    payment.pull_events()
+
+    payment.apply_outcome(outcome, LATER)
+
+    moves_to_failed = FORWARD_MOVES[status].get(outcome) is P.FAILED
+    expected = [PaymentFailed(order_id="o-1", payment_id="pay-1", user_id="u-1")]
+    assert payment.pull_events() == (expected if moves_to_failed else [])
+
+
+def test_a_declined_payment_raises_payment_failed_once() -> None:
+    payment = a_payment()
+
+    assert payment.apply_outcome(Outcome.FAILED, NOW)
+    assert not payment.apply_outcome(Outcome.FAILED, LATER)
+
+    assert payment.pending_events == (
+        PaymentFailed(order_id="o-1", payment_id="pay-1", user_id="u-1"),
+    )
 
 
 def test_a_late_failure_after_success_leaves_the_payment_completed() -> None:

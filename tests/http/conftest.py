@@ -56,7 +56,9 @@ async def container(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
     shop = in_memory_container(
         settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD, database_url=url)
     )
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     try:
         yield shop
     finally:

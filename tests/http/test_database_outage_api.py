@@ -109,7 +109,9 @@ async def test_a_database_outage_is_503_everywhere_and_service_resumes_by_itself
             rate_limit_general_per_client=0,
         )
     )
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     phase = "up"
     answers: list[Answer] = []
     try:

@@ -218,7 +218,9 @@ async def test_a_socket_sees_paid_when_a_worker_in_another_process_handles_the_e
     handles the order's events, so `paid` can reach the socket only through Redis."""
     engine = create_engine(sqlite_url)
     shop = in_memory_container(settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD))
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     redis = create_redis_client(SHARED_REDIS_URL)
     shop.order_updates.override(providers.Object(RedisOrderUpdates(redis)))
     app = create_app(shop, background_jobs=False)

@@ -63,7 +63,9 @@ async def shop(
             redis_url=private_redis.url, admin_email=ADMIN_EMAIL, admin_password=PASSWORD
         )
     )
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     task_queue, connection = queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop

@@ -45,10 +45,12 @@ async def app_process(url: str, prefix: str) -> AsyncIterator[tuple[Container, C
     shop = in_memory_container(
         settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD, database_url=url)
     )
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
     shop.token_store.override(providers.Object(RedisTokenStore(redis, prefix=prefix)))
     shop.clock.override(providers.Object(SystemClock()))
     shop.ids.override(providers.Object(UuidGenerator()))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     try:
         async with serving(create_app(shop, background_jobs=False)) as client:
             yield shop, client

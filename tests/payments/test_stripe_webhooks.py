@@ -202,7 +202,11 @@ async def test_a_webhook_while_the_database_is_down_is_503_so_stripe_retries(
     container = shop.container
     dead = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/hexmart")
     container.payment_events.reset()
-    container.unit_of_work.override(providers.Object(sql_unit_of_work_factory(dead)))
+    container.unit_of_work.override(
+        providers.Object(
+            sql_unit_of_work_factory(dead, ids=container.ids(), clock=container.clock())
+        )
+    )
     try:
         down = await shop.post_event(event)
     finally:

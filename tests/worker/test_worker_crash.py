@@ -36,7 +36,9 @@ async def app(database_url: str, queue: Queue) -> AsyncIterator[Container]:
     """The app process: it registers the user and relays the outbox to arq."""
     engine = create_engine(database_url)
     shop = in_memory_container()
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     task_queue, connection = queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop

@@ -81,7 +81,9 @@ async def app(database_url: str, private_queue: Queue) -> AsyncIterator[Containe
     """The app process: it registers users and relays the outbox to the private Redis."""
     engine = create_engine(database_url)
     shop = in_memory_container()
-    shop.unit_of_work.override(providers.Object(sql_unit_of_work_factory(engine)))
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )
     task_queue, connection = private_queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop

@@ -129,6 +129,7 @@ class SqlOrderRepository:
             raise DuplicateRecord("orders")
         await self._tx.execute(order_lines.insert(), _line_rows(order))
         self._tx.remember("order", order.id, order.version)
+        self._tx.events.track(order)
 
     async def get_id_by_number(self, number: int) -> str | None:
         found = await self._tx.execute(select(orders.c.id).where(orders.c.number == number))
@@ -149,11 +150,12 @@ class SqlOrderRepository:
             return None
         order = _order(rows[0], [_line(row) for row in rows if row.line_product_id is not None])
         self._tx.remember("order", order_id, order.version)
-        return order
+        return self._tx.events.track(order)
 
     async def save(self, order: Order) -> None:
         """Updates the order row only: lines never change once the order is placed."""
         await self._tx.update_aggregate(orders, "order", order.id, _order_values(order))
+        self._tx.events.track(order)
 
     async def list_page(self, query: OrderQuery) -> Page[Order]:
         """Newest first, by (created_at, id)."""
@@ -164,7 +166,9 @@ class SqlOrderRepository:
             conditions.append(orders.c.status == query.status.value)
         statement, limit = _NEWEST_FIRST.paginate(select(orders).where(*conditions), query.page)
         rows, next_cursor = _NEWEST_FIRST.cut((await self._tx.execute(statement)).all(), limit)
-        return Page(items=await self._with_lines(rows), next_cursor=next_cursor)
+        found = await self._with_lines(rows)
+        self._tx.events.track_all(found)
+        return Page(items=found, next_cursor=next_cursor)
 
     async def list_pending_placed_before(self, cutoff: datetime, limit: int) -> list[str]:
         query = (

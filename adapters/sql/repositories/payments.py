@@ -121,6 +121,7 @@ class SqlPaymentRepository:
             if rows:
                 await self._tx.execute(refunds.insert(), rows)
         self._refunds_read[payment.id] = list(payment.refunds)
+        self._tx.events.track(payment)
 
     async def list_pending_created_before(self, cutoff: datetime, limit: int) -> list[Payment]:
         query = (
@@ -129,7 +130,9 @@ class SqlPaymentRepository:
             .order_by(payments.c.created_at, payments.c.id)
             .limit(limit)
         )
-        return await self._with_refunds((await self._tx.execute(query)).all())
+        found = await self._with_refunds((await self._tx.execute(query)).all())
+        self._tx.events.track_all(found)
+        return found
 
     async def _one(self, query: Any, for_update: bool) -> Payment | None:
         """One payment with its refunds, in one statement (an outer join)."""
@@ -169,5 +172,7 @@ class SqlPaymentRepository:
         return [_payment(row, by_payment[row.id]) for row in rows]
 
     def _remember(self, payment: Payment) -> None:
+        """Its version and refunds as read, and the payment itself for its events."""
         self._tx.remember("payment", payment.id, payment.version)
         self._refunds_read[payment.id] = list(payment.refunds)
+        self._tx.events.track(payment)

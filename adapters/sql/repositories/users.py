@@ -61,6 +61,7 @@ class SqlUserRepository:
         if (await self._tx.execute(statement)).rowcount != 1:
             raise DuplicateRecord("users.email")
         self._tx.remember("user", user.id, user.version)
+        self._tx.events.track(user)
 
     async def get(self, user_id: str) -> User | None:
         return await self._one(select(users).where(users.c.id == user_id))
@@ -70,11 +71,14 @@ class SqlUserRepository:
 
     async def save(self, user: User) -> None:
         await self._tx.update_aggregate(users, "user", user.id, _user_values(user))
+        self._tx.events.track(user)
 
     async def list_page(self, page: PageRequest) -> Page[User]:
         query, limit = _USERS_BY_CREATION.paginate(select(users), page)
         rows, next_cursor = _USERS_BY_CREATION.cut((await self._tx.execute(query)).all(), limit)
-        return Page(items=[_user(row) for row in rows], next_cursor=next_cursor)
+        found = [_user(row) for row in rows]
+        self._tx.events.track_all(found)
+        return Page(items=found, next_cursor=next_cursor)
 
     async def any_with_role(self, role: Role) -> bool:
         query = select(literal(1)).select_from(users).where(users.c.role == role.value).limit(1)
@@ -86,7 +90,7 @@ class SqlUserRepository:
             return None
         user = _user(row)
         self._tx.remember("user", user.id, user.version)
-        return user
+        return self._tx.events.track(user)
 
 
 def _api_key(row: Row[Any]) -> ApiKey:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.ports.persistence import ConcurrencyConflict, UnitOfWork, UnitOfWorkFactory
 from application.transactions import in_transaction
 from domain.orders import OrderStatus
@@ -24,6 +23,7 @@ from tests.contract.persistence.persistence_builders import (
     at,
     store,
 )
+from tests.sql_fixtures import sql_units_of_work
 
 BUYERS = 50
 
@@ -52,7 +52,7 @@ async def until(condition: Callable[[], Awaitable[bool]], *, seconds: float = 10
 
 
 async def test_fifty_buyers_of_five_units_exactly_five_succeed(engine: AsyncEngine) -> None:
-    uow = sql_unit_of_work_factory(engine)
+    uow = sql_units_of_work(engine)
     await store(uow, a_product(1, inventory=5))
     start = asyncio.Event()
 
@@ -75,7 +75,7 @@ async def test_opposite_lock_orders_finish_quickly(postgres_engine: AsyncEngine)
     """Two buyers each take the last unit of two products, in opposite orders. PostgreSQL
     finds the deadlock, one buyer gets ConcurrencyConflict and runs again: it finds the
     stock gone and gives up. Nobody waits for long, nothing is sold twice."""
-    uow = sql_unit_of_work_factory(postgres_engine)
+    uow = sql_units_of_work(postgres_engine)
     await store(uow, a_product(1, inventory=1), a_product(2, inventory=1))
     first_reserved = {"prod-0001": asyncio.Event(), "prod-0002": asyncio.Event()}
     conflicts: list[str] = []
@@ -115,7 +115,7 @@ async def test_opposite_lock_orders_finish_quickly(postgres_engine: AsyncEngine)
 async def test_a_row_locked_for_update_is_changed_once(postgres_engine: AsyncEngine) -> None:
     """Two transactions race to cancel the same order and give its stock back. The
     second waits for the first's lock, then sees the order already cancelled."""
-    uow = sql_unit_of_work_factory(postgres_engine)
+    uow = sql_units_of_work(postgres_engine)
     user, mug = a_user(1), a_product(1, inventory=3)
     order = an_order(user, [(mug, 2)], number=1001)
     await store(uow, user, mug, order)
@@ -159,7 +159,7 @@ async def waiting_on_a_lock(engine: AsyncEngine) -> bool:
 
 
 async def test_two_relays_never_hand_out_the_same_message(postgres_engine: AsyncEngine) -> None:
-    uow = sql_unit_of_work_factory(postgres_engine)
+    uow = sql_units_of_work(postgres_engine)
     async with uow() as tx:
         for n in range(6):
             await tx.outbox.add(a_message(n))

@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.payment_gateway import FakePaymentGateway
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.system.clock import FixedClock
 from adapters.system.ids import UuidGenerator
 from application.orders import Orders
@@ -33,6 +32,7 @@ from tests.contract.persistence.persistence_builders import (
     a_user,
     store,
 )
+from tests.sql_fixtures import sql_units_of_work
 
 ADDRESS = Address(
     name="Ann Archer", line1="1 Main St", city="Springfield", postal_code="1", country="US"
@@ -57,7 +57,7 @@ def engine(request: pytest.FixtureRequest) -> AsyncEngine:
 
 @pytest.fixture
 def shop(engine: AsyncEngine) -> Shop:
-    uow = sql_unit_of_work_factory(engine)
+    uow = sql_units_of_work(engine)
     clock, ids = FixedClock(T0), UuidGenerator()
     gateway = FakePaymentGateway(clock)
     flow = PaymentFlow(uow, gateway, clock, ids)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import SqlUnitOfWork
 from domain.errors import ServiceUnavailable
 from tests.real_services import free_port
+from tests.sql_fixtures import sql_units_of_work
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,10 +28,10 @@ async def test_no_free_connection_within_the_pool_timeout_is_service_unavailable
 ) -> None:
     engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     try:
-        async with SqlUnitOfWork(engine) as holding:
+        async with sql_units_of_work(engine)() as holding:
             await holding.users.get("someone")  # the only connection is in use
             with pytest.raises(ServiceUnavailable, match="no free connection"):
-                async with SqlUnitOfWork(engine):
+                async with sql_units_of_work(engine)():
                     pass
     finally:
         await engine.dispose()
@@ -53,7 +53,7 @@ async def test_a_database_that_cannot_be_reached_is_service_unavailable(
     engine = await _unreachable_engine(kind, tmp_path)
     try:
         with pytest.raises(ServiceUnavailable, match=r"^the database is unavailable$"):
-            async with SqlUnitOfWork(engine) as uow:
+            async with sql_units_of_work(engine)() as uow:
                 await uow.users.get("someone")
     finally:
         await engine.dispose()

@@ -12,7 +12,6 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import async_url, create_engine, sync_url
-from adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
 from application.ports.persistence import (
     ConcurrencyConflict,
     DuplicateRecord,
@@ -30,6 +29,7 @@ from tests.contract.persistence.persistence_builders import (
     at,
     store,
 )
+from tests.sql_fixtures import sql_units_of_work
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,7 +42,7 @@ def engine(request: pytest.FixtureRequest) -> AsyncEngine:
 
 @pytest.fixture
 def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
-    return sql_unit_of_work_factory(engine)
+    return sql_units_of_work(engine)
 
 
 async def test_a_stale_copy_cannot_overwrite_a_reservation(uow: UnitOfWorkFactory) -> None:
@@ -177,7 +177,7 @@ async def test_a_naive_timestamp_is_refused(uow: UnitOfWorkFactory) -> None:
 
 
 async def test_a_unit_of_work_is_used_once_at_a_time(engine: AsyncEngine) -> None:
-    unit = SqlUnitOfWork(engine)
+    unit = sql_units_of_work(engine)()
     async with unit:
         with pytest.raises(RuntimeError):
             await unit.__aenter__()
@@ -194,7 +194,7 @@ async def test_catalog_listings_are_read_from_the_replica(engine: AsyncEngine) -
         lambda _c, _cur, statement, *_: replica_statements.append(statement),
     )
     try:
-        uow = sql_unit_of_work_factory(engine, read_engine=replica)
+        uow = sql_units_of_work(engine, read_engine=replica)
         await store(uow, a_product(1, images=1), a_product(2))
         async with uow() as tx:
             page = await tx.products.list_page(ProductQuery())
@@ -213,7 +213,7 @@ async def test_sqlite_gives_up_waiting_for_the_write_lock_with_a_conflict(
 ) -> None:
     impatient = create_engine(sqlite_url, sqlite_busy_timeout=0.05)
     try:
-        uow = sql_unit_of_work_factory(impatient)
+        uow = sql_units_of_work(impatient)
         await store(uow, a_product(1))
         async with uow() as holder:
             assert "prod-0001" in await holder.products.reserve_lines({"prod-0001": 1})

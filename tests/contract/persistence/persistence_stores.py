@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.unit_of_work import InMemoryDatabase, in_memory_unit_of_work_factory
 from adapters.sql.tables import include_in_schema, metadata
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from adapters.system.clock import SystemClock
+from adapters.system.ids import UuidGenerator
 from application.ports.persistence import UnitOfWorkFactory
-from tests.sql_fixtures import empty_postgres
+from tests.sql_fixtures import empty_postgres, sql_units_of_work
 
 EmptyStore = Callable[[], Awaitable[None]]
 
@@ -34,7 +35,12 @@ class InMemoryStore:
     def uow(self, memory_database: InMemoryDatabase) -> UnitOfWorkFactory:
         # A cast, not a fix: InMemoryUnitOfWork types its repositories as the concrete
         # classes, which the protocol's mutable (invariant) attributes do not accept.
-        return cast(UnitOfWorkFactory, in_memory_unit_of_work_factory(memory_database))
+        return cast(
+            UnitOfWorkFactory,
+            in_memory_unit_of_work_factory(
+                memory_database, ids=UuidGenerator(), clock=SystemClock()
+            ),
+        )
 
     @pytest.fixture
     def empty_store(self, memory_database: InMemoryDatabase) -> EmptyStore:
@@ -47,7 +53,7 @@ class InMemoryStore:
 class SqliteStore:
     @pytest.fixture
     def uow(self, sqlite_engine: AsyncEngine) -> UnitOfWorkFactory:
-        return sql_unit_of_work_factory(sqlite_engine)
+        return sql_units_of_work(sqlite_engine)
 
     @pytest.fixture
     def empty_store(self, sqlite_engine: AsyncEngine) -> EmptyStore:
@@ -63,7 +69,7 @@ class SqliteStore:
 class PostgresStore:
     @pytest.fixture
     def uow(self, postgres_engine: AsyncEngine) -> UnitOfWorkFactory:
-        return sql_unit_of_work_factory(postgres_engine)
+        return sql_units_of_work(postgres_engine)
 
     @pytest.fixture
     def empty_store(
