@@ -37,9 +37,6 @@ class InProcessOrderUpdates:
             if not subscribers:
                 self._subscribers.pop(order_id, None)
 
-    def subscriber_count(self, order_id: str) -> int:
-        return len(self._subscribers.get(order_id, ()))
-
 
 class _Updates:
     """The updates of one subscription. A class, not a generator: a caller that stops

@@ -111,10 +111,6 @@ class InMemoryApiKeys(_Repository):
     async def add(self, key: ApiKey) -> None:
         self._tx.write("api_keys", key.id, key)
 
-    async def get(self, key_id: str) -> ApiKey | None:
-        key: ApiKey | None = self._tx.read("api_keys", key_id)
-        return key
-
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
         return next((k for k in self._tx.rows("api_keys") if k.key_hash == key_hash), None)
 
@@ -279,10 +275,6 @@ class InMemoryPayments(_Repository):
         if await self.get_for_order(payment.order_id) is not None:
             raise DuplicateRecord("payments.order_id")
         self._tx.write("payments", payment.id, payment)
-
-    async def get(self, payment_id: str) -> Payment | None:
-        payment: Payment | None = self._tx.read("payments", payment_id)
-        return payment
 
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
         return next((p for p in self._tx.rows("payments") if p.order_id == order_id), None)

@@ -114,7 +114,6 @@ class InMemoryUnitOfWork:
         self.processed_events = InMemoryProcessedEvents(self._tx)
         self.uploads = InMemoryUploads(self._tx)
         self.audit = InMemoryAudit(self._tx)
-        self.committed = False
 
     async def __aenter__(self) -> Self:
         await self._database.lock.acquire()
@@ -133,7 +132,6 @@ class InMemoryUnitOfWork:
 
     async def commit(self) -> None:
         self._tx.apply()
-        self.committed = True
 
     async def rollback(self) -> None:
         self._tx.discard()
