@@ -1,8 +1,9 @@
 """Background work: the jobs a worker runs on a schedule, and the in-process loop that runs
 them inside the app on the embedded default (no Redis, no separate worker).
 
-The job functions take the container and do one round each, so the worker entrypoint can
-schedule the same functions with arq cron later.
+The job functions take the container and do one round each. The arq worker
+(entrypoints/worker.py) schedules its own cron jobs; it shares `housekeeping` and
+`deliver_completed_local_payments` with this loop, not the rest.
 """
 
 from __future__ import annotations

@@ -133,8 +133,9 @@ class Settings:
     # good (not expired, its user still active) and that it may still see the order.
     live_updates_recheck_seconds: int = 30
 
-    # How long GET /products and GET /products/{id} answers are reused; a product change
-    # invalidates them at once, but stock sold by orders shows up only after this. 0: off.
+    # How long GET /products and GET /products/{id} answers are reused; product changes and
+    # stock moved by orders invalidate them at once, so this only bounds a missed
+    # invalidation (a cache outage, the CLI on the embedded default). 0: off.
     catalog_cache_ttl_seconds: int = 5
     max_request_body_bytes: int = 1024 * 1024
     upload_max_bytes: int = 10 * 1024 * 1024
