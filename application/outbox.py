@@ -107,12 +107,6 @@ class OutboxRelay:
             if not report.remaining or report.relayed == 0:
                 return total
 
-    async def purge_handled(self, older_than: timedelta) -> int:
-        async with self._uow_factory() as uow:
-            purged = await uow.outbox.purge_handled_before(self._clock.now() - older_than)
-            await uow.commit()
-        return purged
-
     async def oldest_unhandled_age(self) -> timedelta | None:
         """How long the oldest message not handled yet has waited; None if none waits."""
         async with self._uow_factory() as uow:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import InvalidValue
-
 # Unicode category Cc (C0, DEL, C1) plus lone surrogates (Cs).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_BUT_LINE_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -22,13 +20,3 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     `multiline` allows tab, line feed and carriage return."""
     found = (_CONTROL_BUT_LINE_BREAKS if multiline else _CONTROL).search(text)
     return found.group() if found is not None else None
-
-
-def refuse_control_characters(field: str, text: str, *, multiline: bool = False) -> str:
-    """Return `text`, or raise InvalidValue naming `field` and the first refused character."""
-    refused = control_character(text, multiline=multiline)
-    if refused is not None:
-        raise InvalidValue(
-            field, f"must not contain control characters (found U+{ord(refused):04X})"
-        )
-    return text

@@ -210,6 +210,3 @@ class ApiKey:
         self.name = required_text("name", self.name, 100)
         if not self.scopes:
             raise InvalidValue("scopes", "at least one scope is required")
-
-    def allows(self, scope: Scope) -> bool:
-        return scope in self.scopes

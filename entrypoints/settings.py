@@ -205,8 +205,9 @@ class HttpSettings:
     # in this set may say who the client is (X-Forwarded-For).
     trusted_proxies: tuple[str, ...] = ()
     max_request_body_bytes: int = 1024 * 1024
-    # How long GET /products and GET /products/{id} answers are reused; a product change
-    # invalidates them at once, but stock sold by orders shows up only after this. 0: off.
+    # How long GET /products and GET /products/{id} answers are reused; product changes and
+    # stock moved by orders invalidate them at once, so this only bounds a missed
+    # invalidation (a cache outage, the CLI on the embedded default). 0: off.
     catalog_cache_ttl_seconds: int = 5
     # How often an open /ws/orders socket checks again that its access token is still
     # good (not expired, its user still active) and that it may still see the order.

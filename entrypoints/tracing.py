@@ -61,18 +61,6 @@ def init_tracing(settings: Settings, *, service: str) -> None:
     _tracer = trace.get_tracer("hexmart")
 
 
-def stop_tracing() -> None:
-    """Export what is left (the SDK also does at exit)."""
-    if _tracer is None:
-        return
-    from opentelemetry import trace
-
-    provider = trace.get_tracer_provider()
-    shutdown = getattr(provider, "shutdown", None)
-    if shutdown is not None:
-        shutdown()
-
-
 @contextlib.contextmanager
 def span(name: str, *, parent: Mapping[str, str] | None = None, **attributes: Any) -> Iterator[Any]:
     """A span named `name` (nothing when tracing is off); `parent`: a carrier holding a

@@ -60,10 +60,6 @@ class RedisOutage:
         self.since: float | None = None
         self.failures = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self.since is not None
-
     def failed(self, error: BaseException) -> float:
         """Record a failed try; returns the seconds to wait before the next."""
         if self.since is None:

@@ -29,5 +29,3 @@ class InProcessOrderUpdates:
         finally:
             self._subscribers.remove(order_id, queue)
 
-    def subscriber_count(self, order_id: str) -> int:
-        return self._subscribers.subscriber_count(order_id)

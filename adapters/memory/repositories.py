@@ -122,10 +122,6 @@ class InMemoryApiKeys(_Repository):
     async def add(self, key: ApiKey) -> None:
         self._tx.write("api_keys", key.id, key)
 
-    async def get(self, key_id: str) -> ApiKey | None:
-        key: ApiKey | None = self._tx.read("api_keys", key_id)
-        return key
-
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
         return next((k for k in self._tx.rows("api_keys") if k.key_hash == key_hash), None)
 
@@ -291,9 +287,6 @@ class InMemoryPayments(_Repository):
         if any(p.order_id == payment.order_id for p in self._tx.rows("payments")):
             raise DuplicateRecord("payments.order_id")
         self._tx.write("payments", self._tx.events.track(payment).id, payment)
-
-    async def get(self, payment_id: str) -> Payment | None:
-        return self._tracked(self._tx.read("payments", payment_id))
 
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
         return self._tracked(

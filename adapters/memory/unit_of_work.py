@@ -123,7 +123,6 @@ class InMemoryUnitOfWork:
         self.processed_events = InMemoryProcessedEvents(self._tx)
         self.uploads = InMemoryUploads(self._tx)
         self.audit = InMemoryAudit(self._tx)
-        self.committed = False
 
     async def __aenter__(self) -> Self:
         await self._database.lock.acquire()
@@ -144,7 +143,6 @@ class InMemoryUnitOfWork:
         await self._tx.events.write(self.outbox, self._ids, self._clock)
         self._tx.apply()
         self._tx.events.committed()
-        self.committed = True
 
     async def rollback(self) -> None:
         self._tx.discard()

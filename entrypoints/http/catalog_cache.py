@@ -2,11 +2,13 @@
 process): the encoded response bytes of GET /products and GET /products/{id}, keyed by the
 catalog's generation and the normalised query.
 
-A product change bumps the generation (application.catalog), so the next read after a
-change misses and sees it at once; old entries are simply never read again and expire.
-Orders take and release stock without bumping it, hence a short TTL
-(`HEXMART_CATALOG_CACHE_TTL_SECONDS`, 0 turns caching off). The cache is best effort: a
-miss or an outage only means the database answers.
+Every product change, and stock taken or given back by orders, bumps the generation after
+its commit (application.catalog.announce_catalog_change), so the next read after a change
+misses and sees it at once; old entries are simply never read again and expire. The TTL
+(`HEXMART_CATALOG_CACHE_TTL_SECONDS`, 0 turns caching off) bounds how long a missed bump
+leaves an answer stale: one lost to a cache outage, or a change the CLI made on the
+embedded default (it cannot reach the server's in-process cache). The cache is best
+effort: a miss or an outage only means the database answers.
 """
 
 from __future__ import annotations

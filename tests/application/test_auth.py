@@ -611,8 +611,9 @@ async def test_api_key_is_shown_once_and_stored_only_as_a_digest(
 
     assert issued.key.startswith("hxm_")
     async with shop.unit_of_work()() as uow:
-        stored = await uow.api_keys.get(issued.api_key.id)
+        stored = await uow.api_keys.get_by_hash(digest(issued.key))
     assert stored is not None
+    assert stored.id == issued.api_key.id
     assert stored.key_hash == digest(issued.key)
     assert issued.key not in repr(stored)
     assert issued.key.startswith(stored.prefix)

@@ -111,11 +111,12 @@ async def test_purge_drops_only_old_handled_messages(
     await pay(shop, placed_order)  # a new message, not handled yet
     await shop.outbox_relay().relay_all()  # ... and enqueued: still not done
 
-    purged = await shop.outbox_relay().purge_handled(timedelta(days=7))
+    purged = await shop.maintenance().purge(timedelta(days=7))
 
-    assert purged == relayed
+    assert purged.handled_outbox_messages == relayed
     assert [m.name for m in await unhandled_outbox(shop)] == ["order_paid"]
-    assert await shop.outbox_relay().purge_handled(timedelta(days=7)) == 0
+    again = await shop.maintenance().purge(timedelta(days=7))
+    assert again.handled_outbox_messages == 0
 
 
 # --- done means handled ----------------------------------------------------------------------

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from domain.catalog import Product
 from domain.money import MAX_AMOUNT, Money
 from domain.orders import Order, OrderLine
-from domain.payments import Payment
 from domain.values import Address, Quantity
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,17 +81,6 @@ def a_pending_order(lines: list[OrderLine] | None = None, order_id: str = "o-1")
         if lines is not None
         else [a_line("p-1", usd(1999), 2), a_line("p-2", usd(500))],
         shipping_address=an_address(),
-        now=NOW,
-    )
-
-
-def a_payment_for(order: Order) -> Payment:
-    return Payment.start(
-        payment_id=f"pay-{order.id}",
-        order_id=order.id,
-        user_id=order.user_id,
-        provider="local",
-        amount=order.total_amount,
         now=NOW,
     )
 

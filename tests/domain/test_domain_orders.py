@@ -41,7 +41,8 @@ from tests.domain.builders import (
 
 S = OrderStatus
 
-# The rule from the design, written out independently of ORDER_TRANSITIONS.
+# The order lifecycle (pending -> paid -> shipped -> delivered; pending or paid ->
+# cancelled), written out independently of ORDER_TRANSITIONS.
 LEGAL_TRANSITIONS = {
     (S.PENDING, S.PAID),
     (S.PAID, S.SHIPPED),

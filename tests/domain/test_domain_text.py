@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue
-from domain.text import control_character, refuse_control_characters
+from domain.text import control_character
 
 LINE_BREAKS = "\t\n\r"
 
@@ -35,17 +34,22 @@ def test_multi_line_text_may_keep_tabs_and_line_breaks_and_nothing_else() -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["a\x00b", "\x1b[31mred", "tab\there", "del\x7f", "c1\x85", "\ud800"]
+    ("text", "first"),
+    [
+        ("a\x00b", "\x00"),
+        ("\x1b[31mred", "\x1b"),
+        ("tab\there", "\t"),
+        ("del\x7f", "\x7f"),
+        ("c1\x85", "\x85"),
+        ("\ud800", "\ud800"),
+        ("two\x01\x02", "\x01"),
+    ],
 )
-def test_refusing_names_the_field_and_the_character(text: str) -> None:
-    with pytest.raises(InvalidValue) as raised:
-        refuse_control_characters("full_name", text)
-
-    assert raised.value.field == "full_name"
-    assert "U+" in raised.value.reason
+def test_the_first_refused_character_is_named(text: str, first: str) -> None:
+    assert control_character(text) == first
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs"))))
-def test_text_without_control_characters_passes_unchanged(text: str) -> None:
-    assert refuse_control_characters("name", text) == text
-    assert refuse_control_characters("description", text, multiline=True) == text
+def test_text_without_control_characters_passes(text: str) -> None:
+    assert control_character(text) is None
+    assert control_character(text, multiline=True) is None

@@ -99,9 +99,6 @@ class SqlPaymentRepository:
             await self._tx.execute(refunds.insert(), _refund_rows(payment))
         self._remember(payment)
 
-    async def get(self, payment_id: str) -> Payment | None:
-        return await self._one(select(payments).where(payments.c.id == payment_id), False)
-
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None:
         return await self._one(select(payments).where(payments.c.order_id == order_id), for_update)
 

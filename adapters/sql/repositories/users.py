@@ -129,10 +129,6 @@ class SqlApiKeyRepository:
         if (await self._tx.execute(statement)).rowcount != 1:
             raise DuplicateRecord("api_keys")
 
-    async def get(self, key_id: str) -> ApiKey | None:
-        row = (await self._tx.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
-        return None if row is None else _api_key(row)
-
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
         query = select(api_keys).where(api_keys.c.key_hash == key_hash)
         row = (await self._tx.execute(query)).first()
