@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from application.audit import record_audit, redact
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import TaskQueue
 from application.ports.persistence import (
     OutboxKindStatus,
@@ -25,7 +26,7 @@ from application.ports.persistence import (
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import ADMIN_ONLY, Principal
 from application.transactions import in_transaction
-from domain.errors import NotFound, ServiceUnavailable
+from domain.errors import NotFound
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from application.audit import record_audit
 from application.payment_flow import PaymentFlow
+from application.ports.errors import PaymentProviderError
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import STAFF_ROLES, Principal
 from application.transactions import in_transaction
-from domain.errors import NotFound, PaymentProviderError
+from domain.errors import NotFound
 from domain.orders import OrderStatus
 from domain.payments import Payment, PaymentOutcome, PaymentStatus
 

@@ -21,19 +21,13 @@ from collections.abc import Callable
 
 from application.audit import record_audit
 from application.catalog import announce_catalog_change
+from application.ports.errors import PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentGateway, ProviderRefund
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import Principal
 from application.transactions import in_transaction
-from domain.errors import (
-    EarlierRefundRecovered,
-    InvalidValue,
-    NotFound,
-    PaymentProviderError,
-    ProviderKeyReused,
-    RefundExceedsPayment,
-)
+from domain.errors import EarlierRefundRecovered, InvalidValue, NotFound, RefundExceedsPayment
 from domain.money import Money, sum_money
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentOutcome, PaymentStatus, Refund

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.persistence import ConcurrencyConflict, UnitOfWork, UnitOfWorkFactory
-from domain.errors import ServiceUnavailable
 
 T = TypeVar("T")
 

@@ -13,12 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.ports.storage import FileStorage, PresignedUpload
 from application.principal import Principal
 from application.transactions import in_transaction
-from domain.errors import InvalidValue, NotFound, ServiceUnavailable
+from domain.errors import InvalidValue, NotFound
 from domain.uploads import Upload, display_filename, safe_filename
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # domain.money raises these errors: importing it here would b
 
 
 class DomainError(Exception):
-    """Base of every error the domain and the use cases raise on purpose."""
+    """Base of every error the domain and the use cases raise on purpose, and of the
+    errors the ports raise (application.ports.errors)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -146,20 +147,3 @@ class AccountDisabled(AuthenticationFailed):
 
 class PermissionDenied(DomainError):
     """Authenticated, but not allowed to do this."""
-
-
-class ServiceUnavailable(DomainError):
-    """A backing service the operation needs is down; retrying later may work."""
-
-
-class PaymentProviderError(ServiceUnavailable):
-    """The payment provider could not be reached or refused the call."""
-
-
-class ProviderKeyReused(PaymentProviderError):
-    """The payment provider refused a call because its idempotency key was first used
-    with other parameters (the first call may well have taken effect)."""
-
-
-class InvalidWebhook(DomainError):
-    """A provider webhook with a bad signature, a stale timestamp or a broken body."""

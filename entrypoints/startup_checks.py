@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.storage import FileStorage
-from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -72,6 +72,7 @@ from adapters.arq_queue.task_queue import (
 )
 from application.message_bus import EMAIL
 from application.outbox import HANDLE_EVENT_JOB
+from application.ports.errors import ServiceUnavailable
 from application.ports.persistence import ConcurrencyConflict
 from application.workers import (
     HEARTBEAT_EVERY_SECONDS,
@@ -79,7 +80,6 @@ from application.workers import (
     WorkerIdentity,
     Workers,
 )
-from domain.errors import ServiceUnavailable
 from entrypoints.background import SCHEDULE, Every, ScheduledJob, did_something
 from entrypoints.container import Container, build_container, start_services, stop_services
 from entrypoints.error_reporting import (

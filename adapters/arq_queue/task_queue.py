@@ -15,7 +15,7 @@ from adapters.redis_connection.policy import (
     DEFAULT_TIMEOUT_SECONDS,
     connection_pool_options,
 )
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 
 # The queue hexmart's worker reads; hexmart's job ids carry this prefix as well, so that
 # another application's arq jobs in the same Redis never collide with ours.

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from adapters.email_mime.compose import compose_mime
 from adapters.local.atomic_files import write_atomically
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage
 from application.ports.runtime import Clock
-from domain.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from adapters.local.atomic_files import write_atomically
+from application.ports.errors import ServiceUnavailable
 from application.ports.runtime import Clock
 from application.ports.storage import PresignedUpload, StoredObject
-from domain.errors import InvalidValue, ServiceUnavailable
+from domain.errors import InvalidValue
 
 MIN_SECRET_BYTES = 32
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/files"

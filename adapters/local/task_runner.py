@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

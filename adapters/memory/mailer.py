@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage
-from domain.errors import ServiceUnavailable
 
 
 class InMemoryMailer:

@@ -28,4 +28,3 @@ class InProcessOrderUpdates:
             yield Updates(queue)
         finally:
             self._subscribers.remove(order_id, queue)
-

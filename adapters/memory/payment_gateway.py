@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from adapters.stripe_documents.events import EVENT_OF_OUTCOME, event_from_body, event_to_stripe
+from application.ports.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
-from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from redis.asyncio import Redis
 
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES
+from application.ports.errors import ServiceUnavailable
 from application.ports.workers import WorkerHeartbeat
-from domain.errors import ServiceUnavailable
 
 
 class RedisWorkerHeartbeats:

@@ -17,8 +17,8 @@ from adapters.order_update_fanout.fan_out import OrderUpdateFanOut, Updates
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES, OutageLog
 from adapters.redis_store.stopping import cancel_until_done
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdate
-from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

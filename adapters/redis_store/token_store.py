@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from adapters.redis_store.client import DEFAULT_PREFIX
 from adapters.redis_store.outages import REDIS_FAILURES
+from application.ports.errors import ServiceUnavailable
 from application.ports.security import RefreshFamily, Rotation, RotationResult
-from domain.errors import ServiceUnavailable
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

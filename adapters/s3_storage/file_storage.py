@@ -9,8 +9,8 @@ import obstore
 from obstore.exceptions import BaseError
 from obstore.store import S3Store
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.storage import PresignedUpload, StoredObject
-from domain.errors import ServiceUnavailable
 
 
 class S3FileStorage:

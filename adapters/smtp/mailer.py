@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from adapters.email_mime.compose import compose_mime
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage
-from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

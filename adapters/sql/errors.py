@@ -20,8 +20,8 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.persistence import ConcurrencyConflict, DuplicateRecord
-from domain.errors import ServiceUnavailable
 
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 _UNIQUE_SQLSTATE = "23505"

@@ -50,9 +50,9 @@ from adapters.sql.tables import local_payment_intents as intents
 from adapters.sql.tables import local_payment_refunds as refunds
 from adapters.sql.tables import metadata
 from adapters.stripe_documents.events import PAYMENT_SUCCEEDED
+from application.ports.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
 from application.ports.runtime import Clock
-from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 

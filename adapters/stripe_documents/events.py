@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.stripe_documents.intents import intent_from_stripe, intent_to_stripe
+from application.ports.errors import InvalidWebhook
 from application.ports.payments import ProviderEvent
-from domain.errors import InvalidValue, InvalidWebhook
+from domain.errors import InvalidValue
 from domain.payments import PaymentOutcome
 
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"

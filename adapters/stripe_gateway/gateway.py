@@ -11,8 +11,9 @@ from stripe.params import PaymentIntentCreateParams, RefundCreateParams, RefundL
 from adapters.stripe_documents.events import event_from_body
 from adapters.stripe_documents.intents import intent_from_stripe
 from adapters.stripe_gateway.webhooks import verify_signature, webhook_secrets
+from application.ports.errors import PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentIntent, ProviderEvent, ProviderRefund
-from domain.errors import InvalidValue, PaymentProviderError, ProviderKeyReused
+from domain.errors import InvalidValue
 from domain.money import Money
 from domain.payments import PaymentOutcome
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import stripe
 
-from domain.errors import InvalidWebhook
+from application.ports.errors import InvalidWebhook
 
 
 def webhook_secrets(configured: str | Sequence[str]) -> tuple[str, ...]:

@@ -171,7 +171,8 @@ async def _principal(container: Container, as_email: str | None) -> Principal:
 def guarded(call: Callable[[], T]) -> T:
     """Call `call`, mapping the errors a command may meet to one line and an exit code."""
     from adapters.sql.migrate import SchemaOutdated
-    from domain.errors import DomainError, InvalidValue, ServiceUnavailable
+    from application.ports.errors import ServiceUnavailable
+    from domain.errors import DomainError, InvalidValue
 
     try:
         return call()

@@ -18,6 +18,12 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from application.ports.errors import (
+    InvalidWebhook,
+    PaymentProviderError,
+    ProviderKeyReused,
+    ServiceUnavailable,
+)
 from domain.errors import (
     AccountDisabled,
     AuthenticationFailed,
@@ -32,16 +38,12 @@ from domain.errors import (
     InvalidCredentials,
     InvalidToken,
     InvalidValue,
-    InvalidWebhook,
     InventoryWouldGoNegative,
     NotFound,
     OutOfStock,
-    PaymentProviderError,
     PermissionDenied,
-    ProviderKeyReused,
     RefundExceedsPayment,
     RuleViolation,
-    ServiceUnavailable,
     WeakPassword,
 )
 from entrypoints.error_reporting import report_error

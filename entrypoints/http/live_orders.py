@@ -38,9 +38,10 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 
 from adapters.redis_store.stopping import cancel_until_done
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdate
 from application.principal import Principal
-from domain.errors import AuthenticationFailed, NotFound, ServiceUnavailable
+from domain.errors import AuthenticationFailed, NotFound
 from domain.orders import Order
 from domain.values import could_be_id
 from entrypoints.container import Container

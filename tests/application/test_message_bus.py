@@ -17,8 +17,8 @@ from application.message_bus import (
     MessageBus,
     handler_table,
 )
+from application.ports.errors import ServiceUnavailable
 from application.ports.persistence import UnitOfWork, outbox_message
-from domain.errors import ServiceUnavailable
 from domain.events import (
     EVENT_TYPES,
     DomainEvent,

@@ -9,6 +9,7 @@ import pytest
 
 from application.catalog import ProductChanges
 from application.orders import PlacedOrder
+from application.ports.errors import PaymentProviderError, ProviderKeyReused
 from application.ports.persistence import OrderQuery, PageRequest
 from domain.catalog import Product
 from domain.errors import (
@@ -20,9 +21,7 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     OutOfStock,
-    PaymentProviderError,
     PermissionDenied,
-    ProviderKeyReused,
     RefundExceedsPayment,
 )
 from domain.money import Money

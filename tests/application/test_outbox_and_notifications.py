@@ -12,10 +12,10 @@ from adapters.local.task_runner import InProcessTaskQueue
 from application.message_bus import EMAIL, LIVE_UPDATE, Handled
 from application.orders import PlacedOrder
 from application.outbox import HANDLE_EVENT_JOB
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdate
 from application.ports.persistence import OutboxMessage
 from domain.catalog import Product
-from domain.errors import ServiceUnavailable
 from domain.events import event_from_record
 from entrypoints.container import Container
 from entrypoints.testing import in_memory_container, settings_for_tests

@@ -9,10 +9,10 @@ import pytest
 
 from application.orders import PlacedOrder
 from application.payment_events import EventResult
+from application.ports.errors import InvalidWebhook, PaymentProviderError
 from application.ports.payments import PaymentIntent, ProviderEvent
 from application.ports.persistence import OrderQuery, PageRequest
 from domain.catalog import Product
-from domain.errors import InvalidWebhook, PaymentProviderError
 from domain.money import Money
 from domain.orders import OrderStatus
 from domain.payments import PaymentOutcome, PaymentStatus

@@ -9,9 +9,10 @@ import pytest
 from dependency_injector import providers
 
 from adapters.memory.file_storage import InMemoryFileStorage
+from application.ports.errors import ServiceUnavailable
 from application.ports.storage import StoredObject
 from application.uploads import RequestedUpload
-from domain.errors import InvalidValue, NotFound, PermissionDenied, ServiceUnavailable
+from domain.errors import InvalidValue, NotFound, PermissionDenied
 from entrypoints.container import Container
 from tests.application.shopping import Account, KeyIssuer, clock
 

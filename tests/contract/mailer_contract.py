@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage, Mailer
-from domain.errors import ServiceUnavailable
 
 
 def _normalised(message: EmailMessage) -> EmailMessage:

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
+from application.ports.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderRefund
-from domain.errors import InvalidWebhook, PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 from domain.payments import PaymentOutcome
 from tests.contract.time_control import TimedContract

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import TaskQueue
-from domain.errors import ServiceUnavailable
 
 JOB = "contract.send_receipt"
 OTHER_JOB = "contract.reindex"

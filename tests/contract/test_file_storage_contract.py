@@ -12,8 +12,8 @@ from adapters.local.local_file_storage import LocalFileStorage
 from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
 from adapters.system.clock import FixedClock
+from application.ports.errors import ServiceUnavailable
 from application.ports.storage import FileStorage, PresignedUpload
-from domain.errors import ServiceUnavailable
 from tests.contract.file_storage_contract import FileStorageContract
 from tests.real_services import free_port
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoServer

@@ -12,8 +12,8 @@ import pytest
 from adapters.memory.order_updates import InProcessOrderUpdates
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdates
-from domain.errors import ServiceUnavailable
 from tests.contract.order_updates_contract import (
     OrderUpdatesContract,
     an_update,

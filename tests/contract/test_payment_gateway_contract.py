@@ -17,8 +17,8 @@ from adapters.sql.local_payment_gateway import (
     SqlLocalPaymentGateway,
     local_payments_database_url,
 )
+from application.ports.errors import InvalidWebhook, PaymentProviderError, ServiceUnavailable
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
-from domain.errors import InvalidWebhook, PaymentProviderError, ServiceUnavailable
 from domain.money import Money
 from domain.payments import PaymentOutcome
 from tests.contract.payment_gateway_contract import (

@@ -17,10 +17,10 @@ from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from adapters.redis_store.token_store import RedisTokenStore
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import TaskQueue
 from application.ports.runtime import Cache, RateLimiter
 from application.ports.security import TokenStore
-from domain.errors import ServiceUnavailable
 from tests.contract.cache_contract import CacheContract
 from tests.contract.rate_limiter_contract import RateLimiterContract
 from tests.contract.task_queue_contract import AcceptedJob, TaskQueueOutageContract

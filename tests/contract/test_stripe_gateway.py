@@ -34,8 +34,8 @@ import stripe
 from aiohttp import web
 
 from adapters.stripe_gateway import StripePaymentGateway
+from application.ports.errors import PaymentProviderError
 from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEvent
-from domain.errors import PaymentProviderError
 from domain.money import Money
 from domain.payments import PaymentOutcome
 from tests.contract.payment_gateway_contract import (

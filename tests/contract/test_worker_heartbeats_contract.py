@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 from adapters.memory.heartbeats import InMemoryWorkerHeartbeats
 from adapters.redis_store.heartbeats import RedisWorkerHeartbeats
 from adapters.system.clock import FixedClock
+from application.ports.errors import ServiceUnavailable
 from application.ports.workers import WorkerHeartbeats
-from domain.errors import ServiceUnavailable
 from tests.contract.time_control import ControlledTime, RealTime, TimeControl
 from tests.contract.worker_heartbeats_contract import WorkerHeartbeatsContract, a_beat
 from tests.real_services import free_port, shared_redis

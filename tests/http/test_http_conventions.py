@@ -12,6 +12,7 @@ import pytest
 from dependency_injector import providers
 from litestar import get
 
+from application.ports import errors as port_errors
 from domain import errors
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -163,7 +164,7 @@ async def test_rate_limiting_is_429_with_retry_after(app: Any) -> None:
 async def test_a_backing_service_down_is_503(app: Any) -> None:
     @get("/busy", sync_to_thread=False)
     def busy() -> None:
-        raise errors.ServiceUnavailable("the database is too busy right now; please retry")
+        raise port_errors.ServiceUnavailable("the database is too busy right now; please retry")
 
     app.register(busy)
     async with serving(app) as client:
@@ -175,8 +176,9 @@ async def test_a_backing_service_down_is_503(app: Any) -> None:
 def test_every_domain_error_class_has_its_own_status_code() -> None:
     classes = {
         cls
-        for _, cls in inspect.getmembers(errors, inspect.isclass)
-        if issubclass(cls, errors.DomainError) and cls.__module__ == errors.__name__
+        for module in (errors, port_errors)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, errors.DomainError) and cls.__module__ == module.__name__
     }
 
     assert classes == set(DOMAIN_PROBLEMS)
@@ -188,4 +190,5 @@ def test_every_domain_error_class_has_its_own_status_code() -> None:
     assert statuses[errors.OutOfStock] == statuses[errors.IllegalTransition] == 409
     assert statuses[errors.IdempotencyKeyReused] == 409
     assert statuses[errors.RuleViolation] == 422
-    assert statuses[errors.ServiceUnavailable] == statuses[errors.PaymentProviderError] == 503
+    assert statuses[port_errors.ServiceUnavailable] == 503
+    assert statuses[port_errors.PaymentProviderError] == 503

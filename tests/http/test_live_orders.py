@@ -21,8 +21,8 @@ from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdate
-from domain.errors import ServiceUnavailable
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import container_for_tests, in_memory_container, settings_for_tests

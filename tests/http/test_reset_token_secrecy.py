@@ -19,7 +19,7 @@ from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
 from adapters.redis_store.token_store import RedisTokenStore
 from adapters.sql.engine import create_engine
 from adapters.sql.tables import include_in_schema, metadata
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 from entrypoints import worker
 from entrypoints.container import Container
 from entrypoints.http.app import create_app

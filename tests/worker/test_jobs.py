@@ -13,7 +13,7 @@ from arq import Retry
 
 from adapters.arq_queue.serialization import deserialize, serialize
 from application.outbox import HANDLE_EVENT_JOB
-from domain.errors import PaymentProviderError, ServiceUnavailable
+from application.ports.errors import PaymentProviderError, ServiceUnavailable
 from domain.orders import OrderStatus
 from entrypoints.container import Container, stop_services
 from entrypoints.testing import in_memory_container, settings_for_tests

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from adapters.sql.engine import create_engine
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.catalog import NewProduct
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 from domain.money import Money
 from entrypoints.container import Container
 from entrypoints.testing import in_memory_container, settings_for_tests

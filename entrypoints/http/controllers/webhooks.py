@@ -20,7 +20,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 from litestar.params import HeaderParameter
 
 from application.payment_events import EventResult, PaymentEvents
-from domain.errors import InvalidWebhook, ServiceUnavailable
+from application.ports.errors import InvalidWebhook, ServiceUnavailable
 from entrypoints.http.metrics import metrics_of
 from entrypoints.http.openapi_responses import problems
 from entrypoints.http.state import container_of

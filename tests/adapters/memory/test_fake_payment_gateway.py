@@ -8,7 +8,7 @@ import pytest
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.system.clock import FixedClock
-from domain.errors import InvalidWebhook, PaymentProviderError
+from application.ports.errors import InvalidWebhook, PaymentProviderError
 from domain.money import Money
 from domain.payments import PaymentOutcome
 

@@ -10,8 +10,8 @@ from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.mailer import InMemoryMailer
 from adapters.memory.task_queue import RecordedJob, RecordingTaskQueue
 from adapters.system.clock import FixedClock
+from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage
-from domain.errors import ServiceUnavailable
 
 
 async def test_recorded_jobs_can_be_picked_by_name() -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import create_engine
-from domain.errors import ServiceUnavailable
+from application.ports.errors import ServiceUnavailable
 from tests.real_services import free_port
 from tests.sql_fixtures import sql_units_of_work
 

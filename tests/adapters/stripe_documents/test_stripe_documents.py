@@ -14,8 +14,8 @@ from adapters.stripe_documents.events import (
     event_to_stripe,
 )
 from adapters.stripe_documents.intents import intent_from_stripe, intent_to_stripe
+from application.ports.errors import InvalidWebhook
 from application.ports.payments import PaymentIntent, ProviderEvent
-from domain.errors import InvalidWebhook
 from domain.money import Money
 from domain.payments import PaymentOutcome
 

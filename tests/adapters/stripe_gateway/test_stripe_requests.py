@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from adapters.stripe_gateway import StripePaymentGateway
-from domain.errors import PaymentProviderError, ProviderKeyReused
+from application.ports.errors import PaymentProviderError, ProviderKeyReused
 from domain.money import Money
 
 INTENT = {

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.stripe_gateway import StripePaymentGateway
-from domain.errors import InvalidWebhook
+from application.ports.errors import InvalidWebhook
 from domain.money import Money
 from domain.payments import PaymentOutcome
 
