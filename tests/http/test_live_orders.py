@@ -239,9 +239,10 @@ async def test_a_socket_sees_paid_when_a_worker_in_another_process_handles_the_e
             async with watch(app, order["id"], ann.access_token) as ws:
                 assert (await ws.receive_json())["status"] == "pending"
                 await pay(shop, order["id"])
-                seen = await statuses_until(ws, "paid", within=30.0)
+                seen = await statuses_until(ws, "paid", within=90.0)
         finally:
-            assert worker.terminate() == 0, worker.log
+            stopped = worker.terminate()  # a failure above is the one reported
+    assert stopped == 0, worker.log
     await shop.order_updates().aclose()
     await redis.aclose()
     await engine.dispose()

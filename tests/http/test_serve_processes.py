@@ -26,6 +26,8 @@ from tests.real_services import PrivateRedis, free_port
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 SLOW_START_SECONDS = 7  # uvicorn's own health-check timeout is 5 s
+# What a start-up may take on top of that on a machine whose cores are saturated.
+BUSY_MACHINE_SECONDS = 90
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SLOW_CHILDREN = """\
 import os, sys, time
@@ -84,7 +86,7 @@ class Serving:
     def children(self) -> list[int]:
         return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", self.log)]
 
-    async def until_both_children_started(self, within: float = 20) -> None:
+    async def until_both_children_started(self, within: float = 90) -> None:
         """The other child may still be finishing its start when the first one answers."""
         deadline = time.monotonic() + within
         while len(self.children()) < 2:
@@ -125,14 +127,14 @@ async def serving(
 
 
 async def test_slow_starting_children_are_not_killed_and_the_app_serves(serving: Serving) -> None:
-    await serving.until_serving(within=SLOW_START_SECONDS + 20)
+    await serving.until_serving(within=SLOW_START_SECONDS + BUSY_MACHINE_SECONDS)
     await serving.until_both_children_started()
     assert "died" not in serving.log
     assert len(serving.children()) == 2
 
 
 async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Serving) -> None:
-    await serving.until_serving(within=SLOW_START_SECONDS + 20)
+    await serving.until_serving(within=SLOW_START_SECONDS + BUSY_MACHINE_SECONDS)
     await serving.until_both_children_started()
     first, _ = serving.children()
     os.kill(first, signal.SIGKILL)
@@ -143,7 +145,7 @@ async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Servi
     assert (
         f"WARNING uvicorn.error: Child process [{first}] died: killed by SIGKILL" in serving.log
     ), serving.log
-    deadline = time.monotonic() + SLOW_START_SECONDS + 20
+    deadline = time.monotonic() + SLOW_START_SECONDS + BUSY_MACHINE_SECONDS
     while len(serving.children()) < 3:
         assert time.monotonic() < deadline, serving.log
         await asyncio.sleep(0.1)
