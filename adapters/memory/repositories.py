@@ -109,6 +109,9 @@ class InMemoryUsers(_Repository):
 
 class InMemoryApiKeys(_Repository):
     async def add(self, key: ApiKey) -> None:
+        taken = await self.get(key.id) or await self.get_by_hash(key.key_hash)
+        if taken is not None:
+            raise DuplicateRecord("api_keys")
         self._tx.write("api_keys", key.id, key)
 
     async def get(self, key_id: str) -> ApiKey | None:
@@ -239,6 +242,9 @@ class InMemoryOrders(_Repository):
         return self._tx.next_order_number()
 
     async def add(self, order: Order) -> None:
+        number_taken = await self.get_id_by_number(order.number) is not None
+        if number_taken or self._tx.read("orders", order.id) is not None:
+            raise DuplicateRecord("orders")
         self._tx.write("orders", order.id, order)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
@@ -276,7 +282,14 @@ class InMemoryOrders(_Repository):
 
 class InMemoryPayments(_Repository):
     async def add(self, payment: Payment) -> None:
-        if await self.get_for_order(payment.order_id) is not None:
+        if (
+            await self.get_for_order(payment.order_id) is not None
+            or self._tx.read("payments", payment.id) is not None
+            or (
+                payment.intent_id is not None
+                and await self.get_by_intent(payment.intent_id) is not None
+            )
+        ):
             raise DuplicateRecord("payments.order_id")
         self._tx.write("payments", payment.id, payment)
 
@@ -309,6 +322,8 @@ class InMemoryOutbox(_Repository):
     """Rows are (message, enqueued_at, handled_at)."""
 
     async def add(self, message: OutboxMessage) -> None:
+        if self._tx.read("outbox", message.id) is not None:
+            raise DuplicateRecord("outbox.id")
         self._tx.write("outbox", message.id, (message, None, None))
 
     async def get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from application.ports.persistence import (
@@ -33,6 +35,18 @@ class OutboxRepositoryContract:
             due = await tx.outbox.list_due(10, enqueued_before=at(60))
         assert [m.id for m in left] == [unsent[1].id, unsent[3].id, unsent[4].id]
         assert due == left
+
+    async def test_a_message_id_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        first = a_message(1)
+        async with uow() as tx:
+            await tx.outbox.add(first)
+            await tx.commit()
+        async with uow() as tx:
+            with pytest.raises(DuplicateRecord):
+                await tx.outbox.add(dataclasses.replace(a_message(2), id=first.id))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.list_unsent(limit=10) == [first]
 
     async def test_an_enqueued_message_is_due_again_after_the_cutoff_until_handled(
         self, uow: UnitOfWorkFactory

@@ -114,6 +114,24 @@ class ApiKeyRepositoryContract:
         assert snapshot(by_hash) == snapshot(key)
         assert by_id.scopes == frozenset({Scope.PRODUCTS_READ, Scope.ORDERS_WRITE})
 
+    async def test_a_key_id_or_hash_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        key = an_api_key(1)
+        await store(uow, a_user(1), key)
+        same_id, same_hash = an_api_key(2), an_api_key(3)
+        same_id.id = key.id
+        same_hash.key_hash = key.key_hash
+        async with uow() as tx:
+            for again in (same_id, same_hash):
+                with pytest.raises(DuplicateRecord):
+                    await tx.api_keys.add(again)
+            await tx.commit()
+        async with uow() as tx:
+            found = await tx.api_keys.get(key.id)
+            assert await tx.api_keys.get(same_hash.id) is None
+            assert [k.id for k in (await tx.api_keys.list_page(PageRequest())).items] == [key.id]
+        assert found is not None
+        assert snapshot(found) == snapshot(key)
+
     async def test_keys_list_oldest_first(self, uow: UnitOfWorkFactory) -> None:
         keys = [an_api_key(n) for n in range(1, 6)]
         await store(uow, a_user(1), *reversed(keys))
