@@ -33,7 +33,7 @@ from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
 from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
-from domain.values import Email
+from domain.values import Email, Quantity
 
 if TYPE_CHECKING:
     from adapters.memory.unit_of_work import Transaction
@@ -201,15 +201,15 @@ class InMemoryProducts(_Repository):
         matching = (p for p in self._tx.rows("products") if _matches(p, query))
         return _paginate(matching, sort_key, lambda p: p.id, query.page, descending=descending)
 
-    async def _take(self, product_id: str, quantity: int) -> bool:
+    async def _take(self, product_id: str, quantity: Quantity) -> bool:
         product = await self.get(product_id)
-        if product is None or product.is_archived or product.inventory_count < quantity:
+        if product is None or product.is_archived or product.inventory_count < quantity.value:
             return False
-        product.inventory_count -= quantity
+        product.inventory_count -= quantity.value
         self._tx.write("products", product_id, product)
         return True
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         taken: dict[str, ReservedProduct] = {}
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
@@ -221,10 +221,10 @@ class InMemoryProducts(_Repository):
                 )
         return taken
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         product = await self.get(product_id)
         if product is not None:
-            product.inventory_count += quantity
+            product.inventory_count += quantity.value
             self._tx.write("products", product_id, product)
 
 

@@ -24,7 +24,7 @@ from domain.orders import Order, OrderStatus
 from domain.payments import Payment
 from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
-from domain.values import Email
+from domain.values import Email, Quantity
 
 T = TypeVar("T")
 
@@ -175,7 +175,7 @@ class ReservedProduct:
     product_id: str
     name: str
     unit_price: Money
-    quantity: int
+    quantity: Quantity
 
 
 class ProductRepository(Protocol):
@@ -197,7 +197,7 @@ class ProductRepository(Protocol):
     async def list_page(self, query: ProductQuery) -> Page[Product]:
         """Active products only, filtered and sorted, keyset-paginated."""
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """Take the units of every line (product id -> quantity) in one step; a line takes
         its units only if at least that many are free, by a conditional update, so
         concurrent callers can never take the same unit twice. Returns what was taken for
@@ -208,7 +208,7 @@ class ProductRepository(Protocol):
         all or nothing rolls the unit of work back when any line is missing.
         """
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         """Atomically give back `quantity` units."""
 
 

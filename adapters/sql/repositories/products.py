@@ -19,8 +19,8 @@ from application.ports.persistence import (
     ReservedProduct,
 )
 from domain.catalog import Product, ProductImage
-from domain.errors import InvalidValue
 from domain.money import Money
+from domain.values import Quantity
 
 _SORTS = {
     ProductSort.NEWEST_LAST: Keyset(products.c.created_at, products.c.id, SortValue.TIMESTAMP),
@@ -151,12 +151,6 @@ _COPY_COLUMNS = (
 _COPY = f"COPY products ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
 
 
-def _positive(quantity: int) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidValue("quantity", "must be positive")
-    return quantity
-
-
 class SqlProductRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -255,14 +249,14 @@ class SqlProductRepository:
 
         return await self._tx.on_replica(read)
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """One UPDATE ... RETURNING for all the lines (the quantity of each row picked by a
         CASE on its id), each row taken only if `inventory_count >= quantity`. The
         rows are found through the primary key, so two carts sharing products lock them
         in the same (index) order."""
         if not quantities:
             return {}
-        wanted = {pid: _positive(quantities[pid]) for pid in sorted(quantities)}
+        wanted = {pid: quantities[pid].value for pid in sorted(quantities)}
         quantity = case(wanted, value=products.c.id)
         statement = (
             update(products)
@@ -282,17 +276,17 @@ class SqlProductRepository:
         taken: dict[str, ReservedProduct] = {}
         for row in (await self._tx.execute(statement)).all():
             taken[row.id] = ReservedProduct(
-                row.id, row.name, Money(row.price_amount, row.price_currency), wanted[row.id]
+                row.id, row.name, Money(row.price_amount, row.price_currency), quantities[row.id]
             )
             self._tx.bump_if_seen("product", row.id)
         return taken
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         statement = (
             update(products)
             .where(products.c.id == product_id)
             .values(
-                inventory_count=products.c.inventory_count + _positive(quantity),
+                inventory_count=products.c.inventory_count + quantity.value,
                 version=products.c.version + 1,
             )
         )

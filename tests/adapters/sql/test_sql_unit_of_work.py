@@ -52,7 +52,7 @@ async def test_a_stale_copy_cannot_overwrite_a_reservation(uow: UnitOfWorkFactor
         assert stale is not None
         await editor.commit()
         async with uow() as buyer:
-            assert "prod-0001" in await buyer.products.reserve_lines({"prod-0001": 2})
+            assert "prod-0001" in await buyer.products.reserve_lines({"prod-0001": Quantity(2)})
             await buyer.commit()
         stale.change_details(at(10), name="Renamed")
         with pytest.raises(ConcurrencyConflict):
@@ -94,8 +94,8 @@ async def test_own_reservations_do_not_make_a_save_stale(uow: UnitOfWorkFactory)
     async with uow() as tx:
         product = await tx.products.get("prod-0001", for_update=True)
         assert product is not None
-        assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
-        await tx.products.release_stock("prod-0001", 1)
+        assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+        await tx.products.release_stock("prod-0001", Quantity(1))
         product.change_details(at(10), name="Renamed")
         await tx.products.save(product)
         await tx.commit()
@@ -216,7 +216,7 @@ async def test_sqlite_gives_up_waiting_for_the_write_lock_with_a_conflict(
         uow = sql_unit_of_work_factory(impatient)
         await store(uow, a_product(1))
         async with uow() as holder:
-            assert "prod-0001" in await holder.products.reserve_lines({"prod-0001": 1})
+            assert "prod-0001" in await holder.products.reserve_lines({"prod-0001": Quantity(1)})
             async with uow() as waiter:
                 with pytest.raises(ConcurrencyConflict):
                     await waiter.products.get("prod-0001")

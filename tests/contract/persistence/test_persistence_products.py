@@ -27,6 +27,7 @@ from application.ports.persistence import (
 from domain.catalog import Product
 from domain.errors import InvalidValue
 from domain.money import Money
+from domain.values import Quantity
 from tests.contract.persistence.persistence_builders import (
     T0,
     a_product,
@@ -235,11 +236,11 @@ class ProductRepositoryContract:
     ) -> None:
         await store(uow, a_product(1, inventory=5))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 3})
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 3})
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 2})
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 1})
-            assert "nope" not in await tx.products.reserve_lines({"nope": 1})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(3)})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(3)})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(2)})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+            assert "nope" not in await tx.products.reserve_lines({"nope": Quantity(1)})
             await tx.commit()
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
@@ -251,7 +252,7 @@ class ProductRepositoryContract:
         product.archive(at(2))
         await store(uow, product)
         async with uow() as tx:
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 1})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
 
     async def test_reserving_lines_takes_each_line_that_has_the_stock_at_its_price(
         self, uow: UnitOfWorkFactory
@@ -267,12 +268,21 @@ class ProductRepositoryContract:
         )
         async with uow() as tx:
             taken = await tx.products.reserve_lines(
-                {"prod-0003": 4, "prod-0001": 5, "prod-0002": 2, "prod-0004": 1, "nope": 1}
+                {
+                    product_id: Quantity(count)
+                    for product_id, count in {
+                        "prod-0003": 4,
+                        "prod-0001": 5,
+                        "prod-0002": 2,
+                        "prod-0004": 1,
+                        "nope": 1,
+                    }.items()
+                }
             )
             await tx.commit()
         assert taken == {
-            "prod-0001": ReservedProduct("prod-0001", "Product 1", Money(250, "USD"), 5),
-            "prod-0003": ReservedProduct("prod-0003", "Lamp", Money(1999, "USD"), 4),
+            "prod-0001": ReservedProduct("prod-0001", "Product 1", Money(250, "USD"), Quantity(5)),
+            "prod-0003": ReservedProduct("prod-0003", "Lamp", Money(1999, "USD"), Quantity(4)),
         }
         async with uow() as tx:
             left = {
@@ -291,7 +301,7 @@ class ProductRepositoryContract:
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
             assert product is not None
-            assert await tx.products.reserve_lines({"prod-0001": 2})
+            assert await tx.products.reserve_lines({"prod-0001": Quantity(2)})
             product.inventory_count = 3
             product.name = "Renamed"
             await tx.products.save(product)
@@ -304,8 +314,8 @@ class ProductRepositoryContract:
     async def test_releasing_gives_stock_back(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_product(1, inventory=1))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
-            await tx.products.release_stock("prod-0001", 3)
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+            await tx.products.release_stock("prod-0001", Quantity(3))
             await tx.commit()
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
@@ -315,7 +325,7 @@ class ProductRepositoryContract:
     async def test_an_uncommitted_reservation_is_rolled_back(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_product(1, inventory=2))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 2})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(2)})
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
         assert product is not None
