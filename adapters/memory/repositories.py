@@ -1,7 +1,9 @@
 """In-memory repositories over a `Transaction` (see unit_of_work.py).
 
-Filtering, sorting and keyset pagination follow the same rules as the SQL adapter; the
-shared contract tests in tests/contract/ hold both to them.
+Filtering, sorting and keyset pagination do what the ports say, as the SQL adapter does;
+the shared contract tests in tests/contract/ hold both to them. The rules behind a
+listing (which products a shopper sees, how a search or a category compares) are the
+application's: a repository takes its query as given.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from application.ports.persistence import (
     OutboxMessage,
     Page,
     PageRequest,
-    ProductQuery,
+    ProductListing,
     ProductSort,
     ReservedProduct,
 )
 from domain.cart import Cart
-from domain.catalog import Product
+from domain.catalog import Product, searchable
 from domain.errors import InvalidValue
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
@@ -146,20 +148,20 @@ _PRODUCT_SORTS: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
 }
 
 
-def _matches(product: Product, query: ProductQuery) -> bool:
-    if product.is_archived:
+def _matches(product: Product, listing: ProductListing) -> bool:
+    if product.is_archived is not listing.archived:
         return False
-    if query.text:
-        needle = query.text.lower()
-        if needle not in product.name.lower() and needle not in product.description.lower():
-            return False
-    if query.category is not None and product.category != query.category.strip().lower():
+    if listing.text is not None and not (
+        listing.text in searchable(product.name) or listing.text in searchable(product.description)
+    ):
         return False
-    if query.min_price is not None and product.price.amount < query.min_price:
+    if listing.category is not None and product.category != listing.category:
         return False
-    if query.max_price is not None and product.price.amount > query.max_price:
+    if listing.min_price is not None and product.price.amount < listing.min_price:
         return False
-    return query.in_stock is None or (product.inventory_count > 0) == query.in_stock
+    if listing.max_price is not None and product.price.amount > listing.max_price:
+        return False
+    return listing.in_stock is None or (product.inventory_count > 0) == listing.in_stock
 
 
 class InMemoryProducts(_Repository):
@@ -196,10 +198,10 @@ class InMemoryProducts(_Repository):
         self._check_sku(product)
         self._tx.write("products", product.id, product)
 
-    async def list_page(self, query: ProductQuery) -> Page[Product]:
-        sort_key, descending = _PRODUCT_SORTS[query.sort]
-        matching = (p for p in self._tx.rows("products") if _matches(p, query))
-        return _paginate(matching, sort_key, lambda p: p.id, query.page, descending=descending)
+    async def list_page(self, listing: ProductListing) -> Page[Product]:
+        sort_key, descending = _PRODUCT_SORTS[listing.sort]
+        matching = (p for p in self._tx.rows("products") if _matches(p, listing))
+        return _paginate(matching, sort_key, lambda p: p.id, listing.page, descending=descending)
 
     async def _take(self, product_id: str, quantity: Quantity) -> bool:
         product = await self.get(product_id)

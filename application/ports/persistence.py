@@ -61,7 +61,23 @@ class ProductSort(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ProductQuery:
+class ProductListing:
+    """A page of products as storage selects it. The catalog has applied its rules
+    already (`application.catalog.product_listing`), so an adapter takes every field as
+    it is, folding, trimming and adding nothing:
+
+    - `archived`: the products whose `is_archived` is this;
+    - `text`: None, or text in searchable form (`domain.catalog.searchable`) that is a
+      substring (`%` and `_` are plain characters) of `searchable(name)` or of
+      `searchable(description)` (text in another form may or may not match: SQLite's
+      LIKE ignores ASCII case);
+    - `category`: None, or equal to the product's category;
+    - `min_price`, `max_price`: None, or inclusive bounds on the price's amount;
+    - `in_stock`: None, or whether `inventory_count > 0`;
+    - sorted by `sort`, ties by id, keyset-paginated by `page`.
+    """
+
+    archived: bool
     text: str | None = None
     category: str | None = None
     min_price: int | None = None
@@ -194,8 +210,8 @@ class ProductRepository(Protocol):
     async def save(self, product: Product) -> None:
         """Raises DuplicateRecord if the product's new sku is taken."""
 
-    async def list_page(self, query: ProductQuery) -> Page[Product]:
-        """Active products only, filtered and sorted, keyset-paginated."""
+    async def list_page(self, listing: ProductListing) -> Page[Product]:
+        """The page of products `listing` selects (see ProductListing)."""
 
     async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """Take the units of every line (product id -> quantity) in one step; a line takes

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.catalog import NewProduct, ProductChanges
-from application.ports.persistence import PageRequest, ProductQuery, ProductSort
+from application.catalog import NewProduct, ProductChanges, ProductQuery
+from application.ports.persistence import PageRequest, ProductSort
 from domain.catalog import Product
 from domain.errors import (
     InvalidValue,

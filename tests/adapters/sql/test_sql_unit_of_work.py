@@ -16,7 +16,7 @@ from adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
 from application.ports.persistence import (
     ConcurrencyConflict,
     DuplicateRecord,
-    ProductQuery,
+    ProductListing,
     UnitOfWorkFactory,
 )
 from domain.cart import Cart
@@ -197,7 +197,7 @@ async def test_catalog_listings_are_read_from_the_replica(engine: AsyncEngine) -
         uow = sql_unit_of_work_factory(engine, read_engine=replica)
         await store(uow, a_product(1, images=1), a_product(2))
         async with uow() as tx:
-            page = await tx.products.list_page(ProductQuery())
+            page = await tx.products.list_page(ProductListing(archived=False))
             assert [p.id for p in page.items] == ["prod-0002", "prod-0001"]
             assert len(page.items[1].images) == 1
             listing_statements = len(replica_statements)
