@@ -472,6 +472,8 @@ class InMemoryUploads(_Repository):
 
 class InMemoryAudit(_Repository):
     async def add(self, entry: AuditEntry) -> None:
+        if self._tx.read("audit", entry.id) is not None:
+            raise DuplicateRecord("audit_log")
         self._tx.write("audit", entry.id, entry)
 
     async def list_page(self, query: AuditQuery) -> Page[AuditEntry]:
