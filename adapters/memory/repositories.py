@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from application.pagination import check_limit, decode_cursor, encode_cursor
+from application.pagination import decode_cursor, encode_cursor
 from application.ports.persistence import (
     AuditEntry,
     AuditQuery,
@@ -52,7 +52,7 @@ def _paginate(
     descending: bool,
 ) -> Page[T]:
     """Sort by (sort_key, id), start after the cursor, cut at the limit."""
-    limit = check_limit(page.limit)
+    limit = page.limit
     ordered = sorted(items, key=lambda item: (sort_key(item), item_id(item)), reverse=descending)
     if page.cursor is not None:
         after = decode_cursor(page.cursor)

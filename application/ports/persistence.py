@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from application.message_context import current_work_context
 from domain.cart import Cart
 from domain.catalog import Product
+from domain.errors import InvalidValue
 from domain.events import DomainEvent, event_to_record
 from domain.money import Money
 from domain.orders import Order, OrderStatus
@@ -42,8 +43,17 @@ class ConcurrencyConflict(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
+    """At most `limit` items (1..MAX_PAGE_SIZE, else InvalidValue naming `limit`), after
+    the item `cursor` names (None: from the first). Only the adapter that made a cursor
+    can read it: a listing refuses one it did not make with InvalidValue."""
+
     limit: int = DEFAULT_PAGE_SIZE
     cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        limit = self.limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
 
 
 @dataclass(frozen=True, slots=True)
