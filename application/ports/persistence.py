@@ -169,7 +169,9 @@ class AuditQuery:
 
 
 class AuditRepository(Protocol):
-    async def add(self, entry: AuditEntry) -> None: ...
+    async def add(self, entry: AuditEntry) -> None:
+        """Raises DuplicateRecord if the id is taken."""
+
     async def list_page(self, query: AuditQuery) -> Page[AuditEntry]: ...
     async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         """Every entry about the target, oldest first."""
@@ -177,7 +179,7 @@ class AuditRepository(Protocol):
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Raises DuplicateRecord when the email is taken."""
+        """Raises DuplicateRecord when the email (or the id) is taken."""
 
     async def get(self, user_id: str) -> User | None: ...
     async def get_by_email(self, email: Email) -> User | None: ...
@@ -187,7 +189,9 @@ class UserRepository(Protocol):
 
 
 class ApiKeyRepository(Protocol):
-    async def add(self, key: ApiKey) -> None: ...
+    async def add(self, key: ApiKey) -> None:
+        """Raises DuplicateRecord if the id or the key hash is taken."""
+
     async def get(self, key_id: str) -> ApiKey | None: ...
     async def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
     async def list_page(self, page: PageRequest) -> Page[ApiKey]: ...
@@ -225,8 +229,10 @@ class ProductRepository(Protocol):
 
     async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """Take the units of every line (product id -> quantity) in one step; a line takes
-        its units only if at least that many are free, by a conditional update, so
-        concurrent callers can never take the same unit twice. Returns what was taken for
+        its units only if at least that many are free and the product is not archived, by
+        one conditional update, so concurrent callers can never take the same unit twice
+        nor a unit of a product archived meanwhile (which is why these two rules sit in
+        the adapter's statement, not in the caller). Returns what was taken for
         each line that could be served, with the product's name and price at that moment.
 
         A line missing from the answer (unknown, archived or short of stock) took
@@ -247,7 +253,9 @@ class OrderRepository(Protocol):
     async def next_number(self) -> int:
         """A unique, increasing, human-friendly order number."""
 
-    async def add(self, order: Order) -> None: ...
+    async def add(self, order: Order) -> None:
+        """Raises DuplicateRecord if the id or the number is taken."""
+
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
     async def get_id_by_number(self, number: int) -> str | None:
         """The id of the order with this number, if any."""
@@ -260,7 +268,8 @@ class OrderRepository(Protocol):
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> None:
-        """Raises DuplicateRecord if the order already has a payment."""
+        """Raises DuplicateRecord if the order already has a payment, or the id or the
+        intent is taken."""
 
     async def get(self, payment_id: str) -> Payment | None: ...
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None: ...
@@ -284,7 +293,9 @@ class OutboxKindStatus:
 
 
 class OutboxRepository(Protocol):
-    async def add(self, message: OutboxMessage) -> None: ...
+    async def add(self, message: OutboxMessage) -> None:
+        """Raises DuplicateRecord if the id is taken."""
+
     async def get(
         self, message_id: str
     ) -> tuple[OutboxMessage, datetime | None, datetime | None] | None:
