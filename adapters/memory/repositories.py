@@ -149,7 +149,7 @@ _PRODUCT_SORTS: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
 
 
 def _matches(product: Product, listing: ProductListing) -> bool:
-    if product.is_archived is not listing.archived:
+    if product.is_archived != listing.archived:
         return False
     if listing.text is not None and not (
         listing.text in searchable(product.name) or listing.text in searchable(product.description)
