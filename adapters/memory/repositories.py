@@ -377,7 +377,7 @@ class InMemoryOutbox(_Repository):
         return messages[:limit]
 
     async def mark_enqueued(self, message_ids: list[str], at: datetime) -> None:
-        for message_id in message_ids:
+        for message_id in dict.fromkeys(message_ids):  # one attempt each, as in SQL's IN
             row = self._tx.read("outbox", message_id)
             if row is not None:
                 message = dataclasses.replace(row[0], attempts=row[0].attempts + 1)
