@@ -7,20 +7,22 @@ visible on the next read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.audit import record_audit
 from application.ports.persistence import (
     DuplicateRecord,
     Page,
-    ProductQuery,
+    PageRequest,
+    ProductListing,
+    ProductSort,
     UnitOfWork,
     UnitOfWorkFactory,
 )
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
 from application.transactions import in_transaction
-from domain.catalog import Product
+from domain.catalog import Product, category_key, searchable
 from domain.errors import Conflict, InvalidValue, NotFound
 from domain.money import Money
 from domain.users import Scope
@@ -62,10 +64,43 @@ def _sku_taken(sku: str | None) -> Conflict:
     return Conflict(f"sku {sku} is already used by another product")
 
 
-def _check_query(query: ProductQuery) -> ProductQuery:
-    for field, value in (("min_price", query.min_price), ("max_price", query.max_price)):
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """What a shopper asks the catalog for. `text` is looked for in names and
+    descriptions, whatever its case (empty: no text filter); `category` is matched
+    whatever its case and surrounding spaces; prices are inclusive bounds in minor units;
+    `in_stock` True or False keeps only the products with or without stock. Archived
+    products are never listed."""
+
+    text: str | None = None
+    category: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool | None = None
+    sort: ProductSort = ProductSort.NEWEST_FIRST
+    page: PageRequest = field(default_factory=PageRequest)
+
+
+def product_listing(query: ProductQuery) -> ProductListing:
+    """The listing storage runs for `query`: checked (InvalidValue naming the field),
+    archived products left out, the text and category in the form products hold them."""
+    _check_query(query)
+    return ProductListing(
+        archived=False,
+        text=searchable(query.text) if query.text else None,
+        category=category_key(query.category) if query.category is not None else None,
+        min_price=query.min_price,
+        max_price=query.max_price,
+        in_stock=query.in_stock,
+        sort=query.sort,
+        page=query.page,
+    )
+
+
+def _check_query(query: ProductQuery) -> None:
+    for name, value in (("min_price", query.min_price), ("max_price", query.max_price)):
         if value is not None and value < 0:
-            raise InvalidValue(field, "must not be negative")
+            raise InvalidValue(name, "must not be negative")
     if (
         query.min_price is not None
         and query.max_price is not None
@@ -74,7 +109,6 @@ def _check_query(query: ProductQuery) -> ProductQuery:
         raise InvalidValue("min_price", "must not be greater than max_price")
     if query.text is not None and len(query.text) > 200:
         raise InvalidValue("q", "must be at most 200 characters")
-    return query
 
 
 # The cache key whose counter names the catalog's current version.
@@ -165,9 +199,10 @@ class Catalog:
         return found[0]
 
     async def list_products(self, query: ProductQuery) -> Page[Product]:
-        _check_query(query)
+        """Active products matching `query` (see ProductQuery), a page at a time."""
+        listing = product_listing(query)
         async with self._uow_factory() as uow:
-            return await uow.products.list_page(query)
+            return await uow.products.list_page(listing)
 
     async def change_product(
         self, actor: Principal, product_id: str, changes: ProductChanges

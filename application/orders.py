@@ -39,7 +39,7 @@ from domain.money import Money
 from domain.orders import Order, OrderLine
 from domain.payments import Payment
 from domain.users import Scope
-from domain.values import Address
+from domain.values import Address, Quantity
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class Orders:
             raise EmptyCart()
         # One statement takes every line's units (in product id order, so two carts
         # sharing products cannot deadlock) and reads the names and prices they are sold at.
-        quantities = {product_id: q.value for product_id, q in cart.lines.items()}
+        quantities = dict(cart.lines)
         taken = await uow.products.reserve_lines(quantities)
         if len(taken) != len(quantities):
             await self._refuse(uow, quantities, taken)
@@ -195,7 +195,7 @@ class Orders:
 
     @staticmethod
     async def _refuse(
-        uow: UnitOfWork, quantities: dict[str, int], taken: dict[str, ReservedProduct]
+        uow: UnitOfWork, quantities: dict[str, Quantity], taken: dict[str, ReservedProduct]
     ) -> NoReturn:
         """Why some line could not be reserved: the first such line, by product id."""
         missing = sorted(set(quantities) - set(taken))
@@ -204,7 +204,7 @@ class Orders:
         product = products.get(product_id)
         if product is None or not product.is_available:
             raise Conflict(f"product {product_id} is no longer available; remove it")
-        raise OutOfStock(product_id, quantities[product_id])
+        raise OutOfStock(product_id, quantities[product_id].value)
 
     async def get_order(self, actor: Principal, order_id: str) -> Order:
         """The order, if the caller owns it or may read every order; else NotFound."""

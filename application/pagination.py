@@ -12,7 +12,6 @@ import binascii
 import json
 from typing import Any
 
-from application.ports.persistence import MAX_PAGE_SIZE
 from domain.errors import InvalidValue
 from domain.text import control_character
 from domain.values import could_be_id
@@ -43,9 +42,3 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
     ):
         raise InvalidValue("cursor", "is not a cursor this API produced")
     return value[0], value[1]
-
-
-def check_limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-    return limit

@@ -214,7 +214,7 @@ class PaymentFlow:
         """Cancel the locked order, recording `action` by `actor` (None: the shop)."""
         order.cancel(reason, self._clock.now())
         for line in sorted(order.lines, key=lambda line: line.product_id):
-            await uow.products.release_stock(line.product_id, line.quantity.value)
+            await uow.products.release_stock(line.product_id, line.quantity)
         if order.refundable_amount.is_positive:
             await self._refund_locked(
                 uow, order, order.refundable_amount, reason, everything_left=True

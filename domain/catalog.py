@@ -36,8 +36,20 @@ def validate_inventory(count: int) -> int:
     return count
 
 
+def category_key(category: str) -> str:
+    """The form a category is stored and looked up in: trimmed and lower-cased, so that
+    "Kitchen", " kitchen " and "KITCHEN" name one category."""
+    return category.strip().lower()
+
+
 def validate_category(category: str) -> str:
-    return required_text("category", category, 100).lower()
+    return category_key(required_text("category", category, 100))
+
+
+def searchable(text: str) -> str:
+    """The form a product's name and description are searched in, and a search is
+    written in: lower-cased, so that a search ignores case ("TEA" finds "Teapot")."""
+    return text.lower()
 
 
 def validate_description(description: str) -> str:

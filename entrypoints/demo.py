@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from application.catalog import NewProduct
-from application.ports.persistence import PageRequest, ProductQuery
+from application.catalog import NewProduct, ProductQuery
+from application.ports.persistence import PageRequest
 from application.principal import Principal
 from domain.errors import EmailAlreadyRegistered
 from domain.money import Money

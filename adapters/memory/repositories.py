@@ -1,7 +1,9 @@
 """In-memory repositories over a `Transaction` (see unit_of_work.py).
 
-Filtering, sorting and keyset pagination follow the same rules as the SQL adapter; the
-shared contract tests in tests/contract/ hold both to them.
+Filtering, sorting and keyset pagination do what the ports say, as the SQL adapter does;
+the shared contract tests in tests/contract/ hold both to them. The rules behind a
+listing (which products a shopper sees, how a search or a category compares) are the
+application's: a repository takes its query as given.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from application.pagination import check_limit, decode_cursor, encode_cursor
+from application.pagination import decode_cursor, encode_cursor
 from application.ports.persistence import (
     AuditEntry,
     AuditQuery,
@@ -22,19 +24,19 @@ from application.ports.persistence import (
     OutboxMessage,
     Page,
     PageRequest,
-    ProductQuery,
+    ProductListing,
     ProductSort,
     ReservedProduct,
 )
 from domain.cart import Cart
-from domain.catalog import Product
+from domain.catalog import Product, searchable
 from domain.errors import InvalidValue
 from domain.events import EventSource
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
 from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
-from domain.values import Email
+from domain.values import Email, Quantity
 
 if TYPE_CHECKING:
     from adapters.memory.unit_of_work import Transaction
@@ -52,7 +54,7 @@ def _paginate(
     descending: bool,
 ) -> Page[T]:
     """Sort by (sort_key, id), start after the cursor, cut at the limit."""
-    limit = check_limit(page.limit)
+    limit = page.limit
     ordered = sorted(items, key=lambda item: (sort_key(item), item_id(item)), reverse=descending)
     if page.cursor is not None:
         after = decode_cursor(page.cursor)
@@ -120,6 +122,9 @@ class InMemoryUsers(_Repository):
 
 class InMemoryApiKeys(_Repository):
     async def add(self, key: ApiKey) -> None:
+        taken = self._tx.read("api_keys", key.id) or await self.get_by_hash(key.key_hash)
+        if taken is not None:
+            raise DuplicateRecord("api_keys")
         self._tx.write("api_keys", key.id, key)
 
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
@@ -150,20 +155,20 @@ _PRODUCT_SORTS: dict[ProductSort, tuple[Callable[[Product], Any], bool]] = {
 }
 
 
-def _matches(product: Product, query: ProductQuery) -> bool:
-    if product.is_archived:
+def _matches(product: Product, listing: ProductListing) -> bool:
+    if product.is_archived != listing.archived:
         return False
-    if query.text:
-        needle = query.text.lower()
-        if needle not in product.name.lower() and needle not in product.description.lower():
-            return False
-    if query.category is not None and product.category != query.category.strip().lower():
+    if listing.text is not None and not (
+        listing.text in searchable(product.name) or listing.text in searchable(product.description)
+    ):
         return False
-    if query.min_price is not None and product.price.amount < query.min_price:
+    if listing.category is not None and product.category != listing.category:
         return False
-    if query.max_price is not None and product.price.amount > query.max_price:
+    if listing.min_price is not None and product.price.amount < listing.min_price:
         return False
-    return query.in_stock is None or (product.inventory_count > 0) == query.in_stock
+    if listing.max_price is not None and product.price.amount > listing.max_price:
+        return False
+    return listing.in_stock is None or (product.inventory_count > 0) == listing.in_stock
 
 
 class InMemoryProducts(_Repository):
@@ -200,20 +205,20 @@ class InMemoryProducts(_Repository):
         self._check_sku(product)
         self._tx.write("products", product.id, product)
 
-    async def list_page(self, query: ProductQuery) -> Page[Product]:
-        sort_key, descending = _PRODUCT_SORTS[query.sort]
-        matching = (p for p in self._tx.rows("products") if _matches(p, query))
-        return _paginate(matching, sort_key, lambda p: p.id, query.page, descending=descending)
+    async def list_page(self, listing: ProductListing) -> Page[Product]:
+        sort_key, descending = _PRODUCT_SORTS[listing.sort]
+        matching = (p for p in self._tx.rows("products") if _matches(p, listing))
+        return _paginate(matching, sort_key, lambda p: p.id, listing.page, descending=descending)
 
-    async def _take(self, product_id: str, quantity: int) -> bool:
+    async def _take(self, product_id: str, quantity: Quantity) -> bool:
         product = await self.get(product_id)
-        if product is None or product.is_archived or product.inventory_count < quantity:
+        if product is None or product.is_archived or product.inventory_count < quantity.value:
             return False
-        product.inventory_count -= quantity
+        product.inventory_count -= quantity.value
         self._tx.write("products", product_id, product)
         return True
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         taken: dict[str, ReservedProduct] = {}
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
@@ -225,10 +230,10 @@ class InMemoryProducts(_Repository):
                 )
         return taken
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         product = await self.get(product_id)
         if product is not None:
-            product.inventory_count += quantity
+            product.inventory_count += quantity.value
             self._tx.write("products", product_id, product)
 
 
@@ -246,6 +251,9 @@ class InMemoryOrders(_Repository):
         return self._tx.next_order_number()
 
     async def add(self, order: Order) -> None:
+        number_taken = await self.get_id_by_number(order.number) is not None
+        if number_taken or self._tx.read("orders", order.id) is not None:
+            raise DuplicateRecord("orders")
         self._tx.write("orders", self._tx.events.track(order).id, order)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
@@ -284,7 +292,15 @@ class InMemoryOrders(_Repository):
 
 class InMemoryPayments(_Repository):
     async def add(self, payment: Payment) -> None:
-        if any(p.order_id == payment.order_id for p in self._tx.rows("payments")):
+        rows = self._tx.rows("payments")
+        if (
+            any(p.order_id == payment.order_id for p in rows)
+            or self._tx.read("payments", payment.id) is not None
+            or (
+                payment.intent_id is not None
+                and any(p.intent_id == payment.intent_id for p in rows)
+            )
+        ):
             raise DuplicateRecord("payments.order_id")
         self._tx.write("payments", self._tx.events.track(payment).id, payment)
 
@@ -318,6 +334,8 @@ class InMemoryOutbox(_Repository):
     """Rows are (message, enqueued_at, handled_at)."""
 
     async def add(self, message: OutboxMessage) -> None:
+        if self._tx.read("outbox", message.id) is not None:
+            raise DuplicateRecord("outbox.id")
         self._tx.write("outbox", message.id, (message, None, None))
 
     async def get(
@@ -369,7 +387,7 @@ class InMemoryOutbox(_Repository):
         return messages[:limit]
 
     async def mark_enqueued(self, message_ids: list[str], at: datetime) -> None:
-        for message_id in message_ids:
+        for message_id in dict.fromkeys(message_ids):  # one attempt each, as in SQL's IN
             row = self._tx.read("outbox", message_id)
             if row is not None:
                 message = dataclasses.replace(row[0], attempts=row[0].attempts + 1)
@@ -464,6 +482,8 @@ class InMemoryUploads(_Repository):
 
 class InMemoryAudit(_Repository):
     async def add(self, entry: AuditEntry) -> None:
+        if self._tx.read("audit", entry.id) is not None:
+            raise DuplicateRecord("audit_log")
         self._tx.write("audit", entry.id, entry)
 
     async def list_page(self, query: AuditQuery) -> Page[AuditEntry]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, literal, tuple_
 
-from application.pagination import check_limit, decode_cursor, encode_cursor
+from application.pagination import decode_cursor, encode_cursor
 from application.ports.persistence import PageRequest
 from domain.errors import InvalidValue
 
@@ -39,7 +39,7 @@ class Keyset:
     def paginate(self, query: Select[Any], page: PageRequest) -> tuple[Select[Any], int]:
         """`query` ordered, started after the cursor, and cut at one row past the limit
         (that extra row says whether there is a next page). Returns it with the limit."""
-        limit = check_limit(page.limit)
+        limit = page.limit
         if page.cursor is not None:
             raw_value, after_id = decode_cursor(page.cursor)
             after = tuple_(

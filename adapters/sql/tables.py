@@ -109,8 +109,9 @@ products = Table(
     _id("id", primary_key=True),
     Column("name", code_point_string(200), nullable=False),
     Column("description", Text, nullable=False),
-    # Lower-cased copies (Python's str.lower) for the case-insensitive text filter, so that
-    # it matches exactly what the in-memory adapter matches, on every database.
+    # The searchable form of the name and description (domain.catalog.searchable, computed
+    # in Python, not by the database's lower()), which a listing's text is looked for in:
+    # the same answer on every database and in the in-memory adapter.
     Column("search_name", Text, nullable=False),
     Column("search_description", Text, nullable=False),
     *_money("price"),

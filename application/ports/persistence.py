@@ -18,13 +18,14 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from application.message_context import current_work_context
 from domain.cart import Cart
 from domain.catalog import Product
+from domain.errors import InvalidValue
 from domain.events import DomainEvent, event_to_record
 from domain.money import Money
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment
 from domain.uploads import Upload
 from domain.users import ApiKey, Role, User
-from domain.values import Email
+from domain.values import Email, Quantity
 
 T = TypeVar("T")
 
@@ -42,8 +43,17 @@ class ConcurrencyConflict(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
+    """At most `limit` items (1..MAX_PAGE_SIZE, else InvalidValue naming `limit`), after
+    the item `cursor` names (None: from the first). Only the adapter that made a cursor
+    can read it: a listing refuses one it did not make with InvalidValue."""
+
     limit: int = DEFAULT_PAGE_SIZE
     cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        limit = self.limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +71,23 @@ class ProductSort(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ProductQuery:
+class ProductListing:
+    """A page of products as storage selects it. The catalog has applied its rules
+    already (`application.catalog.product_listing`), so an adapter takes every field as
+    it is, folding, trimming and adding nothing:
+
+    - `archived`: the products whose `is_archived` is this;
+    - `text`: None, or text in searchable form (`domain.catalog.searchable`) that is a
+      substring (`%` and `_` are plain characters) of `searchable(name)` or of
+      `searchable(description)` (text in another form may or may not match: SQLite's
+      LIKE ignores ASCII case);
+    - `category`: None, or equal to the product's category;
+    - `min_price`, `max_price`: None, or inclusive bounds on the price's amount;
+    - `in_stock`: None, or whether `inventory_count > 0`;
+    - sorted by `sort`, ties by id, keyset-paginated by `page`.
+    """
+
+    archived: bool
     text: str | None = None
     category: str | None = None
     min_price: int | None = None
@@ -143,7 +169,9 @@ class AuditQuery:
 
 
 class AuditRepository(Protocol):
-    async def add(self, entry: AuditEntry) -> None: ...
+    async def add(self, entry: AuditEntry) -> None:
+        """Raises DuplicateRecord if the id is taken."""
+
     async def list_page(self, query: AuditQuery) -> Page[AuditEntry]: ...
     async def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         """Every entry about the target, oldest first."""
@@ -151,7 +179,7 @@ class AuditRepository(Protocol):
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Raises DuplicateRecord when the email is taken."""
+        """Raises DuplicateRecord when the email (or the id) is taken."""
 
     async def get(self, user_id: str) -> User | None: ...
     async def get_by_email(self, email: Email) -> User | None: ...
@@ -161,7 +189,9 @@ class UserRepository(Protocol):
 
 
 class ApiKeyRepository(Protocol):
-    async def add(self, key: ApiKey) -> None: ...
+    async def add(self, key: ApiKey) -> None:
+        """Raises DuplicateRecord if the id or the key hash is taken."""
+
     async def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
     async def list_page(self, page: PageRequest) -> Page[ApiKey]: ...
     async def delete(self, key_id: str) -> bool: ...
@@ -174,7 +204,7 @@ class ReservedProduct:
     product_id: str
     name: str
     unit_price: Money
-    quantity: int
+    quantity: Quantity
 
 
 class ProductRepository(Protocol):
@@ -193,13 +223,15 @@ class ProductRepository(Protocol):
     async def save(self, product: Product) -> None:
         """Raises DuplicateRecord if the product's new sku is taken."""
 
-    async def list_page(self, query: ProductQuery) -> Page[Product]:
-        """Active products only, filtered and sorted, keyset-paginated."""
+    async def list_page(self, listing: ProductListing) -> Page[Product]:
+        """The page of products `listing` selects (see ProductListing)."""
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """Take the units of every line (product id -> quantity) in one step; a line takes
-        its units only if at least that many are free, by a conditional update, so
-        concurrent callers can never take the same unit twice. Returns what was taken for
+        its units only if at least that many are free and the product is not archived, by
+        one conditional update, so concurrent callers can never take the same unit twice
+        nor a unit of a product archived meanwhile (which is why these two rules sit in
+        the adapter's statement, not in the caller). Returns what was taken for
         each line that could be served, with the product's name and price at that moment.
 
         A line missing from the answer (unknown, archived or short of stock) took
@@ -207,7 +239,7 @@ class ProductRepository(Protocol):
         all or nothing rolls the unit of work back when any line is missing.
         """
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         """Atomically give back `quantity` units."""
 
 
@@ -220,7 +252,9 @@ class OrderRepository(Protocol):
     async def next_number(self) -> int:
         """A unique, increasing, human-friendly order number."""
 
-    async def add(self, order: Order) -> None: ...
+    async def add(self, order: Order) -> None:
+        """Raises DuplicateRecord if the id or the number is taken."""
+
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
     async def get_id_by_number(self, number: int) -> str | None:
         """The id of the order with this number, if any."""
@@ -233,7 +267,8 @@ class OrderRepository(Protocol):
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> None:
-        """Raises DuplicateRecord if the order already has a payment."""
+        """Raises DuplicateRecord if the order already has a payment, or the id or the
+        intent is taken."""
 
     async def get_for_order(self, order_id: str, *, for_update: bool = False) -> Payment | None: ...
 
@@ -256,7 +291,9 @@ class OutboxKindStatus:
 
 
 class OutboxRepository(Protocol):
-    async def add(self, message: OutboxMessage) -> None: ...
+    async def add(self, message: OutboxMessage) -> None:
+        """Raises DuplicateRecord if the id is taken."""
+
     async def get(
         self, message_id: str
     ) -> tuple[OutboxMessage, datetime | None, datetime | None] | None:

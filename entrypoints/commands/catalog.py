@@ -199,8 +199,9 @@ def export_record(product: Product) -> dict[str, Any]:
 def catalog_export(file_format: str, output: Path | None) -> None:
     """Write every product in the shop (oldest first), in the columns import reads (price
     in minor units), so that the file imports back unchanged."""
+    from application.catalog import ProductQuery
     from application.catalog_import import COLUMNS
-    from application.ports.persistence import PageRequest, ProductQuery, ProductSort
+    from application.ports.persistence import PageRequest, ProductSort
 
     async def export(container: Container, actor: Principal) -> int:
         shop = container.catalog()

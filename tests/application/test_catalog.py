@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from application.catalog import NewProduct, ProductChanges
-from application.ports.persistence import PageRequest, ProductQuery, ProductSort
+from application.catalog import NewProduct, ProductChanges, ProductQuery
+from application.ports.persistence import PageRequest, ProductSort
 from domain.catalog import Product
 from domain.errors import (
     InvalidValue,
@@ -215,13 +217,13 @@ async def test_listing_pages_cover_every_product_exactly_once(
 @pytest.mark.parametrize(
     "query",
     [
-        ProductQuery(min_price=-1),
-        ProductQuery(max_price=-5),
-        ProductQuery(min_price=500, max_price=100),
-        ProductQuery(text="x" * 201),
-        ProductQuery(page=PageRequest(limit=0)),
-        ProductQuery(page=PageRequest(limit=101)),
-        ProductQuery(page=PageRequest(cursor="not a cursor")),
+        lambda: ProductQuery(min_price=-1),
+        lambda: ProductQuery(max_price=-5),
+        lambda: ProductQuery(min_price=500, max_price=100),
+        lambda: ProductQuery(text="x" * 201),
+        lambda: ProductQuery(page=PageRequest(limit=0)),
+        lambda: ProductQuery(page=PageRequest(limit=101)),
+        lambda: ProductQuery(page=PageRequest(cursor="not a cursor")),
     ],
     ids=[
         "negative-min",
@@ -233,9 +235,11 @@ async def test_listing_pages_cover_every_product_exactly_once(
         "bad-cursor",
     ],
 )
-async def test_listing_refuses_bad_queries(shop: Container, query: ProductQuery) -> None:
+async def test_listing_refuses_bad_queries(
+    shop: Container, query: Callable[[], ProductQuery]
+) -> None:
     with pytest.raises(InvalidValue):
-        await shop.catalog().list_products(query)
+        await shop.catalog().list_products(query())
 
 
 # --- change and archive --------------------------------------------------------------------

@@ -39,6 +39,7 @@ from domain.errors import (
 from domain.money import Money, sum_money
 from domain.orders import Order, OrderStatus
 from domain.users import Role
+from domain.values import Quantity
 from entrypoints.testing import in_memory_container
 from tests.application.shopping import PAYMENT_TIMEOUT, an_address, clock, gateway
 
@@ -361,7 +362,7 @@ def test_the_machine_notices_a_store_that_loses_released_stock(
 ) -> None:
     """The machine has teeth: with a stock release silently lost, it must fail."""
 
-    async def lose_the_release(self: InMemoryProducts, product_id: str, quantity: int) -> None:
+    async def lose_the_release(self: InMemoryProducts, product_id: str, quantity: Quantity) -> None:
         return None
 
     monkeypatch.setattr(InMemoryProducts, "release_stock", lose_the_release)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from application.ports.persistence import PageRequest
@@ -159,9 +161,14 @@ async def test_admin_lists_every_user_page_by_page(
 async def test_user_listing_refuses_a_bad_page_size_or_cursor(
     shop: Container, admin: Account
 ) -> None:
-    for page in (PageRequest(limit=0), PageRequest(limit=101), PageRequest(cursor="garbage!")):
+    pages: list[Callable[[], PageRequest]] = [
+        lambda: PageRequest(limit=0),
+        lambda: PageRequest(limit=101),
+        lambda: PageRequest(cursor="garbage!"),
+    ]
+    for page in pages:
         with pytest.raises(InvalidValue):
-            await shop.user_accounts().list_users(admin.principal, page)
+            await shop.user_accounts().list_users(admin.principal, page())
 
 
 async def test_admin_gets_one_user(shop: Container, admin: Account, customer: Account) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.catalog import MAX_INVENTORY, Product, ProductImage
+from domain.catalog import MAX_INVENTORY, Product, ProductImage, category_key, searchable
 from domain.errors import Conflict, InvalidValue, InventoryWouldGoNegative, OutOfStock
 from domain.money import Money
 from tests.domain.builders import LATER, NOW, a_product, usd
@@ -326,3 +326,35 @@ def test_products_do_not_share_their_image_lists() -> None:
     first.add_image(an_image(), NOW)
 
     assert second.images == []
+
+
+# --- search and category forms -----------------------------------------------------------
+
+
+def test_a_category_key_is_trimmed_and_lower_cased() -> None:
+    assert category_key(" KITCHEN ") == "kitchen"
+    assert category_key("Garden\n") == "garden"
+    assert category_key("") == ""
+
+
+@given(category=st.text(min_size=1, max_size=100).filter(str.strip))
+def test_a_product_holds_its_category_in_the_form_it_is_looked_up_in(category: str) -> None:
+    product = Product(
+        id="p-1",
+        name="Mug",
+        description="",
+        price=usd(100),
+        inventory_count=1,
+        category=category,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    assert product.category == category_key(category)
+    assert category_key(product.category) == product.category
+
+
+def test_searchable_text_is_lower_cased_only() -> None:
+    assert searchable("Teapot") == searchable("TEAPOT") == "teapot"
+    assert searchable(" Two  Words ") == " two  words "
+    assert searchable("STRASSE") == "strasse"
+    assert searchable("Straße") == "straße"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from application.ports.persistence import PageRequest, ProductQuery
+from application.catalog import ProductQuery
+from application.ports.persistence import PageRequest
 from entrypoints.demo import DEMO_ADMIN_EMAIL, DemoAdmin, demo_admin, seed_demo_shop
 from entrypoints.testing import in_memory_container
 

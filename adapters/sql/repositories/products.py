@@ -14,13 +14,13 @@ from adapters.sql.transaction import Executor, SqlTransaction
 from application.ports.persistence import (
     DuplicateRecord,
     Page,
-    ProductQuery,
+    ProductListing,
     ProductSort,
     ReservedProduct,
 )
-from domain.catalog import Product, ProductImage
-from domain.errors import InvalidValue
+from domain.catalog import Product, ProductImage, searchable
 from domain.money import Money
+from domain.values import Quantity
 
 _SORTS = {
     ProductSort.NEWEST_LAST: Keyset(products.c.created_at, products.c.id, SortValue.TIMESTAMP),
@@ -39,8 +39,8 @@ def _product_values(product: Product) -> dict[str, Any]:
     return {
         "name": product.name,
         "description": product.description,
-        "search_name": product.name.lower(),
-        "search_description": product.description.lower(),
+        "search_name": searchable(product.name),
+        "search_description": searchable(product.description),
         "price_amount": product.price.amount,
         "price_currency": product.price.currency,
         "inventory_count": product.inventory_count,
@@ -106,27 +106,28 @@ async def _with_images(execute: Executor, rows: Sequence[Row[Any]]) -> list[Prod
     return [_product(row, images[row.id]) for row in rows]
 
 
-def _filters(query: ProductQuery) -> list[Any]:
-    """The in-memory adapter's rules: archived products never listed; text is a
-    case-insensitive substring of the name or the description; category lower-cased."""
-    conditions: list[Any] = [not_(products.c.is_archived)]
-    if query.text:
-        needle = query.text.lower()
+def _filters(listing: ProductListing) -> list[Any]:
+    """The listing's conditions as they are (see ProductListing): the search columns hold
+    the searchable form of the name and description."""
+    conditions: list[Any] = [
+        products.c.is_archived if listing.archived else not_(products.c.is_archived)
+    ]
+    if listing.text is not None:
         conditions.append(
             or_(
-                products.c.search_name.contains(needle, autoescape=True),
-                products.c.search_description.contains(needle, autoescape=True),
+                products.c.search_name.contains(listing.text, autoescape=True),
+                products.c.search_description.contains(listing.text, autoescape=True),
             )
         )
-    if query.category is not None:
-        conditions.append(products.c.category == query.category.strip().lower())
-    if query.min_price is not None:
-        conditions.append(products.c.price_amount >= query.min_price)
-    if query.max_price is not None:
-        conditions.append(products.c.price_amount <= query.max_price)
-    if query.in_stock is True:
+    if listing.category is not None:
+        conditions.append(products.c.category == listing.category)
+    if listing.min_price is not None:
+        conditions.append(products.c.price_amount >= listing.min_price)
+    if listing.max_price is not None:
+        conditions.append(products.c.price_amount <= listing.max_price)
+    if listing.in_stock is True:
         conditions.append(products.c.inventory_count > 0)
-    elif query.in_stock is False:
+    elif listing.in_stock is False:
         conditions.append(products.c.inventory_count == 0)
     return conditions
 
@@ -149,12 +150,6 @@ _COPY_COLUMNS = (
     "sku",
 )
 _COPY = f"COPY products ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-
-
-def _positive(quantity: int) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidValue("quantity", "must be positive")
-    return quantity
 
 
 class SqlProductRepository:
@@ -243,11 +238,10 @@ class SqlProductRepository:
                 await self._tx.execute(product_images.insert(), _image_rows(product))
         self._images_read[product.id] = list(product.images)
 
-    async def list_page(self, query: ProductQuery) -> Page[Product]:
-        """Active products only, filtered and sorted, keyset-paginated. Reads from the
-        read replica when the unit of work has one."""
-        keyset = _SORTS[query.sort]
-        statement, limit = keyset.paginate(select(products).where(*_filters(query)), query.page)
+    async def list_page(self, listing: ProductListing) -> Page[Product]:
+        """Reads from the read replica when the unit of work has one."""
+        keyset = _SORTS[listing.sort]
+        statement, limit = keyset.paginate(select(products).where(*_filters(listing)), listing.page)
 
         async def read(execute: Executor) -> Page[Product]:
             rows, next_cursor = keyset.cut((await execute(statement)).all(), limit)
@@ -255,14 +249,14 @@ class SqlProductRepository:
 
         return await self._tx.on_replica(read)
 
-    async def reserve_lines(self, quantities: Mapping[str, int]) -> dict[str, ReservedProduct]:
+    async def reserve_lines(self, quantities: Mapping[str, Quantity]) -> dict[str, ReservedProduct]:
         """One UPDATE ... RETURNING for all the lines (the quantity of each row picked by a
         CASE on its id), each row taken only if `inventory_count >= quantity`. The
         rows are found through the primary key, so two carts sharing products lock them
         in the same (index) order."""
         if not quantities:
             return {}
-        wanted = {pid: _positive(quantities[pid]) for pid in sorted(quantities)}
+        wanted = {pid: quantities[pid].value for pid in sorted(quantities)}
         quantity = case(wanted, value=products.c.id)
         statement = (
             update(products)
@@ -282,17 +276,17 @@ class SqlProductRepository:
         taken: dict[str, ReservedProduct] = {}
         for row in (await self._tx.execute(statement)).all():
             taken[row.id] = ReservedProduct(
-                row.id, row.name, Money(row.price_amount, row.price_currency), wanted[row.id]
+                row.id, row.name, Money(row.price_amount, row.price_currency), quantities[row.id]
             )
             self._tx.bump_if_seen("product", row.id)
         return taken
 
-    async def release_stock(self, product_id: str, quantity: int) -> None:
+    async def release_stock(self, product_id: str, quantity: Quantity) -> None:
         statement = (
             update(products)
             .where(products.c.id == product_id)
             .values(
-                inventory_count=products.c.inventory_count + _positive(quantity),
+                inventory_count=products.c.inventory_count + quantity.value,
                 version=products.c.version + 1,
             )
         )

@@ -10,8 +10,8 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.catalog import Catalog
-from application.ports.persistence import ProductQuery, ProductSort
+from application.catalog import Catalog, ProductQuery
+from application.ports.persistence import ProductSort
 from application.principal import Principal
 from application.product_images import ProductImages
 from domain.money import MAX_AMOUNT

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.ports.persistence import ConcurrencyConflict, UnitOfWork, UnitOfWorkFactory
 from application.transactions import in_transaction
 from domain.orders import OrderStatus
+from domain.values import Quantity
 from tests.contract.persistence.persistence_builders import (
     a_message,
     a_product,
@@ -60,7 +61,7 @@ async def test_fifty_buyers_of_five_units_exactly_five_succeed(engine: AsyncEngi
         await start.wait()
 
         async def reserve(tx: UnitOfWork) -> bool:
-            return "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
+            return "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
 
         return await in_transaction(uow, reserve)
 
@@ -82,11 +83,11 @@ async def test_opposite_lock_orders_finish_quickly(postgres_engine: AsyncEngine)
 
     async def buy(first: str, second: str) -> bool:
         async def take_both(tx: UnitOfWork) -> bool:
-            if first not in await tx.products.reserve_lines({first: 1}):
+            if first not in await tx.products.reserve_lines({first: Quantity(1)}):
                 return False
             first_reserved[first].set()
             await first_reserved[second].wait()  # both hold one lock: now cross over
-            if second not in await tx.products.reserve_lines({second: 1}):
+            if second not in await tx.products.reserve_lines({second: Quantity(1)}):
                 await tx.rollback()
                 return False
             return True
@@ -133,7 +134,7 @@ async def test_a_row_locked_for_update_is_changed_once(postgres_engine: AsyncEng
                 return False
             current.cancel("race", at(50))
             for line in current.lines:
-                await tx.products.release_stock(line.product_id, line.quantity.value)
+                await tx.products.release_stock(line.product_id, line.quantity)
             await tx.orders.save(current)
             await tx.commit()
             return True

@@ -15,7 +15,7 @@ from adapters.sql.engine import async_url, create_engine, sync_url
 from application.ports.persistence import (
     ConcurrencyConflict,
     DuplicateRecord,
-    ProductQuery,
+    ProductListing,
     UnitOfWorkFactory,
 )
 from domain.cart import Cart
@@ -52,7 +52,7 @@ async def test_a_stale_copy_cannot_overwrite_a_reservation(uow: UnitOfWorkFactor
         assert stale is not None
         await editor.commit()
         async with uow() as buyer:
-            assert "prod-0001" in await buyer.products.reserve_lines({"prod-0001": 2})
+            assert "prod-0001" in await buyer.products.reserve_lines({"prod-0001": Quantity(2)})
             await buyer.commit()
         stale.change_details(at(10), name="Renamed")
         with pytest.raises(ConcurrencyConflict):
@@ -94,8 +94,8 @@ async def test_own_reservations_do_not_make_a_save_stale(uow: UnitOfWorkFactory)
     async with uow() as tx:
         product = await tx.products.get("prod-0001", for_update=True)
         assert product is not None
-        assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
-        await tx.products.release_stock("prod-0001", 1)
+        assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+        await tx.products.release_stock("prod-0001", Quantity(1))
         product.change_details(at(10), name="Renamed")
         await tx.products.save(product)
         await tx.commit()
@@ -197,7 +197,7 @@ async def test_catalog_listings_are_read_from_the_replica(engine: AsyncEngine) -
         uow = sql_units_of_work(engine, read_engine=replica)
         await store(uow, a_product(1, images=1), a_product(2))
         async with uow() as tx:
-            page = await tx.products.list_page(ProductQuery())
+            page = await tx.products.list_page(ProductListing(archived=False))
             assert [p.id for p in page.items] == ["prod-0002", "prod-0001"]
             assert len(page.items[1].images) == 1
             listing_statements = len(replica_statements)
@@ -216,7 +216,7 @@ async def test_sqlite_gives_up_waiting_for_the_write_lock_with_a_conflict(
         uow = sql_units_of_work(impatient)
         await store(uow, a_product(1))
         async with uow() as holder:
-            assert "prod-0001" in await holder.products.reserve_lines({"prod-0001": 1})
+            assert "prod-0001" in await holder.products.reserve_lines({"prod-0001": Quantity(1)})
             async with uow() as waiter:
                 with pytest.raises(ConcurrencyConflict):
                     await waiter.products.get("prod-0001")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from application.ports.persistence import (
     DuplicateRecord,
+    OutboxKindStatus,
     UnitOfWorkFactory,
     outbox_message,
 )
@@ -33,6 +36,18 @@ class OutboxRepositoryContract:
             due = await tx.outbox.list_due(10, enqueued_before=at(60))
         assert [m.id for m in left] == [unsent[1].id, unsent[3].id, unsent[4].id]
         assert due == left
+
+    async def test_a_message_id_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        first = a_message(1)
+        async with uow() as tx:
+            await tx.outbox.add(first)
+            await tx.commit()
+        async with uow() as tx:
+            with pytest.raises(DuplicateRecord):
+                await tx.outbox.add(dataclasses.replace(a_message(2), id=first.id))
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.list_unsent(limit=10) == [first]
 
     async def test_an_enqueued_message_is_due_again_after_the_cutoff_until_handled(
         self, uow: UnitOfWorkFactory
@@ -73,6 +88,56 @@ class OutboxRepositoryContract:
             await tx.commit()
         async with uow() as tx:
             assert await tx.outbox.oldest_unhandled() is None
+
+    async def test_status_counts_the_unhandled_messages_of_each_kind(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        messages = [
+            a_message(1, seconds=5),
+            dataclasses.replace(a_message(2, seconds=3), name="payment_failed"),
+            a_message(3, seconds=1),
+            a_message(4, seconds=0),
+        ]
+        async with uow() as tx:
+            assert await tx.outbox.status() == []
+            for message in messages:
+                await tx.outbox.add(message)
+            await tx.commit()
+        async with uow() as tx:
+            await tx.outbox.mark_enqueued(["msg-001", "msg-001", "msg-003"], at(10))
+            await tx.outbox.mark_enqueued(["msg-001"], at(11))
+            await tx.outbox.mark_handled("msg-004", at(12))
+            await tx.commit()
+        async with uow() as tx:
+            status = await tx.outbox.status()
+        assert status == [
+            OutboxKindStatus("order_shipped", 2, at(1), 2),
+            OutboxKindStatus("payment_failed", 1, at(3), 0),
+        ]
+
+    async def test_a_message_is_read_with_its_delivery_marks_and_can_be_redelivered(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
+        message = a_message(1)
+        async with uow() as tx:
+            await tx.outbox.add(message)
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.get("msg-001") == (message, None, None)
+            assert await tx.outbox.get("msg-999") is None
+            await tx.outbox.mark_enqueued(["msg-001"], at(10))
+            await tx.outbox.mark_handled("msg-001", at(11))
+            await tx.commit()
+        async with uow() as tx:
+            tried = dataclasses.replace(message, attempts=1)
+            assert await tx.outbox.get("msg-001") == (tried, at(10), at(11))
+            assert await tx.outbox.mark_unhandled("msg-001") is True
+            assert await tx.outbox.mark_unhandled("msg-999") is False
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.outbox.get("msg-001") == (tried, None, None)
+            assert await tx.outbox.list_unsent(limit=10) == [tried]
+            assert not await tx.outbox.is_handled("msg-001")
 
     async def test_a_message_payload_rebuilds_its_event(self, uow: UnitOfWorkFactory) -> None:
         event = OrderShipped(order_id="o-1", order_number=1001, user_id="u-1", tracking_number=None)

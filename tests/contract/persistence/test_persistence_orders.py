@@ -7,7 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from application.pagination import encode_cursor
-from application.ports.persistence import OrderQuery, PageRequest, UnitOfWorkFactory
+from application.ports.persistence import (
+    DuplicateRecord,
+    OrderQuery,
+    PageRequest,
+    UnitOfWorkFactory,
+)
 from domain.errors import InvalidValue
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
@@ -74,6 +79,25 @@ class OrderRepositoryContract:
         assert found is not None
         assert found.lines[0].name == "Mug"
         assert found.lines[0].unit_price == Money(1250, "USD")
+
+    async def test_an_order_id_or_number_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        user, mug = a_user(1), a_product(1)
+        order = an_order(user, [(mug, 1)], number=1001)
+        await store(uow, user, mug, order)
+        same_id = an_order(user, [(mug, 2)], number=1002, order_id=order.id)
+        same_number = an_order(user, [(mug, 3)], number=1001, order_id="order-other")
+        async with uow() as tx:
+            for again in (same_id, same_number):
+                with pytest.raises(DuplicateRecord):
+                    await tx.orders.add(again)
+            await tx.commit()
+        async with uow() as tx:
+            found = await tx.orders.get(order.id)
+            assert await tx.orders.get("order-other") is None
+            assert await tx.orders.get_id_by_number(1001) == order.id
+            assert await tx.orders.get_id_by_number(1002) is None
+        assert found is not None
+        assert snapshot(found) == snapshot(order)
 
     async def test_the_life_of_an_order_round_trips(self, uow: UnitOfWorkFactory) -> None:
         user, mug = a_user(1), a_product(1, price=1000)

@@ -75,6 +75,25 @@ class PaymentRepositoryContract:
             with pytest.raises(DuplicateRecord):
                 await tx.payments.add(a_payment(order, payment_id="another", intent=False))
 
+    async def test_a_payment_id_or_intent_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        first, second, third = await placed_orders(uow, 3)
+        payment = a_payment(first)
+        await store(uow, payment)
+        same_id = a_payment(second, payment_id=payment.id, intent=False)
+        same_intent = a_payment(third, intent=False)
+        same_intent.attach_intent(f"pi_{first.id}", "another secret", at(5))
+        async with uow() as tx:
+            for again in (same_id, same_intent):
+                with pytest.raises(DuplicateRecord):
+                    await tx.payments.add(again)
+            await tx.commit()
+        async with uow() as tx:
+            assert await tx.payments.get_for_order(second.id) is None
+            assert await tx.payments.get_for_order(third.id) is None
+            found = await tx.payments.get_by_intent(f"pi_{first.id}")
+        assert found is not None
+        assert snapshot(found) == snapshot(payment)
+
     async def test_outcomes_and_refunds_round_trip(self, uow: UnitOfWorkFactory) -> None:
         (order,) = await placed_orders(uow, 1)
         await store(uow, a_payment(order))

@@ -1,25 +1,30 @@
 """ProductRepository contract: round trips, stock, and the catalog listing.
 
-The listing rules are the in-memory adapter's: archived products are never listed; `text`
-is a case-insensitive substring of the name or the description; `category` is compared
-lower-cased; sorts are by (key, id) with the cursor carrying both; names sort by code point.
-`expected_listing` below spells the rules out, and a property test holds every adapter to
-them over random catalogs, queries and page sizes.
+A repository lists what a `ProductListing` says, taking its fields as given; the rules a
+shopper sees (archived products never listed; `text` a case-insensitive substring of the
+name or the description; `category` matched whatever its case and spaces) are the
+catalog's, in `application.catalog.product_listing`. `expected_listing` below spells the
+shopper's rules out, and a property test holds every adapter, fed by the catalog's
+listing, to them over random catalogs, queries and page sizes. What is the adapter's
+alone: the listing fields compared as given; sorts by (key, id) with the cursor carrying
+both; names sorted by code point.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.catalog import ProductQuery, product_listing
 from application.pagination import encode_cursor
 from application.ports.persistence import (
     DuplicateRecord,
     PageRequest,
-    ProductQuery,
+    ProductListing,
     ProductSort,
     ReservedProduct,
     UnitOfWorkFactory,
@@ -27,6 +32,7 @@ from application.ports.persistence import (
 from domain.catalog import Product
 from domain.errors import InvalidValue
 from domain.money import Money
+from domain.values import Quantity
 from tests.contract.persistence.persistence_builders import (
     T0,
     a_product,
@@ -72,21 +78,22 @@ def expected_listing(products: list[Product], query: ProductQuery) -> list[str]:
     return [p.id for p in sorted(filter(matches, products), key=key, reverse=descending)]
 
 
-async def walk(uow: UnitOfWorkFactory, query: ProductQuery) -> list[list[str]]:
+def listing_for(query: ProductQuery) -> ProductListing:
+    """The catalog's listing for `query`, except that price bounds it would refuse (min
+    above max) go to the adapter as they are: it must answer them with nothing."""
+    checked = product_listing(dataclasses.replace(query, min_price=None, max_price=None))
+    return dataclasses.replace(checked, min_price=query.min_price, max_price=query.max_price)
+
+
+async def walk(uow: UnitOfWorkFactory, listing: ProductListing) -> list[list[str]]:
     """Every page of a listing, following the cursors to the end."""
     pages: list[list[str]] = []
     cursor = None
     async with uow() as tx:
         while True:
             page = await tx.products.list_page(
-                ProductQuery(
-                    text=query.text,
-                    category=query.category,
-                    min_price=query.min_price,
-                    max_price=query.max_price,
-                    in_stock=query.in_stock,
-                    sort=query.sort,
-                    page=PageRequest(limit=query.page.limit, cursor=cursor),
+                dataclasses.replace(
+                    listing, page=PageRequest(limit=listing.page.limit, cursor=cursor)
                 )
             )
             pages.append([p.id for p in page.items])
@@ -235,11 +242,11 @@ class ProductRepositoryContract:
     ) -> None:
         await store(uow, a_product(1, inventory=5))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 3})
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 3})
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 2})
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 1})
-            assert "nope" not in await tx.products.reserve_lines({"nope": 1})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(3)})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(3)})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(2)})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+            assert "nope" not in await tx.products.reserve_lines({"nope": Quantity(1)})
             await tx.commit()
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
@@ -251,7 +258,7 @@ class ProductRepositoryContract:
         product.archive(at(2))
         await store(uow, product)
         async with uow() as tx:
-            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": 1})
+            assert "prod-0001" not in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
 
     async def test_reserving_lines_takes_each_line_that_has_the_stock_at_its_price(
         self, uow: UnitOfWorkFactory
@@ -267,12 +274,21 @@ class ProductRepositoryContract:
         )
         async with uow() as tx:
             taken = await tx.products.reserve_lines(
-                {"prod-0003": 4, "prod-0001": 5, "prod-0002": 2, "prod-0004": 1, "nope": 1}
+                {
+                    product_id: Quantity(count)
+                    for product_id, count in {
+                        "prod-0003": 4,
+                        "prod-0001": 5,
+                        "prod-0002": 2,
+                        "prod-0004": 1,
+                        "nope": 1,
+                    }.items()
+                }
             )
             await tx.commit()
         assert taken == {
-            "prod-0001": ReservedProduct("prod-0001", "Product 1", Money(250, "USD"), 5),
-            "prod-0003": ReservedProduct("prod-0003", "Lamp", Money(1999, "USD"), 4),
+            "prod-0001": ReservedProduct("prod-0001", "Product 1", Money(250, "USD"), Quantity(5)),
+            "prod-0003": ReservedProduct("prod-0003", "Lamp", Money(1999, "USD"), Quantity(4)),
         }
         async with uow() as tx:
             left = {
@@ -291,7 +307,7 @@ class ProductRepositoryContract:
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
             assert product is not None
-            assert await tx.products.reserve_lines({"prod-0001": 2})
+            assert await tx.products.reserve_lines({"prod-0001": Quantity(2)})
             product.inventory_count = 3
             product.name = "Renamed"
             await tx.products.save(product)
@@ -304,8 +320,8 @@ class ProductRepositoryContract:
     async def test_releasing_gives_stock_back(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_product(1, inventory=1))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 1})
-            await tx.products.release_stock("prod-0001", 3)
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(1)})
+            await tx.products.release_stock("prod-0001", Quantity(3))
             await tx.commit()
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
@@ -315,7 +331,7 @@ class ProductRepositoryContract:
     async def test_an_uncommitted_reservation_is_rolled_back(self, uow: UnitOfWorkFactory) -> None:
         await store(uow, a_product(1, inventory=2))
         async with uow() as tx:
-            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": 2})
+            assert "prod-0001" in await tx.products.reserve_lines({"prod-0001": Quantity(2)})
         async with uow() as tx:
             product = await tx.products.get("prod-0001")
         assert product is not None
@@ -336,7 +352,7 @@ class ProductRepositoryContract:
         async def ids(**filters: object) -> list[str]:
             query = ProductQuery(sort=ProductSort.NEWEST_LAST, **filters)  # type: ignore[arg-type]
             async with uow() as tx:
-                return [p.id for p in (await tx.products.list_page(query)).items]
+                return [p.id for p in (await tx.products.list_page(product_listing(query))).items]
 
         assert await ids() == ["prod-0001", "prod-0002", "prod-0003", "prod-0004"]
         assert await ids(text="apple") == ["prod-0001", "prod-0002"]
@@ -351,11 +367,47 @@ class ProductRepositoryContract:
             "prod-0004",
         ]
 
+    async def test_a_listing_is_compared_as_given(self, uow: UnitOfWorkFactory) -> None:
+        archived = a_product(9, name="Archived apple", category="fruit")
+        archived.archive(at(10))
+        await store(
+            uow,
+            a_product(1, name="Red Apple", category="Fruit", price=100),
+            a_product(2, name="Banana", description="Not an APPLE at all", category="fruit"),
+            a_product(3, name="Juice", category="drinks", price=300, inventory=0),
+            archived,
+        )
+
+        async def ids(**fields: object) -> list[str]:
+            listing = ProductListing(sort=ProductSort.NEWEST_LAST, **fields)  # type: ignore[arg-type]
+            async with uow() as tx:
+                return [p.id for p in (await tx.products.list_page(listing)).items]
+
+        active = ["prod-0001", "prod-0002", "prod-0003"]
+        assert await ids(archived=False) == active
+        assert await ids(archived=True) == ["prod-0009"]
+        assert await ids(archived=True, text="apple", category="fruit") == ["prod-0009"]
+        assert await ids(archived=True, in_stock=False) == []
+        # The text is searched for in the searchable (lower-cased) name and description.
+        assert await ids(archived=False, text="apple") == ["prod-0001", "prod-0002"]
+        assert await ids(archived=False, text="red apple") == ["prod-0001"]
+        assert await ids(archived=False, text="an apple") == ["prod-0002"]
+        assert await ids(archived=False, text="") == active
+        # The category is compared as stored: trimming and case are the catalog's.
+        assert await ids(archived=False, category="fruit") == ["prod-0001", "prod-0002"]
+        assert await ids(archived=False, category="Fruit") == []
+        assert await ids(archived=False, category=" fruit ") == []
+        assert await ids(archived=False, min_price=100, max_price=100) == ["prod-0001"]
+        assert await ids(archived=False, in_stock=False) == ["prod-0003"]
+        assert await ids(archived=False, in_stock=True) == ["prod-0001", "prod-0002"]
+
     async def test_names_sort_by_code_point(self, uow: UnitOfWorkFactory) -> None:
         names = ["banana", "Banana", "éclair", "Zebra", "apple", "Äpfel", "_under", "10 pens"]
         await store(uow, *(a_product(n, name=name) for n, name in enumerate(names)))
         async with uow() as tx:
-            page = await tx.products.list_page(ProductQuery(sort=ProductSort.NAME))
+            page = await tx.products.list_page(
+                ProductListing(archived=False, sort=ProductSort.NAME)
+            )
         assert [p.name for p in page.items] == sorted(names)
 
     @pytest.mark.parametrize("sort", list(ProductSort))
@@ -374,7 +426,7 @@ class ProductRepositoryContract:
         ]
         await store(uow, *catalog)
         query = ProductQuery(sort=sort, page=PageRequest(limit=2))
-        pages = await walk(uow, query)
+        pages = await walk(uow, product_listing(query))
         assert [len(page) for page in pages] == [2, 2, 2, 2, 2, 1]
         assert [pid for page in pages for pid in page] == expected_listing(catalog, query)
 
@@ -387,13 +439,17 @@ class ProductRepositoryContract:
         }
         async with uow() as tx:
             with pytest.raises(InvalidValue):
-                await tx.products.list_page(ProductQuery(page=PageRequest(cursor="%%%")))
+                await tx.products.list_page(
+                    ProductListing(archived=False, page=PageRequest(cursor="%%%"))
+                )
             with pytest.raises(InvalidValue):
-                await tx.products.list_page(ProductQuery(page=PageRequest(cursor="WzEsMiwzXQ")))
+                await tx.products.list_page(
+                    ProductListing(archived=False, page=PageRequest(cursor="WzEsMiwzXQ"))
+                )
             for sort, cursor in wrong_kind.items():
                 with pytest.raises(InvalidValue):
                     await tx.products.list_page(
-                        ProductQuery(sort=sort, page=PageRequest(cursor=cursor))
+                        ProductListing(archived=False, sort=sort, page=PageRequest(cursor=cursor))
                     )
 
     @settings(
@@ -415,7 +471,7 @@ class ProductRepositoryContract:
     ) -> None:
         await empty_store()
         await store(uow, *catalog)
-        pages = await walk(uow, query)
+        pages = await walk(uow, listing_for(query))
         assert all(0 < len(page) <= query.page.limit for page in pages[:-1])
         assert len(pages[-1]) <= query.page.limit
         assert [pid for page in pages for pid in page] == expected_listing(catalog, query)

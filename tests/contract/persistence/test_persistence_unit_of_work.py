@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from application.ports.persistence import DuplicateRecord, UnitOfWorkFactory
+from domain.values import Quantity
 from tests.contract.persistence.persistence_builders import a_product, a_user, snapshot, store
 from tests.contract.persistence.persistence_stores import InMemoryStore, PostgresStore, SqliteStore
 
@@ -69,7 +70,7 @@ class UnitOfWorkContract:
         product = a_product(1, inventory=3)
         async with uow() as tx:
             await tx.products.add(product)
-            assert product.id in await tx.products.reserve_lines({product.id: 2})
+            assert product.id in await tx.products.reserve_lines({product.id: Quantity(2)})
             found = await tx.products.get(product.id)
             assert found is not None
             assert found.inventory_count == 1

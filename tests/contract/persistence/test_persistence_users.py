@@ -86,17 +86,15 @@ class UserRepositoryContract:
         expected = sorted(users, key=lambda u: (u.created_at, u.id))
         assert seen == [user.id for user in expected]
 
-    async def test_a_bad_cursor_or_limit_is_invalid(self, uow: UnitOfWorkFactory) -> None:
+    async def test_a_bad_cursor_is_invalid(self, uow: UnitOfWorkFactory) -> None:
+        # A bad limit never reaches a repository: PageRequest refuses it (see
+        # tests/application/test_page_request.py).
         await store(uow, a_user(1))
         async with uow() as tx:
             with pytest.raises(InvalidValue):
                 await tx.users.list_page(PageRequest(cursor="not a cursor"))
             with pytest.raises(InvalidValue):
                 await tx.users.list_page(PageRequest(cursor=encode_cursor(5, "user-0001")))
-            with pytest.raises(InvalidValue):
-                await tx.users.list_page(PageRequest(limit=0))
-            with pytest.raises(InvalidValue):
-                await tx.users.list_page(PageRequest(limit=101))
 
 
 class ApiKeyRepositoryContract:
@@ -109,6 +107,24 @@ class ApiKeyRepositoryContract:
         assert by_hash is not None
         assert snapshot(by_hash) == snapshot(key)
         assert by_hash.scopes == frozenset({Scope.PRODUCTS_READ, Scope.ORDERS_WRITE})
+
+    async def test_a_key_id_or_hash_is_taken_once(self, uow: UnitOfWorkFactory) -> None:
+        key = an_api_key(1)
+        await store(uow, a_user(1), key)
+        same_id, same_hash = an_api_key(2), an_api_key(3)
+        same_id.id = key.id
+        same_hash.key_hash = key.key_hash
+        async with uow() as tx:
+            for again in (same_id, same_hash):
+                with pytest.raises(DuplicateRecord):
+                    await tx.api_keys.add(again)
+            await tx.commit()
+        async with uow() as tx:
+            found = await tx.api_keys.get(key.id)
+            assert await tx.api_keys.get(same_hash.id) is None
+            assert [k.id for k in (await tx.api_keys.list_page(PageRequest())).items] == [key.id]
+        assert found is not None
+        assert snapshot(found) == snapshot(key)
 
     async def test_keys_list_oldest_first(self, uow: UnitOfWorkFactory) -> None:
         keys = [an_api_key(n) for n in range(1, 6)]
