@@ -292,7 +292,7 @@ class InMemoryOrders(_Repository):
 
 class InMemoryPayments(_Repository):
     async def add(self, payment: Payment) -> None:
-        rows = self._tx.rows("payments")
+        rows = list(self._tx.rows("payments"))
         if (
             any(p.order_id == payment.order_id for p in rows)
             or self._tx.read("payments", payment.id) is not None
