@@ -138,7 +138,9 @@ async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Servi
     await serving.until_both_children_started()
     first, _ = serving.children()
     os.kill(first, signal.SIGKILL)
-    deadline = time.monotonic() + 10
+    # The supervisor notices within a second when idle; on a saturated machine its pings
+    # of the live child (each may wait for its answer) can delay the check.
+    deadline = time.monotonic() + BUSY_MACHINE_SECONDS
     while "died" not in serving.log:
         assert time.monotonic() < deadline, serving.log
         await asyncio.sleep(0.1)
