@@ -31,14 +31,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
-from adapters.local.folder_mailer import FolderMailer
-from adapters.local.local_file_storage import LocalFileStorage
-from adapters.local.task_runner import InProcessTaskQueue
-from adapters.memory.cache import InMemoryCache
-from adapters.memory.heartbeats import InMemoryWorkerHeartbeats
-from adapters.memory.order_updates import InProcessOrderUpdates
-from adapters.memory.rate_limiter import InMemoryRateLimiter
-from adapters.memory.token_store import InMemoryTokenStore
+from adapters.inprocess.cache import InMemoryCache
+from adapters.inprocess.folder_mailer import FolderMailer
+from adapters.inprocess.heartbeats import InMemoryWorkerHeartbeats
+from adapters.inprocess.local_file_storage import LocalFileStorage
+from adapters.inprocess.order_updates import InProcessOrderUpdates
+from adapters.inprocess.rate_limiter import InMemoryRateLimiter
+from adapters.inprocess.task_runner import InProcessTaskQueue
+from adapters.inprocess.token_store import InMemoryTokenStore
 from adapters.redis_store.cache import RedisCache
 from adapters.redis_store.client import create_redis_client, create_redis_cluster_client
 from adapters.redis_store.heartbeats import RedisWorkerHeartbeats

@@ -30,11 +30,11 @@ from dependency_injector import providers
 from litestar import Litestar
 
 from adapters.arq_queue.task_queue import ArqTaskQueue, create_arq_redis
-from adapters.memory.file_storage import InMemoryFileStorage
-from adapters.memory.mailer import InMemoryMailer
-from adapters.memory.payment_gateway import FakePaymentGateway
-from adapters.memory.task_queue import RecordingTaskQueue
-from adapters.memory.unit_of_work import InMemoryDatabase, in_memory_unit_of_work_factory
+from adapters.fakes.file_storage import InMemoryFileStorage
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.fakes.payment_gateway import FakePaymentGateway
+from adapters.fakes.task_queue import RecordingTaskQueue
+from adapters.fakes.unit_of_work import InMemoryDatabase, in_memory_unit_of_work_factory
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.system.clock import FixedClock
 from adapters.system.ids import SequentialIds

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Litestar
 
-from adapters.local.task_runner import InProcessTaskQueue
+from adapters.inprocess.task_runner import InProcessTaskQueue
 from application.outbox import HANDLE_EVENT_JOB
 from domain.errors import EmailAlreadyRegistered
 from entrypoints.background import BackgroundLoop

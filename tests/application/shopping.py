@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from adapters.memory.mailer import InMemoryMailer
-from adapters.memory.payment_gateway import FakePaymentGateway
-from adapters.memory.task_queue import RecordingTaskQueue
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.fakes.payment_gateway import FakePaymentGateway
+from adapters.fakes.task_queue import RecordingTaskQueue
 from adapters.system.clock import FixedClock
 from application.auth import TokenPair
 from application.orders import PlacedOrder

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.local.task_runner import InProcessTaskQueue
+from adapters.inprocess.task_runner import InProcessTaskQueue
 from application.message_bus import EMAIL, LIVE_UPDATE, Handled
 from application.orders import PlacedOrder
 from application.outbox import HANDLE_EVENT_JOB

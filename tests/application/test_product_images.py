@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.file_storage import InMemoryFileStorage
+from adapters.fakes.file_storage import InMemoryFileStorage
 from application.catalog import CATALOG_GENERATION
 from application.uploads import RequestedUpload
 from domain.catalog import Product

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from adapters.memory.repositories import InMemoryProducts
+from adapters.fakes.repositories import InMemoryProducts
 from application.catalog import NewProduct
 from application.payment_events import EventResult
 from application.ports.persistence import OrderQuery, PageRequest

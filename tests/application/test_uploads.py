@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from dependency_injector import providers
 
-from adapters.memory.file_storage import InMemoryFileStorage
+from adapters.fakes.file_storage import InMemoryFileStorage
 from application.ports.errors import ServiceUnavailable
 from application.ports.storage import StoredObject
 from application.uploads import RequestedUpload

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from dependency_injector import providers
 from sqlalchemy.engine import make_url
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from adapters.system.clock import SystemClock
 from application.catalog import NewProduct
 from application.principal import Principal

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from application.orders import PlacedOrder
 from application.principal import Principal
 from domain.users import Role

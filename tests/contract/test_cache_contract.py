@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.memory.cache import InMemoryCache
+from adapters.inprocess.cache import InMemoryCache
 from application.ports.runtime import Cache
 from tests.contract.cache_contract import CacheContract
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 
-from adapters.local.local_file_storage import LocalFileStorage
-from adapters.memory.file_storage import InMemoryFileStorage
+from adapters.fakes.file_storage import InMemoryFileStorage
+from adapters.inprocess.local_file_storage import LocalFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
 from adapters.system.clock import FixedClock
 from application.ports.errors import ServiceUnavailable

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from adapters.local.folder_mailer import FolderMailer
-from adapters.memory.mailer import InMemoryMailer
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.inprocess.folder_mailer import FolderMailer
 from adapters.system.clock import FixedClock
 from application.ports.messaging import EmailMessage, Mailer
 from tests.contract.mailer_contract import MailerOutageContract

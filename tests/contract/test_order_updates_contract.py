@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory.order_updates import InProcessOrderUpdates
+from adapters.inprocess.order_updates import InProcessOrderUpdates
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from application.ports.errors import ServiceUnavailable

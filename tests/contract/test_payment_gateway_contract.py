@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from adapters.sql.engine import create_engine
 from adapters.sql.local_payment_gateway import (
     DELIVERY_RETRY,

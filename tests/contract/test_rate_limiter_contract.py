@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.memory.rate_limiter import InMemoryRateLimiter, WindowKind
+from adapters.inprocess.rate_limiter import InMemoryRateLimiter, WindowKind
 from application.ports.runtime import RateLimiter
 from tests.contract.rate_limiter_contract import RateLimiterContract
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.local.task_runner import InProcessTaskQueue
-from adapters.memory.task_queue import RecordingTaskQueue
+from adapters.fakes.task_queue import RecordingTaskQueue
+from adapters.inprocess.task_runner import InProcessTaskQueue
 from application.ports.messaging import TaskQueue
 from tests.contract.task_queue_contract import (
     JOB,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.memory.token_store import InMemoryTokenStore
+from adapters.inprocess.token_store import InMemoryTokenStore
 from application.ports.security import TokenStore
 from tests.contract.token_store_contract import TokenStoreContract
 

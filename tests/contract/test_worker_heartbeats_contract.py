@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 
-from adapters.memory.heartbeats import InMemoryWorkerHeartbeats
+from adapters.inprocess.heartbeats import InMemoryWorkerHeartbeats
 from adapters.redis_store.heartbeats import RedisWorkerHeartbeats
 from adapters.system.clock import FixedClock
 from application.ports.errors import ServiceUnavailable

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.local.local_file_storage import LocalFileStorage
+from adapters.inprocess.local_file_storage import LocalFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
 from entrypoints.container import build_container, start_services, stop_services
 from entrypoints.http.app import create_app

@@ -7,7 +7,7 @@ from typing import Any
 
 from dependency_injector import providers
 
-from adapters.local.task_runner import InProcessTaskQueue
+from adapters.inprocess.task_runner import InProcessTaskQueue
 from application.message_bus import EMAIL, Effect, HandlerTable
 from application.outbox import HANDLE_EVENT_JOB
 from application.ports.persistence import UnitOfWork

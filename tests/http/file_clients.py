@@ -14,7 +14,7 @@ import httpx
 import pytest
 from dependency_injector import providers
 
-from adapters.local.local_file_storage import LocalFileStorage
+from adapters.inprocess.local_file_storage import LocalFileStorage
 from adapters.s3_storage.file_storage import S3FileStorage
 from application.ports.storage import FileStorage
 from entrypoints.container import Container

@@ -16,7 +16,7 @@ import httpx
 from httpx import Response
 from litestar import Litestar
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from entrypoints.container import Container
 from tests.application import shopping
 

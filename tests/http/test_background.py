@@ -8,8 +8,8 @@ from typing import Any
 
 from dependency_injector import providers
 
-from adapters.memory.mailer import InMemoryMailer
-from adapters.memory.task_queue import RecordingTaskQueue
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.fakes.task_queue import RecordingTaskQueue
 from adapters.system.clock import FixedClock
 from application.ports.persistence import PageRequest
 from entrypoints.background import BackgroundLoop, expire_unpaid_orders, relay_outbox

@@ -15,7 +15,7 @@ import pytest
 from dependency_injector import providers
 from litestar import Litestar
 
-from adapters.memory.rate_limiter import InMemoryRateLimiter
+from adapters.inprocess.rate_limiter import InMemoryRateLimiter
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine

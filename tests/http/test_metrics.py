@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
 from entrypoints.background import BackgroundLoop, Every, ScheduledJob
 from entrypoints.container import Container

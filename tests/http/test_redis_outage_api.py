@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 from redis.asyncio import Redis
 
-from adapters.memory.mailer import InMemoryMailer
+from adapters.fakes.mailer import InMemoryMailer
 from adapters.sql.engine import create_engine
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container

@@ -13,7 +13,7 @@ import httpx
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from adapters.local.folder_mailer import read_eml
+from adapters.inprocess.folder_mailer import read_eml
 from tests.application.shopping import reset_token_in
 from tests.http.live_server import LiveServer, running_server
 from tests.http.polling import eventually_sync

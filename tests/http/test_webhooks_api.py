@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from entrypoints.container import Container
 from tests.http.shop_api import Account, Client, assert_problem, place_order
 

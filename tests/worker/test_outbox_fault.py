@@ -25,8 +25,8 @@ import pytest
 from dependency_injector import providers
 from redis.asyncio import Redis
 
-from adapters.memory.mailer import InMemoryMailer
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from application.catalog import NewProduct
 from application.outbox import OutboxRelay
 from application.payment_events import EventResult

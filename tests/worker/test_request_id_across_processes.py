@@ -154,7 +154,7 @@ async def test_the_request_id_of_a_checkout_reaches_the_workers_email_job(
     placed = [e["message"] for e in carried if "order_placed" in e["message"]]
     assert placed == [m for m in placed if "email sent" in m]
     assert any(e["logger"] == "application.notifications" for e in carried)
-    assert any(e["logger"] == "adapters.local.folder_mailer" for e in carried)
+    assert any(e["logger"] == "adapters.inprocess.folder_mailer" for e in carried)
     [access] = [
         e for e in app.lines() if e.get("request_id") == request_id and e.get("route") == "/orders"
     ]

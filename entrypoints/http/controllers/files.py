@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, put
 from litestar.params import FromPath, FromQuery
 
-from adapters.local.local_file_storage import LocalFileStorage
+from adapters.inprocess.local_file_storage import LocalFileStorage
 from domain.errors import InvalidValue, NotFound, PermissionDenied
 from entrypoints.http.state import container_of
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from adapters.system.clock import FixedClock
 from adapters.system.ids import UuidGenerator
 from application.orders import Orders

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.unit_of_work import InMemoryDatabase, in_memory_unit_of_work_factory
+from adapters.fakes.unit_of_work import InMemoryDatabase, in_memory_unit_of_work_factory
 from adapters.sql.tables import include_in_schema, metadata
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from adapters.local.atomic_files import write_atomically
+from adapters.inprocess.atomic_files import write_atomically
 from application.ports.errors import ServiceUnavailable
 from application.ports.runtime import Clock
 from application.ports.storage import PresignedUpload, StoredObject

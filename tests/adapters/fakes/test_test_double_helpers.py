@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.file_storage import InMemoryFileStorage
-from adapters.memory.mailer import InMemoryMailer
-from adapters.memory.task_queue import RecordedJob, RecordingTaskQueue
+from adapters.fakes.file_storage import InMemoryFileStorage
+from adapters.fakes.mailer import InMemoryMailer
+from adapters.fakes.task_queue import RecordedJob, RecordingTaskQueue
 from adapters.system.clock import FixedClock
 from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.fakes.payment_gateway import FakePaymentGateway
 from adapters.system.clock import FixedClock
 from application.ports.errors import InvalidWebhook, PaymentProviderError
 from domain.money import Money

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from adapters.memory.repositories import (
+from adapters.fakes.repositories import (
     InMemoryApiKeys,
     InMemoryAudit,
     InMemoryCarts,

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from adapters.email_mime.compose import compose_mime
-from adapters.local.atomic_files import write_atomically
+from adapters.inprocess.atomic_files import write_atomically
 from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import EmailMessage
 from application.ports.runtime import Clock

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.local.folder_mailer import FolderMailer
+from adapters.inprocess.folder_mailer import FolderMailer
 from adapters.system.clock import FixedClock
 from application.ports.messaging import EmailMessage
 
@@ -53,7 +53,7 @@ async def test_the_file_is_a_complete_mime_message_a_mail_client_can_open(
 async def test_one_log_line_per_email_says_where_it_went(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters.local.folder_mailer")
+    caplog.set_level(logging.INFO, logger="adapters.inprocess.folder_mailer")
     await FolderMailer(tmp_path, FixedClock()).send(RECEIPT)
     [record] = caplog.records
     [path] = files_in(tmp_path, "*.eml")

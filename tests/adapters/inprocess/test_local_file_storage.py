@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.local.local_file_storage import LocalFileStorage
+from adapters.inprocess.local_file_storage import LocalFileStorage
 from adapters.system.clock import FixedClock
 from domain.errors import InvalidValue
 

@@ -39,7 +39,7 @@ from domain.users import ApiKey, Role, User
 from domain.values import Email, Quantity
 
 if TYPE_CHECKING:
-    from adapters.memory.unit_of_work import Transaction
+    from adapters.fakes.unit_of_work import Transaction
 
 T = TypeVar("T")
 A = TypeVar("A", bound=EventSource)

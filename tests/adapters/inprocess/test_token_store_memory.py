@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from adapters.memory.token_store import InMemoryTokenStore
+from adapters.inprocess.token_store import InMemoryTokenStore
 from application.ports.security import RefreshFamily
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.rate_limiter import InMemoryRateLimiter, WindowKind
+from adapters.inprocess.rate_limiter import InMemoryRateLimiter, WindowKind
 from adapters.system.clock import FixedClock
 
 

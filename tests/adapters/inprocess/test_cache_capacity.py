@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.cache import InMemoryCache
+from adapters.inprocess.cache import InMemoryCache
 from adapters.system.clock import FixedClock
 
 

@@ -1,1 +1,0 @@
-"""The embedded default's adapters that work on this machine: files, folders, in-process."""

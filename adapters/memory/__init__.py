@@ -1,1 +1,0 @@
-"""In-process adapters: the embedded default for caches and queues, and the test doubles."""
