@@ -25,6 +25,7 @@ from application.ports.persistence import (
 )
 from application.ports.runtime import Cache, Clock, IdGenerator
 from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
+from application.refunds import Refunds
 from application.transactions import in_transaction
 from domain.errors import (
     Conflict,
@@ -72,6 +73,7 @@ class Orders:
         self,
         uow_factory: UnitOfWorkFactory,
         payments: PaymentFlow,
+        refunds: Refunds,
         clock: Clock,
         ids: IdGenerator,
         cache: Cache | None = None,
@@ -79,6 +81,7 @@ class Orders:
         """`cache`: where cached catalog answers are invalidated when stock moves."""
         self._uow_factory = uow_factory
         self._payments = payments
+        self._refunds = refunds
         self._clock = clock
         self._ids = ids
         self._cache = cache
@@ -315,7 +318,7 @@ class Orders:
         actor.require(ADMIN_ONLY)
         if reason is not None and len(reason) > 500:
             raise InvalidValue("reason", "must be at most 500 characters")
-        return await self._payments.refund(order_id, amount=amount, reason=reason, actor=actor)
+        return await self._refunds.refund(order_id, amount=amount, reason=reason, actor=actor)
 
     async def expire_unpaid_orders(self, older_than: timedelta, limit: int = 100) -> int:
         """Cancel pending orders placed more than `older_than` ago; returns how many."""
