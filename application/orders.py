@@ -24,8 +24,7 @@ from application.ports.persistence import (
     UnitOfWorkFactory,
 )
 from application.ports.runtime import Cache, Clock, IdGenerator
-from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
-from application.refunds import Refunds
+from application.principal import STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.errors import (
     Conflict,
@@ -36,7 +35,6 @@ from domain.errors import (
     OutOfStock,
     RuleViolation,
 )
-from domain.money import Money
 from domain.orders import Order, OrderLine
 from domain.payments import Payment
 from domain.users import Scope
@@ -73,7 +71,6 @@ class Orders:
         self,
         uow_factory: UnitOfWorkFactory,
         payments: PaymentFlow,
-        refunds: Refunds,
         clock: Clock,
         ids: IdGenerator,
         cache: Cache | None = None,
@@ -81,7 +78,6 @@ class Orders:
         """`cache`: where cached catalog answers are invalidated when stock moves."""
         self._uow_factory = uow_factory
         self._payments = payments
-        self._refunds = refunds
         self._clock = clock
         self._ids = ids
         self._cache = cache
@@ -306,19 +302,6 @@ class Orders:
             return order
 
         return await in_transaction(self._uow_factory, deliver)
-
-    async def refund_order(
-        self,
-        actor: Principal,
-        order_id: str,
-        amount: Money | None = None,
-        reason: str | None = None,
-    ) -> Order:
-        """An admin refunds all that is left (no amount) or part of a paid order."""
-        actor.require(ADMIN_ONLY)
-        if reason is not None and len(reason) > 500:
-            raise InvalidValue("reason", "must be at most 500 characters")
-        return await self._refunds.refund(order_id, amount=amount, reason=reason, actor=actor)
 
     async def expire_unpaid_orders(self, older_than: timedelta, limit: int = 100) -> int:
         """Cancel pending orders placed more than `older_than` ago; returns how many."""

@@ -24,7 +24,7 @@ from application.ports.errors import PaymentProviderError, ProviderKeyReused
 from application.ports.payments import PaymentGateway, ProviderRefund
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
-from application.principal import Principal
+from application.principal import ADMIN_ONLY, Principal
 from application.transactions import in_transaction
 from domain.errors import EarlierRefundRecovered, InvalidValue, NotFound, RefundExceedsPayment
 from domain.money import Money, sum_money
@@ -42,7 +42,7 @@ def refund_idempotency_key(order_id: str, number: int) -> str:
 class Refunds:
     """Refunds of paid orders at the provider, recorded on the payment and the order.
 
-    `refund` is the admin's use case, in a transaction of its own; `refund_late_payment`
+    `refund_order` is the admin's use case, in a transaction of its own; `refund_late_payment`
     and `refund_locked` run inside a caller's transaction with the order locked (a payment
     event, a cancellation)."""
 
@@ -58,21 +58,23 @@ class Refunds:
         self._clock = clock
         self._ids = ids
 
-    async def refund(
+    async def refund_order(
         self,
+        actor: Principal,
         order_id: str,
-        *,
-        amount: Money | None,
-        reason: str | None,
-        actor: Principal | None = None,
+        amount: Money | None = None,
+        reason: str | None = None,
     ) -> Order:
-        """Refund `amount` (default: everything left) of a paid, shipped, delivered or
-        cancelled order. Raises RefundExceedsPayment past what was paid.
+        """An admin refunds `amount` (default: everything left) of a paid, shipped,
+        delivered or cancelled order. Raises RefundExceedsPayment past what was paid.
 
         If an earlier refund whose answer was lost turns up instead (see the module), it
         is recorded; without `amount` the rest is then refunded too. With an `amount`
         other than the recovered one's, nothing more is refunded and
         EarlierRefundRecovered is raised once the recovered refund is committed."""
+        actor.require(ADMIN_ONLY)
+        if reason is not None and len(reason) > 500:
+            raise InvalidValue("reason", "must be at most 500 characters")
 
         async def refund(uow: UnitOfWork) -> tuple[Order, Money | None]:
             order = await uow.orders.get(order_id, for_update=True)

@@ -346,7 +346,7 @@ class Container(containers.DeclarativeContainer):
     payment_flow = providers.Singleton(
         PaymentFlow, unit_of_work, payment_gateway, refunds, clock, ids, cache
     )
-    orders = providers.Singleton(Orders, unit_of_work, payment_flow, refunds, clock, ids, cache)
+    orders = providers.Singleton(Orders, unit_of_work, payment_flow, clock, ids, cache)
     payment_events = providers.Singleton(
         PaymentEvents, unit_of_work, payment_gateway, payment_flow, refunds, clock, ids
     )

@@ -19,6 +19,7 @@ from application.catalog import Catalog
 from application.orders import Orders
 from application.principal import Principal
 from application.product_images import ProductImages
+from application.refunds import Refunds
 from application.uploads import Uploads
 from application.users import UserAccounts
 from entrypoints.http.catalog_cache import CatalogResponses
@@ -75,6 +76,10 @@ def provide_orders(state: State) -> Orders:
     return container_from_state(state).orders()
 
 
+def provide_refunds(state: State) -> Refunds:
+    return container_from_state(state).refunds()
+
+
 def provide_metrics(state: State) -> ShopMetrics:
     return metrics_of(state)
 
@@ -101,6 +106,7 @@ def dependencies() -> dict[str, Provide]:
         "uploads": Provide(provide_uploads, sync_to_thread=False),
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
+        "refunds": Provide(provide_refunds, sync_to_thread=False),
         "metrics": Provide(provide_metrics, sync_to_thread=False),
         "audit": Provide(provide_audit, sync_to_thread=False),
         "principal": Provide(provide_principal),

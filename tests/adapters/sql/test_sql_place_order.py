@@ -63,7 +63,7 @@ def shop(engine: AsyncEngine) -> Shop:
     gateway = FakePaymentGateway(clock)
     refunds = Refunds(uow, gateway, clock, ids)
     flow = PaymentFlow(uow, gateway, refunds, clock, ids)
-    return Shop(uow, clock, gateway, Orders(uow, flow, refunds, clock, ids))
+    return Shop(uow, clock, gateway, Orders(uow, flow, clock, ids))
 
 
 def customer(n: int) -> Principal:
