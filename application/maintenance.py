@@ -15,7 +15,7 @@ PURGE_OLDER_THAN = timedelta(days=7)
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
     idempotency_records: int
-    processed_events: int
+    processed_events: int  # provider events and email-ledger entries (one table)
     handled_outbox_messages: int
 
 

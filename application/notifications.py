@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from application import email_templates as templates
@@ -40,9 +41,17 @@ EMAILS: dict[type[DomainEvent], tuple[str, Template]] = {
     OrderRefunded: ("order_refunded", templates.order_refunded),
 }
 
-# The sent-ledger lives in processed_events under this provider name, keyed by
+# The email ledger shares the processed-events store with the payment provider's events
+# (one table, no migration): its entries go under this provider name, keyed by
 # "<outbox message id>:<email kind>".
 EMAIL_LEDGER = "email"
+
+
+async def enter_in_email_ledger(uow: UnitOfWork, message_id: str, kind: str, at: datetime) -> bool:
+    """Enter the `kind` email of outbox message `message_id` in the ledger, in `uow`; False
+    (nothing written) if it is there already: sent before, or by a concurrent transaction
+    that committed."""
+    return await uow.processed_events.add(EMAIL_LEDGER, f"{message_id}:{kind}", at)
 
 
 class Notifications:
@@ -83,9 +92,7 @@ class Notifications:
             return False
         kind, template = email
         _, payload = event_to_record(event)
-        if not await uow.processed_events.add(
-            EMAIL_LEDGER, f"{message_id}:{kind}", self._clock.now()
-        ):
+        if not await enter_in_email_ledger(uow, message_id, kind, self._clock.now()):
             return False
         user: User | None = None
         recipient = event.email if isinstance(event, UserRegistered) else None

@@ -24,7 +24,7 @@ from application.ports.persistence import (
     UnitOfWorkFactory,
 )
 from application.ports.runtime import Cache, Clock, IdGenerator
-from application.principal import ADMIN_ONLY, STAFF_ROLES, Principal
+from application.principal import STAFF_ROLES, Principal
 from application.transactions import in_transaction
 from domain.errors import (
     Conflict,
@@ -35,7 +35,6 @@ from domain.errors import (
     OutOfStock,
     RuleViolation,
 )
-from domain.money import Money
 from domain.orders import Order, OrderLine
 from domain.payments import Payment
 from domain.users import Scope
@@ -303,19 +302,6 @@ class Orders:
             return order
 
         return await in_transaction(self._uow_factory, deliver)
-
-    async def refund_order(
-        self,
-        actor: Principal,
-        order_id: str,
-        amount: Money | None = None,
-        reason: str | None = None,
-    ) -> Order:
-        """An admin refunds all that is left (no amount) or part of a paid order."""
-        actor.require(ADMIN_ONLY)
-        if reason is not None and len(reason) > 500:
-            raise InvalidValue("reason", "must be at most 500 characters")
-        return await self._payments.refund(order_id, amount=amount, reason=reason, actor=actor)
 
     async def expire_unpaid_orders(self, older_than: timedelta, limit: int = 100) -> int:
         """Cancel pending orders placed more than `older_than` ago; returns how many."""

@@ -14,6 +14,7 @@ from application.ports.payments import PaymentGateway, PaymentIntent, ProviderEv
 from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from application.ports.runtime import Clock, IdGenerator
 from application.principal import STAFF_ROLES, Principal
+from application.refunds import Refunds
 from application.transactions import in_transaction
 from domain.errors import NotFound
 from domain.orders import OrderStatus
@@ -35,12 +36,14 @@ class PaymentEvents:
         uow_factory: UnitOfWorkFactory,
         gateway: PaymentGateway,
         flow: PaymentFlow,
+        refunds: Refunds,
         clock: Clock,
         ids: IdGenerator,
     ) -> None:
         self._uow_factory = uow_factory
         self._gateway = gateway
         self._flow = flow
+        self._refunds = refunds
         self._clock = clock
         self._ids = ids
 
@@ -158,5 +161,5 @@ class PaymentEvents:
                     {"status": order.status.value, "amount": str(intent.amount)},
                 )
             elif order.status is OrderStatus.CANCELLED:
-                await self._flow.refund_late_payment(uow, order, intent.amount)
+                await self._refunds.refund_late_payment(uow, order, intent.amount)
         return EventResult.APPLIED

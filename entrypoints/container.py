@@ -79,6 +79,7 @@ from application.payment_events import PaymentEvents
 from application.payment_flow import PaymentFlow
 from application.ports.runtime import Clock
 from application.product_images import ProductImages
+from application.refunds import Refunds
 from application.uploads import UploadPolicy, Uploads
 from application.users import UserAccounts
 from application.workers import Workers
@@ -341,12 +342,13 @@ class Container(containers.DeclarativeContainer):
     catalog = providers.Singleton(Catalog, unit_of_work, clock, ids, cache, currency=shop_currency)
     catalog_import = providers.Singleton(CatalogImport, unit_of_work, clock, ids, cache)
     carts = providers.Singleton(Carts, unit_of_work, clock, shop_currency)
+    refunds = providers.Singleton(Refunds, unit_of_work, payment_gateway, clock, ids)
     payment_flow = providers.Singleton(
-        PaymentFlow, unit_of_work, payment_gateway, clock, ids, cache
+        PaymentFlow, unit_of_work, payment_gateway, refunds, clock, ids, cache
     )
     orders = providers.Singleton(Orders, unit_of_work, payment_flow, clock, ids, cache)
     payment_events = providers.Singleton(
-        PaymentEvents, unit_of_work, payment_gateway, payment_flow, clock, ids
+        PaymentEvents, unit_of_work, payment_gateway, payment_flow, refunds, clock, ids
     )
     order_updates = providers.Selector(
         providers.Callable(_redis_or_memory, settings),

@@ -29,13 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.sql.errors import translate, unavailable_if_connection_error
 from adapters.sql.repositories.audit import SqlAuditRepository
 from adapters.sql.repositories.carts import SqlCartRepository
-from adapters.sql.repositories.messages import (
-    SqlIdempotencyRepository,
-    SqlOutboxRepository,
-    SqlProcessedEventRepository,
-)
+from adapters.sql.repositories.idempotency import SqlIdempotencyRepository
 from adapters.sql.repositories.orders import SqlOrderRepository
+from adapters.sql.repositories.outbox import SqlOutboxRepository
 from adapters.sql.repositories.payments import SqlPaymentRepository
+from adapters.sql.repositories.processed_events import SqlProcessedEventRepository
 from adapters.sql.repositories.products import SqlProductRepository
 from adapters.sql.repositories.uploads import SqlUploadRepository
 from adapters.sql.repositories.users import SqlApiKeyRepository, SqlUserRepository

@@ -339,6 +339,15 @@ class IdempotencyRepository(Protocol):
 
 
 class ProcessedEventRepository(Protocol):
+    """What was handled once and must not be handled again, keyed by (provider, event id).
+
+    It has two uses, told apart by `provider`:
+    - the payment provider's events: `provider` is the gateway's name and `event_id` the
+      provider's event id, so a redelivered webhook changes nothing;
+    - the email ledger: `provider` is `EMAIL_LEDGER` ("email", application.notifications)
+      and `event_id` is "<outbox message id>:<email kind>", so each email goes out once.
+    `purge_before` forgets entries of both."""
+
     async def add(self, provider: str, event_id: str, at: datetime) -> bool:
         """Record the event; False (and nothing written) if it was already recorded."""
 

@@ -252,7 +252,7 @@ def orders_refund(reference: str, amount: str | None, reason: str | None, yes: b
                 from domain.errors import InvalidValue
 
                 raise InvalidValue("amount", "must be positive")
-        return await container.orders().refund_order(actor, order.id, money, reason)
+        return await container.refunds().refund_order(actor, order.id, money, reason)
 
     order = run(refund)
     click.echo(

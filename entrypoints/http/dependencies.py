@@ -19,13 +19,14 @@ from application.catalog import Catalog
 from application.orders import Orders
 from application.principal import Principal
 from application.product_images import ProductImages
+from application.refunds import Refunds
 from application.uploads import Uploads
 from application.users import UserAccounts
 from entrypoints.http.catalog_cache import CatalogResponses
 from entrypoints.http.metrics import ShopMetrics, metrics_of
 from entrypoints.http.request_ids import request_id_of
 from entrypoints.http.security import authenticate
-from entrypoints.http.state import container_in as _container
+from entrypoints.http.state import container_from_state
 
 T = TypeVar("T")
 
@@ -35,23 +36,23 @@ Injected: TypeAlias = NamedDependency[SkipValidation[T]]
 
 
 def provide_authentication(state: State) -> Authentication:
-    return _container(state).authentication()
+    return container_from_state(state).authentication()
 
 
 def provide_user_accounts(state: State) -> UserAccounts:
-    return _container(state).user_accounts()
+    return container_from_state(state).user_accounts()
 
 
 def provide_api_keys(state: State) -> ApiKeys:
-    return _container(state).api_keys()
+    return container_from_state(state).api_keys()
 
 
 def provide_catalog(state: State) -> Catalog:
-    return _container(state).catalog()
+    return container_from_state(state).catalog()
 
 
 def provide_catalog_responses(state: State) -> CatalogResponses:
-    container = _container(state)
+    container = container_from_state(state)
     return CatalogResponses(
         container.cache(),
         container.settings().http.catalog_cache_ttl_seconds,
@@ -60,19 +61,23 @@ def provide_catalog_responses(state: State) -> CatalogResponses:
 
 
 def provide_product_images(state: State) -> ProductImages:
-    return _container(state).product_images()
+    return container_from_state(state).product_images()
 
 
 def provide_uploads(state: State) -> Uploads:
-    return _container(state).uploads()
+    return container_from_state(state).uploads()
 
 
 def provide_carts(state: State) -> Carts:
-    return _container(state).carts()
+    return container_from_state(state).carts()
 
 
 def provide_orders(state: State) -> Orders:
-    return _container(state).orders()
+    return container_from_state(state).orders()
+
+
+def provide_refunds(state: State) -> Refunds:
+    return container_from_state(state).refunds()
 
 
 def provide_metrics(state: State) -> ShopMetrics:
@@ -80,7 +85,7 @@ def provide_metrics(state: State) -> ShopMetrics:
 
 
 def provide_audit(state: State) -> AuditTrail:
-    return _container(state).audit()
+    return container_from_state(state).audit()
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -101,6 +106,7 @@ def dependencies() -> dict[str, Provide]:
         "uploads": Provide(provide_uploads, sync_to_thread=False),
         "carts": Provide(provide_carts, sync_to_thread=False),
         "orders": Provide(provide_orders, sync_to_thread=False),
+        "refunds": Provide(provide_refunds, sync_to_thread=False),
         "metrics": Provide(provide_metrics, sync_to_thread=False),
         "audit": Provide(provide_audit, sync_to_thread=False),
         "principal": Provide(provide_principal),

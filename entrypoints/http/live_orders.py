@@ -47,7 +47,7 @@ from domain.values import could_be_id
 from entrypoints.container import Container
 from entrypoints.http.errors import RateLimited
 from entrypoints.http.rate_limits import client_subject, rate_limits_of
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ async def order_updates_socket(
 ) -> None:
     """The order's status, live (see the module docstring)."""
     await socket.accept()
-    container = container_of(socket.app)
+    container = container_from_app(socket.app)
     try:
         refusal = await _over_rate_limit(socket)
     except ServiceUnavailable as error:  # the Authorization header's check met an outage

@@ -47,7 +47,7 @@ from domain.errors import AuthenticationFailed, PermissionDenied
 from domain.values import normalize_email
 from entrypoints.http.errors import RateLimited
 from entrypoints.http.security import authenticate
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 from entrypoints.settings import Settings
 
 UNLIMITED_PATHS = ("/health/", "/metrics", "/webhooks/stripe")
@@ -263,14 +263,14 @@ class RateLimits:
 
 
 def rate_limits_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimits:
-    container = container_of(connection.app)
+    container = container_from_app(connection.app)
     # Built per request from the container's (singleton) limiter, so that an override of
     # `container.rate_limiter` made after create_app still counts.
     return RateLimits(container.rate_limiter(), container.settings())
 
 
 def login_limits_of(connection: ASGIConnection[Any, Any, Any, Any]) -> LoginLimits:
-    container = container_of(connection.app)
+    container = container_from_app(connection.app)
     settings = container.settings()
     window = settings.rate_limits.window_seconds
     return LoginLimits(

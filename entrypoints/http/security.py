@@ -20,7 +20,7 @@ from litestar.types import Guard
 from application.principal import Principal
 from domain.errors import AuthenticationFailed, PermissionDenied
 from domain.users import Role, Scope
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 
 _PRINCIPAL_KEY = "hexmart.principal"
 
@@ -62,7 +62,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         return cached
     authorization = connection.headers.get("authorization")
     api_key = connection.headers.get("x-api-key")
-    authentication = container_of(connection.app).authentication()
+    authentication = container_from_app(connection.app).authentication()
     if authorization is not None and api_key is not None:
         raise AuthenticationFailed("send either a bearer token or an API key, not both")
     if authorization is not None:

@@ -11,10 +11,12 @@ from entrypoints.container import Container
 CONTAINER_KEY = "container"
 
 
-def container_in(state: State) -> Container:
+def container_from_state(state: State) -> Container:
+    """The container in an app's state (what Litestar injects as `state`)."""
     container: Container = state[CONTAINER_KEY]
     return container
 
 
-def container_of(app: Any) -> Container:
-    return container_in(app.state)
+def container_from_app(app: Any) -> Container:
+    """The container of an app (`request.app`, `socket.app`, `connection.app`)."""
+    return container_from_state(app.state)

@@ -289,7 +289,7 @@ async def test_a_success_for_an_intent_whose_creation_answer_was_lost_is_refunda
 
     assert await shop.payment_events().apply_event(fake.succeed(intent.id)) is (EventResult.APPLIED)
 
-    refunded = await shop.orders().refund_order(admin.principal, order.id)
+    refunded = await shop.refunds().refund_order(admin.principal, order.id)
     assert refunded.refunded_amount == Money(2400, "USD")
     [payment] = await shop.orders().list_payments(customer.principal, order.id)
     assert payment.intent_id == intent.id

@@ -285,7 +285,7 @@ class ShoppingThroughUseCases(RuleBasedStateMachine):
         order_id = data.draw(st.sampled_from(sorted(self.orders)), label="order")
         order = self.orders[order_id]
         amount = Money(max(1, order.total.amount * share // 100), "USD")
-        refund = self.shop.orders().refund_order(self.admin, order_id, amount)
+        refund = self.shop.refunds().refund_order(self.admin, order_id, amount)
         if order.status is OrderStatus.PENDING or not order.paid.is_positive:
             with pytest.raises(IllegalTransition):
                 self.run(refund)

@@ -63,6 +63,7 @@ async def provider(shop: StripeShop) -> AsyncIterator[SwitchableProvider]:
     switch = SwitchableProvider(shop.container.payment_gateway(), dead)
     shop.container.payment_gateway.override(providers.Object(switch))
     for use_case in (
+        shop.container.refunds,
         shop.container.payment_flow,
         shop.container.orders,
         shop.container.payment_events,

@@ -16,13 +16,13 @@ from litestar.params import FromPath, FromQuery
 
 from adapters.inprocess.local_file_storage import LocalFileStorage
 from domain.errors import InvalidValue, NotFound, PermissionDenied
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 
 _REFUSED = "the URL's signature is invalid or has expired"
 
 
 def _local_storage(request: Request[Any, Any, Any]) -> LocalFileStorage:
-    storage = container_of(request.app).file_storage()
+    storage = container_from_app(request.app).file_storage()
     if not isinstance(storage, LocalFileStorage):
         raise NotFound("file", request.url.path)
     return storage

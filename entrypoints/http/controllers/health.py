@@ -25,7 +25,7 @@ from application.workers import HEARTBEAT_TTL_SECONDS
 from domain.users import Role
 from entrypoints.container import Container
 from entrypoints.http.errors import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class HealthController(Controller):
         """200 when every backing service answers ("degraded" when only file storage does
         not, or the outbox backlog or the workers need attention); 503 naming the ones
         that do not."""
-        container = container_of(request.app)
+        container = container_from_app(request.app)
         checks: dict[str, str] = {}
         details: dict[str, str] = {}
         for name, check in readiness_checks(container).items():

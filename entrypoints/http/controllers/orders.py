@@ -10,6 +10,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from application.orders import MAX_IDEMPOTENCY_KEY_LENGTH, Orders
 from application.ports.persistence import OrderQuery
 from application.principal import STAFF_ROLES, Principal
+from application.refunds import Refunds
 from domain.orders import OrderStatus
 from domain.users import Scope
 from entrypoints.http.dependencies import Injected
@@ -192,7 +193,7 @@ class OrdersController(Controller):
     async def refund_order(
         self,
         order_id: FromPath[str],
-        orders: Injected[Orders],
+        refunds: Injected[Refunds],
         principal: Injected[Principal],
         data: JSONBody[RefundRequest | None] = None,
     ) -> Order:
@@ -200,7 +201,7 @@ class OrdersController(Controller):
         delivered order. Refunds never add up to more than was paid."""
         request = data or RefundRequest()
         amount = money_in("amount", request.amount) if request.amount is not None else None
-        order = await orders.refund_order(principal, order_id, amount, request.reason)
+        order = await refunds.refund_order(principal, order_id, amount, request.reason)
         return order_out(order)
 
     @get(

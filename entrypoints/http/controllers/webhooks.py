@@ -23,7 +23,7 @@ from application.payment_events import EventResult, PaymentEvents
 from application.ports.errors import InvalidWebhook, ServiceUnavailable
 from entrypoints.http.metrics import metrics_of
 from entrypoints.http.openapi_responses import problems
-from entrypoints.http.state import container_of
+from entrypoints.http.state import container_from_app
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class WebhooksController(Controller):
         applied at most once: a repeated delivery is 200 with `result: duplicate`. 503
         when the database or the payment provider is down, so that Stripe retries."""
         body = await request.body()
-        events: PaymentEvents = container_of(request.app).payment_events()
+        events: PaymentEvents = container_from_app(request.app).payment_events()
         metrics = metrics_of(request.app.state)
         try:
             result = await events.handle_webhook(body, stripe_signature)

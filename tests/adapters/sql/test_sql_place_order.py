@@ -21,6 +21,7 @@ from application.orders import Orders
 from application.payment_flow import PaymentFlow
 from application.ports.persistence import OrderQuery, PageRequest, UnitOfWorkFactory
 from application.principal import Principal
+from application.refunds import Refunds
 from domain.errors import IllegalTransition, OutOfStock
 from domain.orders import OrderStatus
 from domain.users import Role
@@ -60,7 +61,8 @@ def shop(engine: AsyncEngine) -> Shop:
     uow = sql_units_of_work(engine)
     clock, ids = FixedClock(T0), UuidGenerator()
     gateway = FakePaymentGateway(clock)
-    flow = PaymentFlow(uow, gateway, clock, ids)
+    refunds = Refunds(uow, gateway, clock, ids)
+    flow = PaymentFlow(uow, gateway, refunds, clock, ids)
     return Shop(uow, clock, gateway, Orders(uow, flow, clock, ids))
 
 

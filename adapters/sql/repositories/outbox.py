@@ -1,4 +1,4 @@
-"""The outbox, and the records that make requests and provider events count only once."""
+"""The outbox: domain events written in the transaction that raised them, relayed later."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
 
-from adapters.sql.tables import idempotency_records, outbox, processed_events
+from adapters.sql.tables import outbox
 from adapters.sql.transaction import SqlTransaction
-from application.ports.persistence import (
-    DuplicateRecord,
-    IdempotencyRecord,
-    OutboxKindStatus,
-    OutboxMessage,
-)
+from application.ports.persistence import DuplicateRecord, OutboxKindStatus, OutboxMessage
 
 
 class SqlOutboxRepository:
@@ -149,59 +144,4 @@ class SqlOutboxRepository:
         statement = delete(outbox).where(
             outbox.c.handled_at.is_not(None), outbox.c.handled_at < cutoff
         )
-        return (await self._tx.execute(statement)).rowcount
-
-
-class SqlIdempotencyRepository:
-    def __init__(self, tx: SqlTransaction) -> None:
-        self._tx = tx
-
-    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
-        query = select(idempotency_records).where(
-            idempotency_records.c.user_id == user_id, idempotency_records.c.key == key
-        )
-        row = (await self._tx.execute(query)).first()
-        if row is None:
-            return None
-        return IdempotencyRecord(
-            user_id=row.user_id,
-            key=row.key,
-            request_fingerprint=row.request_fingerprint,
-            order_id=row.order_id,
-            created_at=row.created_at,
-        )
-
-    async def add(self, record: IdempotencyRecord) -> None:
-        """INSERT ... ON CONFLICT DO NOTHING: a concurrent writer of the same key makes
-        this wait until it commits (PostgreSQL) and then raise DuplicateRecord, and the
-        transaction stays usable either way."""
-        if not await self._tx.insert_new(
-            idempotency_records,
-            dict(
-                user_id=record.user_id,
-                key=record.key,
-                request_fingerprint=record.request_fingerprint,
-                order_id=record.order_id,
-                created_at=record.created_at,
-            ),
-        ):
-            raise DuplicateRecord("idempotency_records")
-
-    async def purge_before(self, cutoff: datetime) -> int:
-        statement = delete(idempotency_records).where(idempotency_records.c.created_at < cutoff)
-        return (await self._tx.execute(statement)).rowcount
-
-
-class SqlProcessedEventRepository:
-    def __init__(self, tx: SqlTransaction) -> None:
-        self._tx = tx
-
-    async def add(self, provider: str, event_id: str, at: datetime) -> bool:
-        """True if recorded now; False if it was recorded before (or by a concurrent
-        transaction that committed: the insert waits for it on PostgreSQL)."""
-        row = {"provider": provider, "event_id": event_id, "processed_at": at}
-        return await self._tx.insert_new(processed_events, row)
-
-    async def purge_before(self, cutoff: datetime) -> int:
-        statement = delete(processed_events).where(processed_events.c.processed_at < cutoff)
         return (await self._tx.execute(statement)).rowcount
