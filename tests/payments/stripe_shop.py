@@ -27,7 +27,7 @@ from litestar import Litestar
 
 from domain.payments import Payment
 from entrypoints.container import Container
-from tests.http.shop_api import Account, create_product, put_in_cart
+from tests.entrypoints.http.shop_api import Account, create_product, put_in_cart
 from tests.stripe_server import LocalStripe
 
 # localstripe's card that charges fine (attached to the intent, then confirmed).

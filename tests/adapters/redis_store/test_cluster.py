@@ -20,7 +20,7 @@ from adapters.redis_store.client import create_redis_cluster_client
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.http.shop_api import serving
+from tests.entrypoints.http.shop_api import serving
 from tests.real_services import PrivateRedis, free_port
 
 pytestmark = pytest.mark.integration
