@@ -8,13 +8,14 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.polling import eventually_sync
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # A cold start on a machine whose cores are saturated can take tens of seconds; a healthy
@@ -78,16 +79,17 @@ def running_server(
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen[bytes], err: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise AssertionError(
                 f"hexmart serve exited with {process.returncode}:\n{err.read_text()}"
             )
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"hexmart serve did not answer within {START_TIMEOUT_SECONDS}s")
+        return httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200
+
+    eventually_sync(
+        ready,
+        within=START_TIMEOUT_SECONDS,
+        interval=0.1,
+        ignoring=(httpx.TransportError,),
+        message="hexmart serve did not answer",
+    )

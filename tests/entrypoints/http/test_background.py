@@ -15,7 +15,6 @@ from application.ports.persistence import PageRequest
 from entrypoints.background import BackgroundLoop, expire_unpaid_orders, relay_outbox
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import (
     ADMIN_EMAIL,
     Account,
@@ -26,6 +25,7 @@ from tests.entrypoints.http.shop_api import (
     register,
     serving,
 )
+from tests.polling import eventually
 
 
 def _queue(container: Container) -> RecordingTaskQueue:

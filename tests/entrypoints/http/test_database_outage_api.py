@@ -21,7 +21,6 @@ from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.http.app import create_app
 from entrypoints.http.errors import PROBLEM_JSON
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -33,6 +32,7 @@ from tests.entrypoints.http.shop_api import (
     register,
     serving,
 )
+from tests.polling import eventually
 from tests.real_services import PrivatePostgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]

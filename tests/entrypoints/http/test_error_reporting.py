@@ -18,8 +18,8 @@ from dependency_injector import providers
 from entrypoints.error_reporting import init_error_reporting, release, stop_error_reporting
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import serving
+from tests.polling import eventually
 
 SECRET = "hunter2-very-secret-passphrase"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"

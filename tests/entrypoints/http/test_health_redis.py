@@ -12,8 +12,8 @@ import pytest
 from application.workers import WorkerIdentity
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import Client, assert_problem, serving
+from tests.polling import eventually
 from tests.real_services import PrivateRedis
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ import httpx
 import websockets
 
 from tests.entrypoints.http.live_server import LiveServer
-from tests.entrypoints.http.polling import eventually_sync
 from tests.entrypoints.http.shop_api import an_address
+from tests.polling import eventually_sync
 
 
 def test_the_banner_says_where_it_listens_and_what_serves_each_port(

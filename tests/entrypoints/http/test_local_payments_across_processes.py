@@ -17,7 +17,6 @@ from domain.payments import PaymentOutcome
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import container_for_tests, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -31,6 +30,7 @@ from tests.entrypoints.http.shop_api import (
     register,
     serving,
 )
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,6 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.metrics import EXPIRY_REASON, BusinessMetrics
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -31,6 +30,7 @@ from tests.entrypoints.http.shop_api import (
     register,
     serving,
 )
+from tests.polling import eventually
 
 
 async def _samples(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

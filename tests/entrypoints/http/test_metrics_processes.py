@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.polling import eventually_sync
 from tests.real_services import PrivateRedis, free_port
 
 pytestmark = [pytest.mark.integration]
@@ -60,16 +60,18 @@ def serving_two(tmp_path: Path, clean_postgres_url: str) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def live() -> bool:
             assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
+            return httpx.get(f"{url}/health/live", timeout=2).status_code == 200
+
+        eventually_sync(
+            live,
+            within=120,  # a cold start on a saturated machine; returns as soon as it serves
+            interval=0.1,
+            ignoring=(httpx.TransportError,),
+            message=log_path.read_text,
+        )
         yield url
     finally:
         process.send_signal(signal.SIGTERM)

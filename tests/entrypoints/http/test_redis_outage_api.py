@@ -18,7 +18,6 @@ from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -31,6 +30,7 @@ from tests.entrypoints.http.shop_api import (
     serving,
 )
 from tests.entrypoints.worker.support import ARQ_CLOSES_WITH_DEPRECATED_CALL, Queue, running_worker
+from tests.polling import eventually
 from tests.real_services import PrivateRedis
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)]

@@ -8,19 +8,18 @@ SLOW_START_SECONDS before it imports anything, as a loaded machine does."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.polling import eventually
 from tests.real_services import PrivateRedis, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
@@ -88,24 +87,27 @@ class Serving:
 
     async def until_both_children_started(self, within: float = 90) -> None:
         """The other child may still be finishing its start when the first one answers."""
-        deadline = time.monotonic() + within
-        while len(self.children()) < 2:
-            assert time.monotonic() < deadline, self.log
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: len(self.children()) >= 2,
+            within=within,
+            interval=0.1,
+            message=lambda: self.log,
+        )
 
     async def until_serving(self, within: float) -> None:
-        deadline = time.monotonic() + within
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:
-            while True:
+
+            async def live() -> bool:
                 assert self.process.poll() is None, f"hexmart serve exited:\n{self.log}"
-                try:
-                    if (await client.get("/health/live")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"not serving after {within} s:\n{self.log}")
-                await asyncio.sleep(0.1)
+                return (await client.get("/health/live")).status_code == 200
+
+            await eventually(
+                live,
+                within=within,
+                interval=0.1,
+                ignoring=(httpx.TransportError,),
+                message=lambda: f"not serving:\n{self.log}",
+            )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -138,15 +140,14 @@ async def test_a_child_that_dies_is_replaced_and_its_cause_logged(serving: Servi
     await serving.until_both_children_started()
     first, _ = serving.children()
     os.kill(first, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while "died" not in serving.log:
-        assert time.monotonic() < deadline, serving.log
-        await asyncio.sleep(0.1)
+    await eventually(lambda: "died" in serving.log, interval=0.1, message=lambda: serving.log)
     assert (
         f"WARNING uvicorn.error: Child process [{first}] died: killed by SIGKILL" in serving.log
     ), serving.log
-    deadline = time.monotonic() + SLOW_START_SECONDS + BUSY_MACHINE_SECONDS
-    while len(serving.children()) < 3:
-        assert time.monotonic() < deadline, serving.log
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: len(serving.children()) >= 3,
+        within=SLOW_START_SECONDS + BUSY_MACHINE_SECONDS,
+        interval=0.1,
+        message=lambda: serving.log,
+    )
     await serving.until_serving(within=5)

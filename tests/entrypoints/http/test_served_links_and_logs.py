@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from adapters.local.folder_mailer import read_eml
 from tests.application.shopping import reset_token_in
 from tests.entrypoints.http.live_server import LiveServer, running_server
-from tests.entrypoints.http.polling import eventually_sync
+from tests.polling import eventually_sync
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 ANN = {"email": "ann@example.com", "password": "my long passphrase", "full_name": "Ann"}

@@ -15,8 +15,8 @@ from entrypoints.container import Container
 from entrypoints.demo import DemoAdmin, seed_demo_shop
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.http.shop_api import Client, an_address, serving
+from tests.polling import eventually
 
 DEMO_ADMIN = DemoAdmin(email="admin@demo.hexmart.test", password="demo admin passphrase")
 

@@ -3,9 +3,7 @@ each exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 import pytest
 
@@ -21,6 +19,7 @@ from tests.entrypoints.worker.support import (
     sign_up,
     subjects,
 )
+from tests.polling import eventually
 from tests.real_services import RecordingSmtpServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)]
@@ -128,28 +127,22 @@ def _every_second(job_key: bytes) -> bool:
 
 async def _wait_until_queue_is_empty(queue: Queue) -> None:
     """Until no event job is queued or running (cron jobs come and go)."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    async def empty() -> bool:
         jobs = [j for j in await queue.redis.zrange(queue.name, 0, -1) if not _every_second(j)]
         running = [k async for k in queue.redis.scan_iter(match=f"arq:in-progress:{queue.prefix}*")]
         running = [k for k in running if not _every_second(k)]
-        if not jobs and not running:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the queue never emptied")
+        return not jobs and not running
+
+    await eventually(empty, message="the queue never emptied")
 
 
 async def _wait_for_key(queue: Queue, key: str) -> None:
-    deadline = time.monotonic() + 20
-    while not await queue.redis.exists(key):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{key} never appeared")
-        await asyncio.sleep(0.05)
+    await eventually(lambda: queue.redis.exists(key), message=f"{key} never appeared")
 
 
 async def _wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
-    deadline = time.monotonic() + 20
-    while not any(text in r.getMessage() for r in caplog.records):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no log record saying {text!r}")
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: any(text in r.getMessage() for r in caplog.records),
+        message=f"no log record saying {text!r}",
+    )

@@ -35,13 +35,13 @@ from entrypoints.container import Container, start_services, stop_services
 from entrypoints.testing import container_for_tests, settings_for_tests
 from entrypoints.worker import RESULT_KEPT, _schedule
 from tests.application.shopping import PASSWORD, Account, an_address, sign_in
-from tests.entrypoints.http.polling import eventually
 from tests.entrypoints.worker.support import (
     ARQ_CLOSES_WITH_DEPRECATED_CALL,
     Queue,
     running_worker,
     sign_up,
 )
+from tests.polling import eventually
 from tests.real_services import PrivateRedis
 
 log = logging.getLogger(__name__)

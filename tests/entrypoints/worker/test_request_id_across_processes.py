@@ -5,7 +5,6 @@ handles the order's `order_placed` event carry the request id the client sent.""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gzip
 import json
@@ -14,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +36,7 @@ from tests.entrypoints.http.shop_api import (
     register,
 )
 from tests.entrypoints.worker.support import migrated_sqlite
+from tests.polling import eventually
 from tests.real_services import PrivateRedis, free_port
 
 pytestmark = [pytest.mark.integration]
@@ -107,16 +106,6 @@ def shop(tmp_path: Path) -> Iterator[tuple[str, Process, Process]]:
         yield running
 
 
-async def _until(probe: Any, what: str, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = await probe()
-        if found:
-            return found
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
-
-
 async def _checkout(url: str, request_id: str) -> tuple[Account, dict[str, Any]]:
     """Wait for the app, then a customer places an order; the request ids of the cart and
     checkout requests are `request_id`."""
@@ -128,7 +117,8 @@ async def _checkout(url: str, request_id: str) -> tuple[Account, dict[str, Any]]
             except httpx.TransportError:
                 return False
 
-        await _until(serving, "the app did not start")
+        # A cold start on a saturated machine; returns as soon as it serves.
+        await eventually(serving, within=120, interval=0.1, message="the app did not start")
         admin = await login(http, ADMIN_EMAIL)
         mug = await create_product(http, admin)
         ann = await register(http, "ann@example.com")
@@ -148,7 +138,9 @@ async def test_the_request_id_of_a_checkout_reaches_the_workers_email_job(
         lines = [e for e in worker.lines() if e.get("request_id") == request_id]
         return lines if any("order_placed" in e["message"] for e in lines) else []
 
-    carried = await _until(job_lines, f"no worker line carries {request_id}")
+    carried = await eventually(
+        job_lines, interval=0.1, message=f"no worker line carries {request_id}"
+    )
 
     # The job's own lines: the email saved, the notification sent, the event handled.
     placed = [e["message"] for e in carried if "order_placed" in e["message"]]
@@ -227,7 +219,11 @@ async def test_one_trace_runs_from_post_orders_to_the_email_job(tmp_path: Path) 
                     if j.trace_id == r.trace_id and j.parent_span_id == r.span_id
                 ]
 
-            pairs = await _until(joined, f"no job span continues POST /orders: {collector.spans}")
+            pairs = await eventually(
+                joined,
+                interval=0.1,
+                message=f"no job span continues POST /orders: {collector.spans}",
+            )
     finally:
         collector.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from tests.entrypoints.worker.support import (
     running_worker,
     sign_up,
 )
+from tests.polling import eventually
 from tests.real_services import RecordingSmtpServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)]
@@ -160,11 +160,10 @@ async def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path:
 
 async def _wait_for_health_key(queue: Queue) -> None:
     """The worker records its health at its first poll of the queue."""
-    deadline = time.monotonic() + 20
-    while not await queue.redis.exists(f"{queue.name}:health-check"):
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker never started")
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: queue.redis.exists(f"{queue.name}:health-check"),
+        message="the worker never started",
+    )
 
 
 def _busy_worker(queue: Queue) -> HexmartWorker:
@@ -184,10 +183,7 @@ def _busy_worker(queue: Queue) -> HexmartWorker:
 
 async def _started(worker: HexmartWorker) -> asyncio.Task[None]:
     task = asyncio.create_task(worker.async_run())
-    deadline = time.monotonic() + 20
-    while not worker.polling:
-        assert time.monotonic() < deadline, "the worker never started"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: worker.polling, interval=0.01, message="the worker never started")
     return task
 
 

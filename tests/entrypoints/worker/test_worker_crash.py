@@ -4,10 +4,8 @@ SQLite file database (the email sent-ledger lives there) and the shared Redis.""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from tests.entrypoints.worker.support import (
     sign_up,
     subjects,
 )
+from tests.polling import eventually
 from tests.real_services import RecordingSmtpServer
 
 pytestmark = pytest.mark.integration
@@ -66,7 +65,9 @@ async def test_a_worker_killed_mid_email_and_restarted_delivers_it_exactly_once(
     smtp_server.hold_recipients()  # the email will be under way, not yet accepted
     first = WorkerProcess(tmp_path, queue, settings, job_timeout=JOB_TIMEOUT_SECONDS)
     try:
-        await _until(smtp_server.recipient_held.is_set, "the worker never started sending")
+        await eventually(
+            smtp_server.recipient_held.is_set, message="the worker never started sending"
+        )
     finally:
         first.kill()
     smtp_server.release_recipients()
@@ -83,11 +84,3 @@ async def test_a_worker_killed_mid_email_and_restarted_delivers_it_exactly_once(
     assert len(smtp_server.received) == 1, second.log
     # The job the killed worker had started, run again (its second try) by the new one.
     assert re.search(r":handle_event\(.*\) try=2", second.log), second.log
-
-
-async def _until(condition: Callable[[], bool], failure: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(failure)
-        await asyncio.sleep(0.05)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ from tests.entrypoints.worker.support import (
     migrated_sqlite,
     sign_up,
 )
+from tests.polling import eventually
 from tests.real_services import (
     PrivatePostgres,
     PrivateRedis,
@@ -107,18 +108,10 @@ def start_worker(
     )
 
 
-async def until(condition: Callable[[], bool], failure: str, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(failure)
-        await asyncio.sleep(0.05)
-
-
 async def until_logged(worker: WorkerProcess, text: str, times: int = 1) -> None:
-    await until(
+    await eventually(
         lambda: worker.log.count(text) >= times or worker.process.poll() is not None,
-        f"the worker never logged {text!r} {times} times:\n{worker.log}",
+        message=lambda: f"the worker never logged {text!r} {times} times:\n{worker.log}",
     )
     assert worker.process.poll() is None, f"the worker exited:\n{worker.log}"
 
@@ -126,10 +119,7 @@ async def until_logged(worker: WorkerProcess, text: str, times: int = 1) -> None
 async def until_health_recorded(queue: Queue) -> None:
     key = f"{queue.name}:health-check"
     await queue.redis.delete(key)
-    deadline = time.monotonic() + 20
-    while not await queue.redis.exists(key):
-        assert time.monotonic() < deadline, "the worker does not poll its queue"
-        await asyncio.sleep(0.05)
+    await eventually(lambda: queue.redis.exists(key), message="the worker does not poll its queue")
 
 
 def stop(worker: WorkerProcess, signum: signal.Signals) -> int:
@@ -174,9 +164,9 @@ async def test_a_worker_rides_out_redis_restarts_logging_each_outage_and_recover
         await until_health_recorded(private_queue)
         await sign_up(app, "after@example.com", "A Customer")
         await app.outbox_relay().relay_all()
-        await until(
-            lambda: bool(smtp_server.received_by("after@example.com")),
-            f"no email after the restarts:\n{worker.log}",
+        await eventually(
+            lambda: smtp_server.received_by("after@example.com"),
+            message=lambda: f"no email after the restarts:\n{worker.log}",
         )
         assert worker.process.poll() is None, worker.log
     finally:
@@ -250,7 +240,9 @@ async def test_a_busy_worker_stops_on_a_signal_and_its_job_goes_back_on_the_queu
     smtp_server.hold_recipients()  # the email job will hang mid-send, past the grace
     worker = start_worker(tmp_path, private_queue, database_url, smtp_server.url)
     try:
-        await until(smtp_server.recipient_held.is_set, f"no email under way:\n{worker.log}")
+        await eventually(
+            smtp_server.recipient_held.is_set, message=lambda: f"no email under way:\n{worker.log}"
+        )
     finally:
         exit_code = stop(worker, signum)
         smtp_server.release_recipients()
@@ -308,7 +300,7 @@ async def test_a_cancellation_nobody_asked_for_does_not_stop_the_worker(
     worker._poll_iteration = iteration  # type: ignore[method-assign]
     task = asyncio.create_task(worker.async_run())
     try:
-        await until(lambda: worker.polling, "the worker never started")
+        await eventually(lambda: worker.polling, message="the worker never started")
         if swallowed:
             await asyncio.wait_for(parked.wait(), 10)
         assert worker.main_task is not None
@@ -364,9 +356,9 @@ async def test_a_worker_under_mixed_load_with_a_redis_restart_is_alive_at_the_en
             assert worker.process.poll() is None, f"the worker exited:\n{worker.log}"
             await asyncio.sleep(0.1)  # the pace of the load, not a wait for anything
         await app.outbox_relay().relay_all()
-        await until(
+        await eventually(
             lambda: len(_not_cancellations(smtp_server)) >= emails,
-            f"emails missing:\n{worker.log}",
+            message=lambda: f"emails missing:\n{worker.log}",
             within=90,  # a deadline on a busy machine, not a measure of speed
         )
         await smtp_server.wait_for(len(smtp_server.received) + 1, within=1.0)  # duplicates?

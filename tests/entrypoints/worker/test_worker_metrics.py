@@ -3,9 +3,6 @@ runs by name and outcome, their duration, the outbox backlog and the queue lengt
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from entrypoints.worker_metrics import WorkerMetrics, _instrumented
 from tests.entrypoints.worker.support import Queue, WorkerProcess, migrated_sqlite
+from tests.polling import eventually
 from tests.real_services import free_port
 
 
@@ -37,17 +35,22 @@ async def test_a_worker_process_serves_its_job_runs_and_backlog(
     worker = WorkerProcess(tmp_path, queue, settings)
     relayed = ("hexmart_jobs_total", frozenset({("job", "relay_outbox"), ("outcome", "succeeded")}))
     try:
-        deadline = time.monotonic() + 30
-        samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
         async with httpx.AsyncClient(timeout=2) as http:
-            while samples.get(relayed, 0) < 1 or (
-                ("hexmart_worker_last_sample_timestamp_seconds", frozenset()) not in samples
-            ):
+
+            async def scraped() -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
                 assert worker.process.poll() is None, worker.log
-                assert time.monotonic() < deadline, f"{samples}\n{worker.log}"
-                with contextlib.suppress(httpx.TransportError):
-                    samples = _samples((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
-                await asyncio.sleep(0.1)
+                return _samples((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
+
+            samples = await eventually(
+                scraped,
+                lambda samples: (
+                    samples.get(relayed, 0) >= 1
+                    and ("hexmart_worker_last_sample_timestamp_seconds", frozenset()) in samples
+                ),
+                interval=0.1,
+                ignoring=(httpx.TransportError,),
+                message=lambda: worker.log,
+            )
     finally:
         worker.terminate()
 
