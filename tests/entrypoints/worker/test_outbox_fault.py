@@ -212,7 +212,7 @@ async def test_every_paid_order_gets_its_two_emails_once_when_redis_loses_its_qu
         await eventually(lambda: _count(shopper.paid), lambda n: n >= paid_at_restart + 20)
         shopper.stopping.set()
         await asyncio.wait_for(shopping, 10)  # the order in hand is paid
-        await eventually(lambda: _unhandled(shop), lambda waiting: waiting == 0, within=20)
+        await eventually(lambda: _unhandled(shop), lambda waiting: waiting == 0)
         await eventually(lambda: _jobs_in_redis(redis, queue), lambda jobs: jobs == [])
         [heartbeat] = await shop.workers().alive()
 
