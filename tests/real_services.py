@@ -37,6 +37,7 @@ from aiosmtpd.controller import Controller
 from redis.asyncio import Redis
 
 from application.ports.messaging import EmailMessage
+from tests.polling import eventually_sync
 
 SHARED_REDIS_URL = os.environ.get("HEXMART_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -110,15 +111,17 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
-            ):
-                return
-            time.sleep(0.02)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+        def answers() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+
+        eventually_sync(
+            answers,
+            interval=0.02,
+            ignoring=(OSError,),
+            message=f"redis-server did not start on port {self.port}",
+        )
 
     def stop(self) -> None:
         if self._process is None:

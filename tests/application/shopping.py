@@ -21,9 +21,10 @@ from application.auth import TokenPair
 from application.orders import PlacedOrder
 from application.payment_events import EventResult
 from application.ports.messaging import EmailMessage
-from application.ports.persistence import OutboxMessage, Page, PageRequest
+from application.ports.persistence import OrderQuery, OutboxMessage, Page, PageRequest
 from application.principal import Principal
 from domain.catalog import Product
+from domain.orders import Order, OrderStatus
 from domain.values import Address
 from entrypoints.container import Container
 
@@ -108,6 +109,15 @@ async def every_page(fetch: Callable[[PageRequest], Awaitable[Page[T]]], limit: 
             return items
         cursor = page.next_cursor
     raise AssertionError("the listing never ended")
+
+
+async def all_orders(
+    shop: Container, who: Account, status: OrderStatus | None = None
+) -> list[Order]:
+    """Every order `who` may list (of one status if given), walking every page."""
+    return await every_page(
+        lambda page: shop.orders().list_orders(who.principal, OrderQuery(status=status, page=page))
+    )
 
 
 async def unsent_outbox(shop: Container) -> list[OutboxMessage]:

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import json
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ import pytest
 import websockets
 
 from tests.deploy.topology import ADMIN_EMAIL, PASSWORD, Topology, running_topology
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.topology]
 
@@ -150,10 +150,12 @@ async def test_the_customer_journey_through_nginx(topology: Topology) -> None:
                 statuses.append(message["status"])
 
         # The worker emails the customer.
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while len(topology.smtp.received_by("ann@example.com")) == emails_before:
-            assert time.monotonic() < deadline, "no email reached the customer"
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: len(topology.smtp.received_by("ann@example.com")) != emails_before,
+            within=SETTLE_SECONDS,
+            interval=0.1,
+            message="no email reached the customer",
+        )
 
         refund = await client.post(
             f"/orders/{order_id}/refunds", json={}, headers=await admin(client)
@@ -240,14 +242,21 @@ class Load:
     async def orders_go_on(self, more: int) -> None:
         """Wait until `more` orders were placed (a shopper that failed fails the test)."""
         target = len(self.placed) + more
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while len(self.placed) < target:
+
+        def placed_enough() -> bool:
+            if len(self.placed) >= target:
+                return True
             for shopper in self.shoppers:
                 if shopper.done():
                     shopper.result()  # raises what the shopper failed with
                     raise AssertionError("a shopper stopped")
-            assert time.monotonic() < deadline, f"orders stalled at {len(self.placed)}"
-            await asyncio.sleep(0.05)
+            return False
+
+        await eventually(
+            placed_enough,
+            within=SETTLE_SECONDS,
+            message=lambda: f"orders stalled at {len(self.placed)}",
+        )
 
     async def shopper(self, n: int) -> None:
         async with self.topology.client(f"127.0.{3 + n}.1") as client:

@@ -15,7 +15,7 @@ from entrypoints.container import build_container, start_services, stop_services
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from entrypoints.testing import settings_for_tests
-from tests.http.shop_api import serving
+from tests.entrypoints.http.shop_api import serving
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoServer
 
 

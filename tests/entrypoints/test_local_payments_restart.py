@@ -18,7 +18,7 @@ from domain.values import Address
 from entrypoints.background import BackgroundLoop
 from entrypoints.container import Container, start_services, stop_services
 from entrypoints.testing import container_for_tests, settings_for_tests
-from tests.http.polling import eventually
+from tests.polling import eventually
 
 
 def an_app(database_url: str, data_dir: Path) -> Container:

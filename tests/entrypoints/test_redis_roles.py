@@ -14,7 +14,7 @@ from entrypoints.container import stop_services
 from entrypoints.http.app import create_app
 from entrypoints.settings import RedisSettings, Settings, SettingsError
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.http.shop_api import assert_problem, serving
+from tests.entrypoints.http.shop_api import assert_problem, serving
 from tests.real_services import PrivateRedis
 
 pytestmark = pytest.mark.integration

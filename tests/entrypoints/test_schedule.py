@@ -13,7 +13,7 @@ from entrypoints.background import SCHEDULE, BackgroundLoop, Every
 from entrypoints.testing import in_memory_container
 from entrypoints.worker import HOURLY_AT_MINUTE, _schedule
 from tests.application.shopping import clock, gateway
-from tests.worker.support import place_an_order, sign_up
+from tests.entrypoints.worker.support import place_an_order, sign_up
 
 NAMES = [job.name for job in SCHEDULE]
 

@@ -15,7 +15,7 @@ import stripe
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from entrypoints.testing import TEST_JWT_SECRET, container_for_tests
-from tests.http.shop_api import ADMIN_EMAIL, PASSWORD, login
+from tests.entrypoints.http.shop_api import ADMIN_EMAIL, PASSWORD, login
 from tests.payments.stripe_shop import StripeShop, serving_on_loopback
 from tests.stripe_server import API_KEY, LocalStripe, running_localstripe
 

@@ -27,13 +27,14 @@ from litestar import Litestar
 
 from domain.payments import Payment
 from entrypoints.container import Container
-from tests.http.shop_api import Account, create_product, put_in_cart
+from tests.entrypoints.http.shop_api import Account, create_product, put_in_cart
+from tests.polling import eventually
 from tests.stripe_server import LocalStripe
 
 # localstripe's card that charges fine (attached to the intent, then confirmed).
 GOOD_CARD = "pm_card_visa"
 WEBHOOK_ID = "hexmart-e2e"
-START_TIMEOUT_SECONDS = 15.0
+START_TIMEOUT_SECONDS = 60.0  # a poll: returns as soon as the app serves
 
 
 @asynccontextmanager
@@ -49,15 +50,20 @@ async def serving_on_loopback(app: Litestar) -> AsyncIterator[str]:
         uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not server.started:
+
+    def started() -> bool:
         if task.done():
             task.result()
             raise AssertionError("uvicorn stopped before it started serving the app")
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            raise AssertionError(f"the app did not start within {START_TIMEOUT_SECONDS}s")
-        await asyncio.sleep(0.02)
+        return server.started
+
+    try:
+        await eventually(
+            started, within=START_TIMEOUT_SECONDS, interval=0.02, message="the app did not start"
+        )
+    except AssertionError:
+        server.should_exit = True
+        raise
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

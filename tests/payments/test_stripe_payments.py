@@ -14,7 +14,7 @@ from dependency_injector import providers
 
 from adapters.stripe_gateway import StripePaymentGateway
 from application.ports.payments import PaymentGateway
-from tests.http.shop_api import Account, assert_problem, put_in_cart, register
+from tests.entrypoints.http.shop_api import Account, assert_problem, put_in_cart, register
 from tests.payments.stripe_shop import StripeShop, intent_id_of
 from tests.stripe_server import API_KEY, closed_port
 

@@ -15,10 +15,10 @@ from dependency_injector import providers
 from adapters.sql.engine import create_engine
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from domain.payments import PaymentStatus
-from tests.http.polling import eventually
-from tests.http.shop_api import Account, assert_problem, register
+from tests.entrypoints.http.shop_api import Account, assert_problem, register
 from tests.payments.conftest import WEBHOOK_TOLERANCE_SECONDS
 from tests.payments.stripe_shop import StripeShop, intent_id_of, sign
+from tests.polling import eventually
 from tests.stripe_server import closed_port
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,6 @@ import contextlib
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,13 +19,14 @@ from adapters.redis_store.client import create_redis_cluster_client
 from adapters.redis_store.rate_limiter import RedisRateLimiter
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
-from tests.http.shop_api import serving
+from tests.entrypoints.http.shop_api import serving
+from tests.polling import eventually_sync
 from tests.real_services import PrivateRedis, free_port
 
 pytestmark = pytest.mark.integration
 
 NODES = 3
-START_SECONDS = 30.0
+START_SECONDS = 60.0  # a poll: returns as soon as the servers answer
 
 
 def cluster_port() -> int:
@@ -80,23 +80,32 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
                     stderr=subprocess.DEVNULL,
                 )
             )
-        deadline = time.monotonic() + START_SECONDS
         for port in ports:
-            while (
-                subprocess.run(
-                    ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
-                ).stdout.strip()
-                != b"PONG"
-            ):
-                assert time.monotonic() < deadline, f"redis-server on {port} did not start"
+
+            def answers(port: int = port) -> bool:
                 assert all(p.poll() is None for p in processes), "a redis-server exited"
-                time.sleep(0.05)
+                return (
+                    subprocess.run(
+                        ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+                    ).stdout.strip()
+                    == b"PONG"
+                )
+
+            eventually_sync(
+                answers, within=START_SECONDS, message=f"redis-server on {port} did not start"
+            )
         _cli("--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
              "--cluster-replicas", "0", "--cluster-yes")  # fmt: skip
         for port in ports:
-            while "cluster_state:ok" not in _cli("-p", str(port), "cluster", "info"):
-                assert time.monotonic() < deadline, "the cluster did not become ready"
-                time.sleep(0.05)
+
+            def cluster_ok(port: int = port) -> bool:
+                return "cluster_state:ok" in _cli("-p", str(port), "cluster", "info")
+
+            eventually_sync(
+                cluster_ok,
+                within=START_SECONDS,
+                message="the cluster did not become ready",
+            )
         yield ports
     finally:
         for process in processes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
@@ -24,6 +23,7 @@ from tests.contract.persistence.persistence_builders import (
     at,
     store,
 )
+from tests.polling import eventually
 from tests.sql_fixtures import sql_units_of_work
 
 BUYERS = 50
@@ -42,14 +42,6 @@ async def stock(uow: UnitOfWorkFactory, product_id: str) -> int:
         product = await tx.products.get(product_id)
     assert product is not None
     return product.inventory_count
-
-
-async def until(condition: Callable[[], Awaitable[bool]], *, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never came true")
-        await asyncio.sleep(0.01)
 
 
 async def test_fifty_buyers_of_five_units_exactly_five_succeed(engine: AsyncEngine) -> None:
@@ -142,7 +134,7 @@ async def test_a_row_locked_for_update_is_changed_once(postgres_engine: AsyncEng
     first = asyncio.create_task(cancel(hold=True))
     await first_has_lock.wait()
     second = asyncio.create_task(cancel(hold=False))
-    await until(lambda: waiting_on_a_lock(postgres_engine))
+    await eventually(lambda: waiting_on_a_lock(postgres_engine), interval=0.01)
     let_first_finish.set()
     assert sorted(await asyncio.gather(first, second)) == [False, True]
     assert await stock(uow, mug.id) == 5
