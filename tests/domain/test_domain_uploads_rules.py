@@ -71,3 +71,28 @@ def test_an_upload_is_completed_once_completed() -> None:
     assert upload.matches(3, " image/png ")
     upload.complete(NOW)
     assert upload.is_completed is True
+
+
+def test_only_the_media_type_before_the_first_parameter_is_compared() -> None:
+    upload = Upload(
+        id="u-1",
+        owner_id="o-1",
+        filename="a.txt",
+        content_type="text/plain; charset=utf-8",
+        size=3,
+        storage_key="k",
+        created_at=NOW,
+    )
+    assert upload.matches(3, "TEXT/PLAIN; charset=ascii; format=flowed")
+    assert not upload.matches(3, "text/html; charset=utf-8")
+    untyped = Upload(
+        id="u-2",
+        owner_id="o-1",
+        filename="a",
+        content_type="",
+        size=3,
+        storage_key="k",
+        created_at=NOW,
+    )
+    assert untyped.matches(3, None)
+    assert not untyped.matches(3, "text/plain")

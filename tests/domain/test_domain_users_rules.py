@@ -137,3 +137,12 @@ def test_a_registered_user_is_active_with_both_times_now() -> None:
         ).role
         is Role.CUSTOMER
     )
+
+
+def test_each_end_of_sessions_moves_the_token_epoch_by_one() -> None:
+    user = a_user()
+    user.end_sessions()
+    user.end_sessions()
+    assert (user.token_epoch, user.role_epoch, user.version) == (2, 0, 1)
+    user.set_password_hash("again", LATER)
+    assert user.token_epoch == 3
