@@ -79,12 +79,13 @@ also_copy =
 """
 
 
-def _mutation_score(stats: dict[str, int]) -> float:
-    """Killed (or timed out) over all mutants that ran; mutants no test reaches count as
-    survivors."""
-    tested = stats["total"] - stats.get("skipped", 0)
+def _mutation_score(stats: dict[str, int]) -> tuple[float, int]:
+    """Killed (or timed out) over all mutants that ran, mutants no test reaches counted
+    as survivors; and how many were never checked (a run stopped early)."""
     caught = stats.get("killed", 0) + stats.get("timeout", 0)
-    return 100.0 * caught / tested if tested else 0.0
+    escaped = sum(stats.get(key, 0) for key in ("survived", "no_tests", "suspicious", "segfault"))
+    unchecked = stats["total"] - stats.get("skipped", 0) - caught - escaped
+    return (100.0 * caught / (caught + escaped) if caught + escaped else 0.0), unchecked
 
 
 @nox.session
@@ -93,8 +94,9 @@ def mutants(session: nox.Session) -> None:
 
     Mutates domain/ (running tests/domain and tests/application), then application/
     (running tests/application), each in its own copy under .mutmut/<target>, and prints
-    each score. `-- domain` or `-- application` runs one target; `--max-children N` sets
-    the parallel test processes (default 2). Inspect survivors afterwards from the copy:
+    each score. `-- domain` or `-- application` runs one target; mutant name patterns
+    narrow it (`-- application 'application.orders.*'`); `--max-children N` sets the
+    parallel test processes (default 2). Inspect survivors afterwards from the copy:
     `cd .mutmut/domain && mutmut results` and `mutmut show <name>`. Survivors known to be
     equivalent are listed in docs/mutation-testing.md.
     """
@@ -109,7 +111,8 @@ def mutants(session: nox.Session) -> None:
         at = args.index("--max-children")
         children = args[at + 1]
         del args[at : at + 2]
-    targets = args or list(MUTATION_TARGETS)
+    patterns = [arg for arg in args if "." in arg]
+    targets = [arg for arg in args if "." not in arg] or list(MUTATION_TARGETS)
     unknown = [target for target in targets if target not in MUTATION_TARGETS]
     if unknown:
         session.error(f"unknown target(s) {unknown}: choose from {list(MUTATION_TARGETS)}")
@@ -130,14 +133,15 @@ def mutants(session: nox.Session) -> None:
         with session.chdir(work):
             # CI=true loads the derandomised Hypothesis profile: a mutant is killed or not
             # the same way on every run.
-            session.run("mutmut", "run", "--max-children", children, env={"CI": "true"})
+            session.run("mutmut", "run", "--max-children", children, *patterns, env={"CI": "true"})
             session.run("mutmut", "export-cicd-stats", silent=True)
         minutes = (time.monotonic() - started) / 60
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+        score, unchecked = _mutation_score(stats)
         survived = stats.get("survived", 0) + stats.get("no_tests", 0)
         scores.append(
-            f"{target}: {_mutation_score(stats):.1f}% ({stats['total']} mutants, "
-            f"{survived} survived, {minutes:.1f} min)"
+            f"{target}: {score:.1f}% ({stats['total']} mutants, {survived} survived, "
+            f"{unchecked} not checked, {minutes:.1f} min)"
         )
     for line in scores:
         session.log(f"mutation score {line}")
