@@ -96,3 +96,12 @@ def test_only_the_media_type_before_the_first_parameter_is_compared() -> None:
     )
     assert untyped.matches(3, None)
     assert not untyped.matches(3, "text/plain")
+
+
+def test_only_dots_leave_the_front_and_only_underscores_the_ends() -> None:
+    assert safe_filename("X-ray X") == "X-ray_X"
+    assert safe_filename("XX.png") == "XX.png"
+
+
+def test_the_last_extension_is_the_one_kept() -> None:
+    assert safe_filename("a" * 150 + ".tar.gz") == "a" * 97 + ".gz"

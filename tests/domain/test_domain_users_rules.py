@@ -146,3 +146,17 @@ def test_each_end_of_sessions_moves_the_token_epoch_by_one() -> None:
     assert (user.token_epoch, user.role_epoch, user.version) == (2, 0, 1)
     user.set_password_hash("again", LATER)
     assert user.token_epoch == 3
+
+
+def test_each_role_change_or_deactivation_moves_the_role_epoch_by_one() -> None:
+    user = a_user()
+    user.set_role(Role.STAFF, LATER)
+    user.set_role(Role.ADMIN, LATER)
+    assert (user.role_epoch, user.token_epoch) == (2, 2)
+    user.set_active(False, LATER)
+    assert (user.role_epoch, user.token_epoch) == (3, 3)
+    other = a_user()
+    other.set_active(False, LATER)
+    other.set_active(True, LATER)
+    other.set_active(False, LATER)
+    assert (other.role_epoch, other.token_epoch) == (2, 2)
