@@ -98,3 +98,11 @@ async def test_cancelling_and_refunding_record_who_did_it(
     assert actors["order.cancelled"] == customer.principal.user_id
     refunds = [e for e in entries if e.action == "order.refunded"]
     assert refunds[0].actor_user_id == admin.principal.user_id
+
+
+async def test_the_placed_entry_names_the_status_and_total_under_those_keys(
+    shop: Container, customer: Account, placed_order: PlacedOrder
+) -> None:
+    placed = (await shop.orders().history(customer.principal, placed_order.order.id))[0]
+    assert sorted(placed.summary) == ["status", "total"]
+    assert placed.summary["total"] == str(placed_order.order.total_amount)
