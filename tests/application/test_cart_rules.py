@@ -48,3 +48,25 @@ async def test_a_cart_priced_past_the_largest_amount_says_what_to_do(
         "lower a quantity or remove a line",
     ):
         await shop.carts().view(customer.principal)
+
+
+async def test_removing_from_a_cart_never_made_stores_it_stamped_with_the_clock_time(
+    shop: Container, customer: Account
+) -> None:
+    now = shop.clock().advance(timedelta(minutes=1))
+    await shop.carts().remove_item(customer.principal, "p-none")
+    user_id = customer.principal.user_id
+    assert user_id is not None
+    async with shop.unit_of_work()() as uow:
+        cart = await uow.carts.get(user_id)
+    assert cart is not None
+    assert (cart.lines, cart.updated_at) == ({}, now)
+
+
+async def test_a_cart_whose_every_product_was_archived_shows_nothing_to_pay(
+    shop: Container, customer: Account, admin: Account, mug: Product
+) -> None:
+    await shop.carts().set_item(customer.principal, mug.id, 1)
+    await shop.catalog().archive_product(admin.principal, mug.id)
+    view = await shop.carts().view(customer.principal)
+    assert (view.items, view.total) == ([], Money(0, "USD"))
