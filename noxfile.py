@@ -90,7 +90,7 @@ def _mutation_score(stats: dict[str, int]) -> tuple[float, int]:
 
 @nox.session
 def mutants(session: nox.Session) -> None:
-    """Mutation testing with mutmut (not a default session; ~25 minutes on two cores).
+    """Mutation testing with mutmut (not a default session; over an hour on two cores).
 
     Mutates domain/ (running tests/domain and tests/application), then application/
     (running tests/application), each in its own copy under .mutmut/<target>, and prints
