@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`.
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s mutants`.
 
 Each session installs the locked dependencies (uv.lock) into its own environment."""
 
@@ -55,6 +55,96 @@ def bench(session: nox.Session) -> None:
     if shutil.which("pgbench") is None:
         session.error("pgbench not found: it ships with the PostgreSQL server package")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+# What `nox -s mutants` mutates, and the tests that must notice each change.
+MUTATION_TARGETS = {
+    "domain": ["tests/domain", "tests/application"],
+    "application": ["tests/application"],
+}
+MUTATION_WORKDIR = ".mutmut"
+
+
+def _mutmut_config(target: str, tests: list[str]) -> str:
+    """A setup.cfg [mutmut] section for one target (mutmut reads its options from the
+    working directory, and the two targets differ in the tests they run)."""
+    lines = "\n    ".join(["-p", "no:randomly", "-p", "no:cacheprovider", "-q", *tests])
+    return f"""[mutmut]
+source_paths = {target}
+pytest_add_cli_args_test_selection =
+    {lines}
+also_copy =
+    adapters
+    entrypoints
+"""
+
+
+def _mutation_score(stats: dict[str, int]) -> tuple[float, int]:
+    """Killed (or timed out) over all mutants that ran, mutants no test reaches counted
+    as survivors; and how many were never checked (a run stopped early)."""
+    caught = stats.get("killed", 0) + stats.get("timeout", 0)
+    escaped = sum(stats.get(key, 0) for key in ("survived", "no_tests", "suspicious", "segfault"))
+    unchecked = stats["total"] - stats.get("skipped", 0) - caught - escaped
+    return (100.0 * caught / (caught + escaped) if caught + escaped else 0.0), unchecked
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Mutation testing with mutmut (not a default session; over an hour on two cores).
+
+    Mutates domain/ (running tests/domain and tests/application), then application/
+    (running tests/application), each in its own copy under .mutmut/<target>, and prints
+    each score. `-- domain` or `-- application` runs one target; mutant name patterns
+    narrow it (`-- application 'application.orders.*'`); `--max-children N` sets the
+    parallel test processes (default 2). Inspect survivors afterwards from the copy:
+    `cd .mutmut/domain && mutmut results` and `mutmut show <name>`. Survivors known to be
+    equivalent are listed in docs/mutation-testing.md.
+    """
+    import json
+    import time
+    from pathlib import Path
+
+    _install(session)
+    args = list(session.posargs)
+    children = "2"
+    if "--max-children" in args:
+        at = args.index("--max-children")
+        children = args[at + 1]
+        del args[at : at + 2]
+    patterns = [arg for arg in args if "." in arg]
+    targets = [arg for arg in args if "." not in arg] or list(MUTATION_TARGETS)
+    unknown = [target for target in targets if target not in MUTATION_TARGETS]
+    if unknown:
+        session.error(f"unknown target(s) {unknown}: choose from {list(MUTATION_TARGETS)}")
+
+    root = Path.cwd()
+    scores: list[str] = []
+    for target in targets:
+        work = root / MUTATION_WORKDIR / target
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        for package in ("domain", "application", "adapters", "entrypoints", "tests"):
+            skip = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(root / package, work / package, ignore=skip)
+        for name in ("pyproject.toml", "uv.lock"):
+            shutil.copy(root / name, work / name)
+        (work / "setup.cfg").write_text(_mutmut_config(target, MUTATION_TARGETS[target]))
+        started = time.monotonic()
+        with session.chdir(work):
+            # CI=true loads the derandomised Hypothesis profile: a mutant is killed or not
+            # the same way on every run.
+            session.run("mutmut", "run", "--max-children", children, *patterns, env={"CI": "true"})
+            session.run("mutmut", "export-cicd-stats", silent=True)
+        minutes = (time.monotonic() - started) / 60
+        stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+        score, unchecked = _mutation_score(stats)
+        survived = stats.get("survived", 0) + stats.get("no_tests", 0)
+        scores.append(
+            f"{target}: {score:.1f}% ({stats['total']} mutants, {survived} survived, "
+            f"{unchecked} not checked, {minutes:.1f} min)"
+        )
+    for line in scores:
+        session.log(f"mutation score {line}")
 
 
 BASE_IMAGE = "localhost/hexmart-base:bookworm"
