@@ -91,7 +91,7 @@ async def test_cancelling_and_refunding_record_who_did_it(
     shop: Container, customer: Account, admin: Account, paid_order: PlacedOrder
 ) -> None:
     order_id = paid_order.order.id
-    await shop.orders().refund_order(admin.principal, order_id, Money(100, "USD"))
+    await shop.refunds().refund_order(admin.principal, order_id, Money(100, "USD"))
     await shop.orders().cancel_order(customer.principal, order_id)
     entries = await shop.orders().history(customer.principal, order_id)
     actors = {entry.action: entry.actor_user_id for entry in entries}

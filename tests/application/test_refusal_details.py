@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from application.catalog import ProductQuery
 from application.orders import PlacedOrder
-from application.pagination import check_limit, decode_cursor, encode_cursor
-from application.ports.persistence import ProductQuery
+from application.pagination import decode_cursor, encode_cursor
+from application.ports.persistence import PageRequest
 from application.uploads import UploadPolicy
 from domain.catalog import Product
 from domain.errors import RefundExceedsPayment
@@ -60,8 +61,8 @@ async def test_a_refund_reason_is_at_most_500_characters(
 ) -> None:
     order_id = paid_order.order.id
     with refused("reason", "must be at most 500 characters"):
-        await shop.orders().refund_order(admin.principal, order_id, reason="r" * 501)
-    refunded = await shop.orders().refund_order(
+        await shop.refunds().refund_order(admin.principal, order_id, reason="r" * 501)
+    refunded = await shop.refunds().refund_order(
         admin.principal, order_id, Money(100, "USD"), reason="r" * 500
     )
     assert refunded.refunded_amount == Money(100, "USD")
@@ -71,23 +72,23 @@ async def test_a_refund_in_another_currency_names_the_currency_field(
     shop: Container, admin: Account, paid_order: PlacedOrder
 ) -> None:
     with refused("amount.currency", "must be USD, the currency the order was paid in"):
-        await shop.orders().refund_order(admin.principal, paid_order.order.id, Money(100, "EUR"))
+        await shop.refunds().refund_order(admin.principal, paid_order.order.id, Money(100, "EUR"))
 
 
 async def test_refunding_all_of_a_refunded_order_says_nothing_is_left(
     shop: Container, admin: Account, paid_order: PlacedOrder
 ) -> None:
-    await shop.orders().refund_order(admin.principal, paid_order.order.id)
+    await shop.refunds().refund_order(admin.principal, paid_order.order.id)
     with fails_with(RefundExceedsPayment, "nothing is left to refund"):
-        await shop.orders().refund_order(admin.principal, paid_order.order.id)
+        await shop.refunds().refund_order(admin.principal, paid_order.order.id)
 
 
 def test_page_limits_are_1_to_100() -> None:
-    assert check_limit(1) == 1
-    assert check_limit(100) == 100
+    assert PageRequest(limit=1).limit == 1
+    assert PageRequest(limit=100).limit == 100
     for limit in (0, 101, True, 1.0):
         with refused("limit", "must be between 1 and 100"):
-            check_limit(limit)  # type: ignore[arg-type]
+            PageRequest(limit=limit)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -174,5 +175,5 @@ async def test_paying_and_refunding_leaves_the_order_refunded_in_full(
     shop: Container, admin: Account, placed_order: PlacedOrder
 ) -> None:
     await pay(shop, placed_order)
-    refunded = await shop.orders().refund_order(admin.principal, placed_order.order.id)
+    refunded = await shop.refunds().refund_order(admin.principal, placed_order.order.id)
     assert refunded.refunded_amount == refunded.paid_amount == Money(2400, "USD")
