@@ -39,7 +39,12 @@ from tests.entrypoints.http.shop_api import (
     serving,
 )
 from tests.entrypoints.http.websocket_client import WebSocketSession
-from tests.entrypoints.worker.support import ARQ_CLOSES_WITH_DEPRECATED_CALL, Queue, WorkerProcess
+from tests.entrypoints.worker.support import (
+    ARQ_CLOSES_WITH_DEPRECATED_CALL,
+    Queue,
+    WorkerProcess,
+    until_worker_polls,
+)
 from tests.real_services import SHARED_REDIS_URL, free_port, shared_redis
 
 
@@ -236,6 +241,7 @@ async def test_a_socket_sees_paid_when_a_worker_in_another_process_handles_the_e
             relay_every_seconds=1,
         )
         try:
+            await until_worker_polls(Queue(queue_redis, prefix))
             async with watch(app, order["id"], ann.access_token) as ws:
                 assert (await ws.receive_json())["status"] == "pending"
                 await pay(shop, order["id"])

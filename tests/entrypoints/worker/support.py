@@ -27,6 +27,7 @@ from entrypoints.testing import settings_for_tests
 from entrypoints.worker import worker_options
 from entrypoints.worker_process import HexmartWorker
 from tests.application.shopping import PASSWORD, Account, an_address, sign_in
+from tests.polling import eventually
 from tests.real_services import SHARED_REDIS_URL
 
 SENDER = "hexmart <no-reply@hexmart.test>"
@@ -173,3 +174,12 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+async def until_worker_polls(queue: Queue) -> None:
+    """Wait for a worker on `queue` to be up: arq records its health at its first poll of
+    the queue, after the worker has installed its signal handlers."""
+    await eventually(
+        lambda: queue.redis.exists(f"{queue.name}:health-check"),
+        message="the worker never started",
+    )

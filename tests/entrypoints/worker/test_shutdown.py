@@ -23,6 +23,7 @@ from tests.entrypoints.worker.support import (
     migrated_sqlite,
     running_worker,
     sign_up,
+    until_worker_polls,
 )
 from tests.polling import eventually
 from tests.real_services import RecordingSmtpServer
@@ -150,20 +151,12 @@ async def test_a_worker_process_exits_cleanly_on_sigterm(queue: Queue, tmp_path:
     settings = {"HEXMART_DATABASE_URL": migrated_sqlite(tmp_path)}
     worker = WorkerProcess(tmp_path, queue, settings)
     try:
-        await _wait_for_health_key(queue)
+        await until_worker_polls(queue)
     finally:
         exit_code = worker.terminate()
     assert exit_code == 0, worker.log
     assert "shutdown on SIGTERM" in worker.log
     assert "hexmart worker stopped" in worker.log
-
-
-async def _wait_for_health_key(queue: Queue) -> None:
-    """The worker records its health at its first poll of the queue."""
-    await eventually(
-        lambda: queue.redis.exists(f"{queue.name}:health-check"),
-        message="the worker never started",
-    )
 
 
 def _busy_worker(queue: Queue) -> HexmartWorker:
