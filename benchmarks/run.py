@@ -34,7 +34,7 @@ from benchmarks.load import pgbench, wrk
 from benchmarks.report import markdown_table
 from benchmarks.servers import process_tree, rss_sampling, serve
 from benchmarks.worker_latency import measure_paid_to_email
-from entrypoints.container import build_container
+from entrypoints.container import build_container, stop_services
 from entrypoints.settings import Settings
 
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -191,8 +191,7 @@ class Bench:
         try:
             return await capture.capture_place_order(container, "cap-1", products)
         finally:
-            await container.database_engine().dispose()
-            await container.redis_client().aclose()
+            await stop_services(container)
 
     # -- 3 and 6: catalog reads beside a bare endpoint, on uvicorn and granian ---------------
 

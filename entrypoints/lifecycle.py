@@ -7,8 +7,10 @@ depends on one hands out awaitables too. hexmart's pools and clients are made
 synchronously (making them opens nothing) but close asynchronously, and the use cases that
 depend on them are built with plain calls, so this provider makes its object like a
 Singleton and, at shutdown, returns the awaitable of the object's close method. Resources
-are closed after every resource that depends on them (`shutdown_resources` orders them),
-one never made or whose provider is overridden (a test's double) is not closed.
+are closed after every resource that depends on them, directly or through plain providers
+(`shutdown_resources` orders them by `related`, which this provider extends to what it
+reaches through use cases); one never made or whose provider is overridden (a test's
+double) is not closed.
 """
 
 from __future__ import annotations
@@ -44,6 +46,26 @@ class ClosedAtShutdown(providers.Resource):  # type: ignore[type-arg]
         assert isinstance(copied, ClosedAtShutdown)
         copied.close_method = self.close_method
         return copied
+
+    @property
+    def related(self) -> Iterator[Any]:
+        """Its direct dependencies, and every resource it reaches through plain providers
+        (the in-process task runner reaches the database engine through the message bus
+        and the unit of work): `shutdown_resources` closes a resource only after each one
+        whose `related` names it, and by itself looks at direct dependencies only."""
+        direct = list(super().related)
+        yield from direct
+        seen: set[int] = set()
+        waiting = list(direct)
+        while waiting:
+            provider = waiting.pop()
+            if id(provider) in seen or provider is self:
+                continue
+            seen.add(id(provider))
+            if isinstance(provider, providers.BaseResource):
+                yield provider  # what it uses is closed after it in turn
+                continue
+            waiting.extend(provider.related)
 
     def is_async_mode_enabled(self) -> bool:
         # Tells `shutdown_resources` to await what `shutdown` returns; the object itself

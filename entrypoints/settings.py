@@ -5,7 +5,7 @@ The settings come in sections (`settings.database`, `settings.redis`, `settings.
 ...), each a frozen dataclass; every field is read from exactly one variable, named in
 `VARIABLES` (most are the section's prefix and the field's name: `database.pool_size` is
 HEXMART_DATABASE_POOL_SIZE). Nothing is read at import time: call `Settings.from_env()`, or
-build `Settings(...)` (or `Settings.from_values(pool_size=...)`-style, see `from_values`)
+build `Settings(...)` (or `Settings.from_values(database_pool_size=...)`-style, see `from_values`)
 directly in tests. With nothing set, hexmart runs on the embedded default: a SQLite file,
 in-process cache and queue, a local payment gateway, local file storage and emails written
 to a folder.

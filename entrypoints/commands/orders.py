@@ -393,8 +393,9 @@ def payments_reconcile(reference: str | None, as_json: bool) -> None:
 @click.command()
 @json_option
 def housekeeping(as_json: bool) -> None:
-    """Run the scheduled jobs once, now: reconcile pending payments, expire unpaid orders,
-    purge old records and abandoned uploads."""
+    """Run the schedule's housekeeping jobs once, now: reconcile pending payments, expire
+    unpaid orders, purge old records and abandoned uploads (relaying the outbox and
+    delivering local payments run continuously in the worker or the app)."""
 
     async def jobs(container: Container, actor: Principal) -> dict[str, int]:
         from entrypoints.background import (

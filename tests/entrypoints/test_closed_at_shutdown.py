@@ -36,6 +36,10 @@ class Shop(containers.DeclarativeContainer):
     client = ClosedAtShutdown(Pool, "client", closed, pool)
     never_used = ClosedAtShutdown(Pool, "never used", closed)
     service = providers.Singleton(lambda client: ("service", client), client)
+    # A runner that reaches the engine only through a use case, as the in-process task
+    # runner reaches the database through the message bus and the unit of work.
+    use_case = providers.Singleton(lambda engine: ("use case", engine), engine)
+    runner = ClosedAtShutdown(lambda use_case, closed: Pool("runner", closed), use_case, closed)
 
 
 async def test_resources_are_handed_out_synchronously_and_closed_after_their_users() -> None:
@@ -70,3 +74,14 @@ async def test_a_closed_resource_is_made_anew_when_used_again() -> None:
     assert shop.pool() is not first
     await shop.shutdown_resources()
     assert shop.closed() == ["pool", "pool"]
+
+
+async def test_a_resource_reached_through_a_use_case_is_closed_after_its_user() -> None:
+    shop = Shop()
+    shop.runner()
+    shop.use_case()
+    await shop.shutdown_resources()
+
+    closed = shop.closed()
+    assert sorted(closed) == ["engine disposed", "runner"]
+    assert closed.index("runner") < closed.index("engine disposed")
