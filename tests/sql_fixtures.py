@@ -27,6 +27,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from dependency_injector import providers
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,6 +37,7 @@ from adapters.sql.tables import include_in_schema, metadata
 from adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator
+from entrypoints.container import Container
 
 POSTGRES_SERVER_URL = os.environ.get(
     "HEXMART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -134,3 +136,11 @@ def sql_units_of_work(
 ) -> Callable[[], SqlUnitOfWork]:
     """What a container would build over `engine`, for tests that build none."""
     return sql_unit_of_work_factory(engine, read_engine, ids=UuidGenerator(), clock=SystemClock())
+
+
+def use_sql(shop: Container, engine: AsyncEngine) -> None:
+    """Point `shop`'s unit of work at `engine`; the outbox messages its commits write get
+    the shop's own ids and clock (a test that steers the clock steers them too)."""
+    shop.unit_of_work.override(
+        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
+    )

@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from litestar import Litestar
 
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -31,6 +29,7 @@ from tests.entrypoints.http.shop_api import (
     register,
     serving,
 )
+from tests.sql_fixtures import use_sql
 
 HERE = Path(__file__).parent
 
@@ -56,9 +55,7 @@ async def container(request: pytest.FixtureRequest) -> AsyncIterator[Container]:
     shop = in_memory_container(
         settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD, database_url=url)
     )
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     try:
         yield shop
     finally:

@@ -12,12 +12,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from dependency_injector import providers
 from httpx import Response
 
 from adapters.sql.engine import create_engine
 from adapters.sql.migrate import upgrade_to_head
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.http.app import create_app
 from entrypoints.http.errors import PROBLEM_JSON
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -34,6 +32,7 @@ from tests.entrypoints.http.shop_api import (
 )
 from tests.polling import eventually
 from tests.real_services import PrivatePostgres
+from tests.sql_fixtures import use_sql
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -109,9 +108,7 @@ async def test_a_database_outage_is_503_everywhere_and_service_resumes_by_itself
             rate_limit_general_per_client=0,
         )
     )
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     phase = "up"
     answers: list[Answer] = []
     try:

@@ -20,7 +20,6 @@ from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.order_updates import RedisOrderUpdates
 from adapters.sql.engine import create_engine
 from adapters.sql.local_payment_gateway import SqlLocalPaymentGateway
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.ports.errors import ServiceUnavailable
 from application.ports.messaging import OrderUpdate
 from entrypoints.container import Container
@@ -46,6 +45,7 @@ from tests.entrypoints.worker.support import (
     until_worker_polls,
 )
 from tests.real_services import SHARED_REDIS_URL, free_port, shared_redis
+from tests.sql_fixtures import use_sql
 
 
 def watch(app: Litestar, order_id: str, token: str | None = None) -> WebSocketSession:
@@ -223,9 +223,7 @@ async def test_a_socket_sees_paid_when_a_worker_in_another_process_handles_the_e
     handles the order's events, so `paid` can reach the socket only through Redis."""
     engine = create_engine(sqlite_url)
     shop = in_memory_container(settings_for_tests(admin_email=ADMIN_EMAIL, admin_password=PASSWORD))
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     redis = create_redis_client(SHARED_REDIS_URL)
     shop.order_updates.override(providers.Object(RedisOrderUpdates(redis)))
     app = create_app(shop, background_jobs=False)

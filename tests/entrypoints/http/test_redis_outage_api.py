@@ -14,7 +14,6 @@ from redis.asyncio import Redis
 
 from adapters.fakes.mailer import InMemoryMailer
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.testing import in_memory_container, settings_for_tests
@@ -32,6 +31,7 @@ from tests.entrypoints.http.shop_api import (
 from tests.entrypoints.worker.support import ARQ_CLOSES_WITH_DEPRECATED_CALL, Queue, running_worker
 from tests.polling import eventually
 from tests.real_services import PrivateRedis
+from tests.sql_fixtures import use_sql
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings(ARQ_CLOSES_WITH_DEPRECATED_CALL)]
 
@@ -63,9 +63,7 @@ async def shop(
             redis_url=private_redis.url, admin_email=ADMIN_EMAIL, admin_password=PASSWORD
         )
     )
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     task_queue, connection = queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop

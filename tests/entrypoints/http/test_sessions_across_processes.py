@@ -14,7 +14,6 @@ from dependency_injector import providers
 from adapters.redis_store.client import create_redis_client
 from adapters.redis_store.token_store import RedisTokenStore
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.system.clock import SystemClock
 from adapters.system.ids import UuidGenerator
 from entrypoints.container import Container
@@ -33,6 +32,7 @@ from tests.entrypoints.http.shop_api import (
     serving,
 )
 from tests.real_services import SHARED_REDIS_URL, shared_redis
+from tests.sql_fixtures import use_sql
 
 pytestmark = pytest.mark.integration
 
@@ -48,9 +48,7 @@ async def app_process(url: str, prefix: str) -> AsyncIterator[tuple[Container, C
     shop.token_store.override(providers.Object(RedisTokenStore(redis, prefix=prefix)))
     shop.clock.override(providers.Object(SystemClock()))
     shop.ids.override(providers.Object(UuidGenerator()))
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     try:
         async with serving(create_app(shop, background_jobs=False)) as client:
             yield shop, client

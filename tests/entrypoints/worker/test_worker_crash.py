@@ -12,7 +12,6 @@ import pytest
 from dependency_injector import providers
 
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from entrypoints.container import Container
 from entrypoints.testing import in_memory_container
 from tests.entrypoints.worker.support import (
@@ -24,6 +23,7 @@ from tests.entrypoints.worker.support import (
 )
 from tests.polling import eventually
 from tests.real_services import RecordingSmtpServer
+from tests.sql_fixtures import use_sql
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +41,7 @@ async def app(database_url: str, queue: Queue) -> AsyncIterator[Container]:
     """The app process: it registers the user and relays the outbox to arq."""
     engine = create_engine(database_url)
     shop = in_memory_container()
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     task_queue, connection = queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop

@@ -19,7 +19,6 @@ from dependency_injector import providers
 from redis.asyncio import Redis
 
 from adapters.sql.engine import create_engine
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.catalog import NewProduct
 from application.ports.errors import ServiceUnavailable
 from domain.money import Money
@@ -43,6 +42,7 @@ from tests.real_services import (
     free_port,
     unique_prefix,
 )
+from tests.sql_fixtures import use_sql
 
 pytestmark = [
     pytest.mark.integration,
@@ -82,9 +82,7 @@ async def app(database_url: str, private_queue: Queue) -> AsyncIterator[Containe
     """The app process: it registers users and relays the outbox to the private Redis."""
     engine = create_engine(database_url)
     shop = in_memory_container()
-    shop.unit_of_work.override(
-        providers.Object(sql_unit_of_work_factory(engine, ids=shop.ids(), clock=shop.clock()))
-    )
+    use_sql(shop, engine)
     task_queue, connection = private_queue.task_queue()
     shop.task_queue.override(providers.Object(task_queue))
     yield shop
