@@ -11,7 +11,7 @@ from application import email_templates as templates
 from application.email_templates import ShopIdentity
 from application.password_resets import PasswordResetTokens
 from application.ports.messaging import EmailMessage, Mailer
-from application.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from application.ports.persistence import UnitOfWork
 from application.ports.runtime import Clock
 from domain.events import (
     DomainEvent,
@@ -57,26 +57,16 @@ async def enter_in_email_ledger(uow: UnitOfWork, message_id: str, kind: str, at:
 class Notifications:
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
         mailer: Mailer,
         clock: Clock,
         shop: ShopIdentity | None = None,
         *,
         reset_tokens: PasswordResetTokens,
     ) -> None:
-        self._uow_factory = uow_factory
         self._mailer = mailer
         self._clock = clock
         self._shop = shop or ShopIdentity()
         self._reset_tokens = reset_tokens
-
-    async def handle_event(self, message_id: str, event: DomainEvent) -> bool:
-        """Send the email an event calls for, in a transaction of its own; True if one was
-        sent now (see `send_within`)."""
-        async with self._uow_factory() as uow:
-            sent = await self.send_within(uow, message_id, event)
-            await uow.commit()
-        return sent
 
     async def send_within(self, uow: UnitOfWork, message_id: str, event: DomainEvent) -> bool:
         """Send the email an event calls for, recording it in the ledger in `uow`; True if

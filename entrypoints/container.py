@@ -365,7 +365,6 @@ class Container(containers.DeclarativeContainer):
     uploads = providers.Factory(Uploads, unit_of_work, file_storage, clock, ids, upload_policy)
     notifications = providers.Singleton(
         Notifications,
-        unit_of_work,
         mailer,
         clock,
         shop,

@@ -263,8 +263,13 @@ async def _job(shop: Container, event_name: str) -> tuple[str, str, dict[str, An
 
 
 async def _send_email(shop: Container, message_id: str, name: str, payload: dict[str, Any]) -> bool:
-    """The notifications' handler alone, given the message decoded as the bus decodes it."""
-    return await shop.notifications().handle_event(message_id, event_from_record(name, payload))
+    """The notifications' handler alone, given the message decoded as the bus decodes it,
+    in a transaction of its own."""
+    event = event_from_record(name, payload)
+    async with shop.unit_of_work()() as uow:
+        sent = await shop.notifications().send_within(uow, message_id, event)
+        await uow.commit()
+    return sent
 
 
 async def test_order_placed_sends_one_confirmation_to_the_buyer(
